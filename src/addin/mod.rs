@@ -1,0 +1,1 @@
+//! The C ABI of the add-in: the only module with `unsafe` code.

@@ -1,0 +1,177 @@
+//! The 1C-facing names of the `Client` object: every property and method with its English and
+//! Russian name, in the order that gives their indexes. This table is the API of
+//! `../shared/docs/api.md`; change it only together with that page.
+
+/// One property: names, access, index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PropInfo {
+    /// Alias 0 (`GetPropName(n, 0)`): the international name.
+    pub en: &'static str,
+    /// Alias 1: the Russian name.
+    pub ru: &'static str,
+    /// Whether 1C may write it.
+    pub writable: bool,
+}
+
+/// One method: names, arity, whether it returns a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MethodInfo {
+    /// Alias 0: the international name.
+    pub en: &'static str,
+    /// Alias 1: the Russian name.
+    pub ru: &'static str,
+    /// `GetNParams`: 1C always passes exactly this many arguments.
+    pub params: usize,
+    /// How many of the trailing parameters may be omitted (they get a default value).
+    pub optional: usize,
+    /// `HasRetVal`.
+    pub returns: bool,
+}
+
+/// Property indexes, in table order.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prop {
+    SessionId,
+    Connected,
+    Timeout,
+    Version,
+    EventSource,
+    Reconnection,
+    ReconnectionAttempts,
+    ReconnectionDelay,
+    ReconnectionDelayMax,
+    Transports,
+    ProtocolVersion,
+    Path,
+    Query,
+    Headers,
+    Auth,
+    VerifyCertificate,
+    CaCertificate,
+    Proxy,
+    DeliveryMode,
+    EventBufferDepth,
+    QueueLength,
+    LastError,
+}
+
+/// Every property, indexed by `Prop as usize`.
+pub const PROPS: [(Prop, PropInfo); 22] = {
+    const fn p(en: &'static str, ru: &'static str, writable: bool) -> PropInfo {
+        PropInfo { en, ru, writable }
+    }
+    [
+        (Prop::SessionId, p("SessionID", "ИДСессии", false)),
+        (Prop::Connected, p("Connected", "Подключено", false)),
+        (Prop::Timeout, p("Timeout", "Таймаут", true)),
+        (Prop::Version, p("Version", "Версия", false)),
+        (Prop::EventSource, p("EventSource", "ИсточникСобытия", true)),
+        (Prop::Reconnection, p("Reconnection", "Переподключение", true)),
+        (Prop::ReconnectionAttempts, p("ReconnectionAttempts", "ПопыткиПереподключения", true)),
+        (Prop::ReconnectionDelay, p("ReconnectionDelay", "ЗадержкаПереподключения", true)),
+        (
+            Prop::ReconnectionDelayMax,
+            p("ReconnectionDelayMax", "МаксимальнаяЗадержкаПереподключения", true),
+        ),
+        (Prop::Transports, p("Transports", "Транспорты", true)),
+        (Prop::ProtocolVersion, p("ProtocolVersion", "ВерсияПротокола", true)),
+        (Prop::Path, p("Path", "Путь", true)),
+        (Prop::Query, p("Query", "ПараметрыЗапроса", true)),
+        (Prop::Headers, p("Headers", "Заголовки", true)),
+        (Prop::Auth, p("Auth", "Авторизация", true)),
+        (Prop::VerifyCertificate, p("VerifyCertificate", "ПроверятьСертификат", true)),
+        (Prop::CaCertificate, p("CACertificate", "СертификатУЦ", true)),
+        (Prop::Proxy, p("Proxy", "Прокси", true)),
+        (Prop::DeliveryMode, p("DeliveryMode", "РежимДоставки", true)),
+        (Prop::EventBufferDepth, p("EventBufferDepth", "ГлубинаБуфераСобытий", true)),
+        (Prop::QueueLength, p("QueueLength", "ДлинаОчереди", false)),
+        (Prop::LastError, p("LastError", "ОписаниеОшибки", false)),
+    ]
+};
+
+/// Method indexes, in table order.
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Connect,
+    Disconnect,
+    Send,
+    SendJson,
+    SendWithAck,
+    Ack,
+    On,
+    Off,
+    OffAll,
+    GetEvent,
+}
+
+/// Every method, indexed by `Method as usize`.
+pub const METHODS: [(Method, MethodInfo); 10] = {
+    const fn m(en: &'static str, ru: &'static str, params: usize, optional: usize, returns: bool) -> MethodInfo {
+        MethodInfo { en, ru, params, optional, returns }
+    }
+    [
+        (Method::Connect, m("Connect", "Подключиться", 1, 0, false)),
+        (Method::Disconnect, m("Disconnect", "Отключиться", 0, 0, false)),
+        (Method::Send, m("Send", "Отправить", 2, 0, false)),
+        (Method::SendJson, m("SendJSON", "ОтправитьJSON", 2, 0, false)),
+        (Method::SendWithAck, m("SendWithAck", "ОтправитьСПодтверждением", 3, 1, true)),
+        (Method::Ack, m("Ack", "Подтвердить", 2, 0, false)),
+        (Method::On, m("On", "Подписаться", 1, 0, false)),
+        (Method::Off, m("Off", "Отписаться", 1, 0, false)),
+        (Method::OffAll, m("OffAll", "ОтписатьсяВсе", 0, 0, false)),
+        (Method::GetEvent, m("GetEvent", "ПолучитьСобытие", 3, 1, true)),
+    ]
+};
+
+
+/// Index of the property called `name` (English or Russian, any case).
+pub fn find_prop(name: &str) -> Option<usize> {
+    PROPS.iter().position(|(_, p)| eq_ignore_case(p.en, name) || eq_ignore_case(p.ru, name))
+}
+
+/// Index of the method called `name` (English or Russian, any case).
+pub fn find_method(name: &str) -> Option<usize> {
+    METHODS.iter().position(|(_, m)| eq_ignore_case(m.en, name) || eq_ignore_case(m.ru, name))
+}
+
+/// Unicode-aware case-insensitive comparison (Cyrillic included), without allocating.
+fn eq_ignore_case(a: &str, b: &str) -> bool {
+    let mut x = a.chars().flat_map(char::to_lowercase);
+    let mut y = b.chars().flat_map(char::to_lowercase);
+    loop {
+        match (x.next(), y.next()) {
+            (None, None) => return true,
+            (Some(p), Some(q)) if p == q => {}
+            _ => return false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_are_in_index_order() {
+        for (i, (p, _)) in PROPS.iter().enumerate() {
+            assert_eq!(*p as usize, i);
+        }
+        for (i, (m, _)) in METHODS.iter().enumerate() {
+            assert_eq!(*m as usize, i);
+        }
+    }
+
+    #[test]
+    fn names_match_in_any_case_and_language() {
+        assert_eq!(find_prop("sessionid"), Some(Prop::SessionId as usize));
+        assert_eq!(find_prop("ИДСЕССИИ"), Some(Prop::SessionId as usize));
+        assert_eq!(find_prop("идсессии"), Some(Prop::SessionId as usize));
+        assert_eq!(find_method("ПОДКЛЮЧИТЬСЯ"), Some(Method::Connect as usize));
+        assert_eq!(find_method("sendjson"), Some(Method::SendJson as usize));
+        assert_eq!(find_method("ОтправитьJson"), Some(Method::SendJson as usize));
+        assert_eq!(find_method("Connec"), None);
+        assert_eq!(find_prop(""), None);
+    }
+}

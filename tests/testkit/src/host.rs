@@ -1,0 +1,1 @@
+//! 1C host emulator (to be written).

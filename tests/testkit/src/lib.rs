@@ -1,0 +1,7 @@
+//! Test rig shared by the tests, the examples and the benchmarks of socketio1c.
+//!
+//! - `host`: a 1C:Enterprise host emulator that loads the built add-in with dlopen and drives
+//!   it through the C ABI as 1C does.
+//! - `servers`: real Socket.IO servers (node, python) started on free loopback ports.
+pub mod host;
+pub mod servers;

@@ -1,0 +1,1 @@
+//! Socket.IO servers for the tests (to be written).
