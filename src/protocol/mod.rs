@@ -33,6 +33,14 @@ pub mod polling;
 
 pub use error::DecodeError;
 
+/// Base64 as servers write it (standard alphabet, padded); decoding also accepts missing padding,
+/// as node's `Buffer.from(text, "base64")` does.
+pub(crate) const BASE64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+);
+
 /// The Engine.IO protocol revision spoken on a connection.
 ///
 /// It also fixes the Socket.IO protocol revision: the two always travel together.
