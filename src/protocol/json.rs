@@ -80,6 +80,31 @@ fn hex_digit(n: u8) -> char {
     char::from(b"0123456789abcdef"[usize::from(n & 0xf)])
 }
 
+/// The index just after the closing quote of the string literal that starts at `start`
+/// (`bytes[start]` must be `"`), or `None` if the text ends first.
+pub(crate) fn skip_string(bytes: &[u8], start: usize) -> Option<usize> {
+    let mut i = start.checked_add(1)?;
+    loop {
+        match bytes.get(i)? {
+            b'"' => return i.checked_add(1),
+            b'\\' => i = i.checked_add(2)?,
+            _ => i += 1,
+        }
+    }
+}
+
+/// The value of the string literal `text[start..end]` (quotes included), unescaped.
+/// `None` if the range is not a well-formed literal.
+pub(crate) fn string_value(text: &str, start: usize, end: usize) -> Option<Cow<'_, str>> {
+    let literal = text.get(start..end)?;
+    let inner = literal.get(1..literal.len().checked_sub(1)?)?;
+    if inner.contains('\\') {
+        serde_json::from_str::<String>(literal).ok().map(Cow::Owned)
+    } else {
+        Some(Cow::Borrowed(inner))
+    }
+}
+
 /// Rewrites one valid JSON value in the style of JavaScript's `JSON.stringify`: no whitespace
 /// between tokens, non-ASCII characters written as themselves instead of `\uXXXX`, `\/` as `/`.
 ///
@@ -291,5 +316,15 @@ mod tests {
         ] {
             let _ = compact(s);
         }
+    }
+
+    #[test]
+    fn string_helpers() {
+        let t = r#"{"_pl\u0061ceholder":true}"#;
+        let end = skip_string(t.as_bytes(), 1).unwrap();
+        assert_eq!(&t[1..end], r#""_pl\u0061ceholder""#);
+        assert_eq!(string_value(t, 1, end).unwrap(), "_placeholder");
+        assert_eq!(skip_string(br#""abc\""#, 0), None);
+        assert_eq!(string_value("\"", 0, 1), None);
     }
 }
