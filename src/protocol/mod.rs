@@ -17,19 +17,21 @@
 //! - [`json`]: raw JSON text helpers (validate, escape a string, compact), never a `Value` tree,
 //!   so the server's key order and number spelling reach 1C untouched.
 //!
-//! Shared types live here: [`EioVersion`], [`Frame`] and the module-wide [`DecodeError`].
+//! Shared types live here: [`EioVersion`], [`Frame`] and the module-wide [`DecodeError`]
+//! (defined in `error.rs`, one enum for every decoder).
 //!
 //! Layering: `engineio` carries `socketio` text inside its `Message` packets (`4` + Socket.IO text);
 //! `binary` sits on top of `socketio`. Nothing here depends on anything outside this module.
 
+#![warn(missing_docs)]
+
 pub mod binary;
+pub mod engineio;
 mod error;
 pub mod heartbeat;
 pub mod json;
-pub mod socketio;
-
-pub mod engineio;
 pub mod polling;
+pub mod socketio;
 
 pub use error::DecodeError;
 
