@@ -77,7 +77,7 @@ impl Reassembler {
         if packet.attachments == 0 {
             return self.finish(packet, &[]).map(Some);
         }
-        let buffers = Vec::with_capacity(packet.attachments);
+        let buffers = Vec::with_capacity(packet.attachments.min(64));
         self.pending = Some(Pending {
             packet,
             buffers,
@@ -162,11 +162,12 @@ pub fn fill_placeholders(
         }
         refs.push((range, num, data));
     }
-    let extra: usize = refs
-        .iter()
-        .map(|(_, _, d)| d.len().div_ceil(3) * 4 + 48)
-        .sum();
-    let mut out = String::with_capacity(json.len() + extra);
+    let extra = refs.iter().fold(json.len(), |n, (_, _, d)| {
+        n.saturating_add(d.len().div_ceil(3) * 4 + 48)
+    });
+    let mut out = String::new();
+    // A hint only: `try_reserve` cannot panic on an absurd size, it just fails.
+    let _ = out.try_reserve(extra);
     let mut copied = 0;
     for (range, num, data) in refs {
         out.push_str(
