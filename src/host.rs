@@ -30,7 +30,10 @@ impl AppType {
     /// Whether external events reach 1C code on this kind of platform. Where they do not, the
     /// add-in defaults to queue mode (`GetEvent`).
     pub fn has_external_events(self) -> bool {
-        !matches!(self, AppType::Server | AppType::ExternalConnection | AppType::MobileServer)
+        !matches!(
+            self,
+            AppType::Server | AppType::ExternalConnection | AppType::MobileServer
+        )
     }
 
     /// Maps the kit's `AppType` enum value.

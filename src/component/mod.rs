@@ -5,12 +5,26 @@
 //! 1C thread beyond the bounded waits documented on each method.
 //!
 //! - `names`: the property and method tables (English and Russian names, arity).
+//! - `settings`: the writable properties, their defaults and checks.
+//! - `calls`: the methods (argument checks, commands to the actors).
 
+mod calls;
 pub mod names;
+pub mod settings;
 
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::actors::shared::Shared;
+use crate::actors::ClientActors;
 use crate::host::Platform;
+use crate::lang::{Lang, Text};
 use crate::value::Value;
 pub use names::{Method, Prop, METHODS, PROPS};
+use settings::{DeliveryMode, Settings};
+
+/// The longest `Done` waits for the object's actors before cancelling them.
+pub const DONE_WAIT: Duration = Duration::from_secs(2);
 
 /// The class name reported by `GetClassNames` and `RegisterExtensionAs` (the same word in both
 /// places, so `Новый("AddIn.SocketIO.Client")` works in every host).
@@ -31,31 +45,79 @@ impl std::fmt::Display for Error {
 }
 
 /// One `Client` object.
-#[derive(Debug, Default)]
 pub struct Component {
-    last_error: String,
+    settings: Settings,
+    shared: Arc<Shared>,
+    lang: Lang,
+    platform: Option<Box<dyn Platform>>,
+    actors: Option<ClientActors>,
+}
+
+impl std::fmt::Debug for Component {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Component")
+            .field("settings", &self.settings)
+            .field("actors", &self.actors)
+            .finish()
+    }
+}
+
+impl Default for Component {
+    fn default() -> Component {
+        Component::new()
+    }
 }
 
 impl Component {
-    /// A fresh object with every property at its default (`GetClassObject`).
+    /// A fresh object with every property at its default (`GetClassObject`). Starts nothing:
+    /// the actors start at `Init`.
     pub fn new() -> Component {
-        Component::default()
+        Component {
+            settings: Settings::default(),
+            shared: Shared::new(),
+            lang: Lang::En,
+            platform: None,
+            actors: None,
+        }
     }
 
-    /// `Init`: remembers the platform's event sink, raises the event buffer depth and picks the
-    /// default delivery mode from the platform type. Returns what `Init` returns.
-    pub fn init(&mut self, _platform: &dyn Platform) -> bool {
+    /// `Init`: picks the default delivery mode from the platform type (queue where there are no
+    /// external events), raises the event buffer depth and starts the actors. Returns what
+    /// `Init` returns.
+    pub fn init(&mut self, platform: Box<dyn Platform>) -> bool {
+        if self.actors.is_some() {
+            return true;
+        }
+        if !platform.app_type().has_external_events() {
+            self.settings.delivery_mode = DeliveryMode::Queue;
+            self.shared.set_queue_mode(true);
+        }
+        platform.set_event_buffer_depth(self.settings.event_buffer_depth);
+        self.actors = Some(ClientActors::spawn(
+            self.shared.clone(),
+            Some(platform.event_sink()),
+        ));
+        self.platform = Some(platform);
         true
     }
 
-    /// `Done`: stops every actor of this object and waits for them (bounded: see
-    /// `DONE_WAIT`). After it returns no task of this object runs and no event is sent.
-    pub fn done(&mut self) {}
+    /// `Done`: stops every actor of this object and waits for them (at most [`DONE_WAIT`]).
+    /// After it returns no task of this object runs; the caller then cuts the event sink.
+    pub fn done(&mut self) {
+        self.shared.set_closing();
+        // A dispatcher waiting for room in a full queue must not hold Done up.
+        self.shared.queue_sender().close();
+        if let Some(actors) = self.actors.take() {
+            actors.shutdown(DONE_WAIT);
+        }
+        self.platform = None;
+    }
 
     /// `SetUserInterfaceLanguageCode` ("ru", "en") or `SetLocale` ("ru_RU", "rus_RUS"): the
     /// language of error texts.
-    pub fn set_language(&mut self, _code: &str) {}
-
+    pub fn set_language(&mut self, code: &str) {
+        self.lang = Lang::from_code(code);
+    }
     /// Index of a property by its English or Russian name, any case (`FindProp`).
     pub fn find_prop(name: &str) -> Option<usize> {
         names::find_prop(name)
@@ -83,16 +145,84 @@ impl Component {
 
     /// `GetPropVal`.
     pub fn get_prop(&self, index: usize) -> Result<Value, Error> {
-        match PROPS.get(index).map(|(p, _)| *p) {
-            Some(Prop::LastError) => Ok(Value::String(self.last_error.clone())),
-            Some(_) => Ok(Value::Empty),
-            None => Err(Error(format!("no property with index {index}"))),
-        }
+        let s = &self.settings;
+        let string = |v: &str| Value::String(v.to_owned());
+        let Some((prop, _)) = PROPS.get(index) else {
+            return Err(self.error(crate::text!("there is no property number {}", index; "нет свойства с номером {}", index)));
+        };
+        Ok(match prop {
+            Prop::SessionId => Value::String(self.shared.session_id()),
+            Prop::Connected => Value::Bool(self.shared.connected()),
+            Prop::Timeout => string(&s.timeout_text),
+            Prop::Version => string(env!("CARGO_PKG_VERSION")),
+            Prop::EventSource => string(&s.event_source),
+            Prop::Reconnection => Value::Bool(s.reconnection),
+            Prop::ReconnectionAttempts => number(f64::from(s.reconnection_attempts)),
+            Prop::ReconnectionDelay => number(f64::from(s.reconnection_delay_ms)),
+            Prop::ReconnectionDelayMax => number(f64::from(s.reconnection_delay_max_ms)),
+            Prop::Transports => Value::String(s.transports_text()),
+            Prop::ProtocolVersion => string(s.protocol_text()),
+            Prop::Path => string(&s.path),
+            Prop::Query => string(&s.query_json),
+            Prop::Headers => string(&s.headers_json),
+            Prop::Auth => string(&s.auth_json),
+            Prop::VerifyCertificate => Value::Bool(s.verify_certificate),
+            Prop::CaCertificate => string(&s.ca_certificate),
+            Prop::Proxy => string(&s.proxy),
+            Prop::DeliveryMode => string(s.delivery_mode_text()),
+            Prop::EventBufferDepth => Value::I32(s.event_buffer_depth),
+            Prop::QueueLength => number(self.shared.queue_receiver().len() as f64),
+            Prop::LastError => Value::String(
+                self.shared
+                    .last_error()
+                    .map(|t| t.get(self.lang).to_owned())
+                    .unwrap_or_default(),
+            ),
+        })
     }
 
-    /// `SetPropVal`. On error the old value stays.
-    pub fn set_prop(&mut self, index: usize, _value: Value) -> Result<(), Error> {
-        Err(Error(format!("property {index} is read-only")))
+    /// `SetPropVal`. On error the old value stays and the error says what to change.
+    pub fn set_prop(&mut self, index: usize, value: Value) -> Result<(), Error> {
+        let Some((prop, info)) = PROPS.get(index) else {
+            return Err(self.error(crate::text!("there is no property number {}", index; "нет свойства с номером {}", index)));
+        };
+        let s = &mut self.settings;
+        let result = match prop {
+            Prop::Timeout => s.set_timeout(&value),
+            Prop::EventSource => s
+                .set_event_source(&value)
+                .map(|()| self.shared.set_source(&s.event_source)),
+            Prop::Reconnection => s.set_reconnection(&value),
+            Prop::ReconnectionAttempts => s.set_reconnection_attempts(&value),
+            Prop::ReconnectionDelay => s.set_reconnection_delay(&value),
+            Prop::ReconnectionDelayMax => s.set_reconnection_delay_max(&value),
+            Prop::Transports => s.set_transports(&value),
+            Prop::ProtocolVersion => s.set_protocol(&value),
+            Prop::Path => s.set_path(&value),
+            Prop::Query => s.set_query(&value),
+            Prop::Headers => s.set_headers(&value),
+            Prop::Auth => s.set_auth(&value),
+            Prop::VerifyCertificate => s.set_verify_certificate(&value),
+            Prop::CaCertificate => s.set_ca_certificate(&value),
+            Prop::Proxy => s.set_proxy(&value),
+            Prop::DeliveryMode => s.set_delivery_mode(&value).map(|()| {
+                self.shared
+                    .set_queue_mode(s.delivery_mode == DeliveryMode::Queue)
+            }),
+            Prop::EventBufferDepth => s.set_event_buffer_depth(&value).map(|()| {
+                if let Some(platform) = &self.platform {
+                    platform.set_event_buffer_depth(s.event_buffer_depth);
+                }
+            }),
+            Prop::SessionId
+            | Prop::Connected
+            | Prop::Version
+            | Prop::QueueLength
+            | Prop::LastError => Err(
+                crate::text!("the property {} is read-only", info.en; "свойство {} только для чтения", info.ru),
+            ),
+        };
+        result.map_err(|t| self.error(t))
     }
 
     /// Index of a method by its English or Russian name, any case (`FindMethod`).
@@ -133,13 +263,37 @@ impl Component {
     /// `CallAsProc` / `CallAsFunc`. `args` has exactly `param_count` values; a method with
     /// out-parameters (`GetEvent`) writes them back into `args`. Returns the result
     /// (`Value::Empty` for procedures).
-    pub fn call(&mut self, index: usize, _args: &mut [Value]) -> Result<Value, Error> {
-        Err(Error(format!("method {index} is not implemented yet")))
+    pub fn call(&mut self, index: usize, args: &mut [Value]) -> Result<Value, Error> {
+        let Some((method, info)) = METHODS.get(index) else {
+            return Err(self.error(crate::text!("there is no method number {}", index; "нет метода с номером {}", index)));
+        };
+        if args.len() != info.params {
+            return Err(self.error(crate::text!("{} takes {} argument(s), got {}", info.en, info.params, args.len();
+                                               "{} принимает параметров: {}, передано: {}", info.ru, info.params, args.len())));
+        }
+        self.dispatch_call(*method, args).map_err(|t| self.error(t))
     }
 
     /// Stores the text of a failure that happened outside a normal call (a caught panic) so that
     /// `LastError` shows it.
     pub fn record_error(&mut self, text: &str) {
-        self.last_error = text.to_owned();
+        self.shared.set_last_error(Text::new(text, text));
+    }
+
+    /// Records `text` as `LastError` and turns it into the call's error, in the interface
+    /// language.
+    fn error(&self, text: Text) -> Error {
+        let message = text.get(self.lang).to_owned();
+        self.shared.set_last_error(text);
+        Error(message)
+    }
+}
+
+/// A 1C Number: whole values as I32, others as F64.
+fn number(n: f64) -> Value {
+    if n.fract() == 0.0 && n >= f64::from(i32::MIN) && n <= f64::from(i32::MAX) {
+        Value::I32(n as i32)
+    } else {
+        Value::F64(n)
     }
 }

@@ -67,24 +67,49 @@ pub const PROPS: [(Prop, PropInfo); 22] = {
         (Prop::Timeout, p("Timeout", "Таймаут", true)),
         (Prop::Version, p("Version", "Версия", false)),
         (Prop::EventSource, p("EventSource", "ИсточникСобытия", true)),
-        (Prop::Reconnection, p("Reconnection", "Переподключение", true)),
-        (Prop::ReconnectionAttempts, p("ReconnectionAttempts", "ПопыткиПереподключения", true)),
-        (Prop::ReconnectionDelay, p("ReconnectionDelay", "ЗадержкаПереподключения", true)),
+        (
+            Prop::Reconnection,
+            p("Reconnection", "Переподключение", true),
+        ),
+        (
+            Prop::ReconnectionAttempts,
+            p("ReconnectionAttempts", "ПопыткиПереподключения", true),
+        ),
+        (
+            Prop::ReconnectionDelay,
+            p("ReconnectionDelay", "ЗадержкаПереподключения", true),
+        ),
         (
             Prop::ReconnectionDelayMax,
-            p("ReconnectionDelayMax", "МаксимальнаяЗадержкаПереподключения", true),
+            p(
+                "ReconnectionDelayMax",
+                "МаксимальнаяЗадержкаПереподключения",
+                true,
+            ),
         ),
         (Prop::Transports, p("Transports", "Транспорты", true)),
-        (Prop::ProtocolVersion, p("ProtocolVersion", "ВерсияПротокола", true)),
+        (
+            Prop::ProtocolVersion,
+            p("ProtocolVersion", "ВерсияПротокола", true),
+        ),
         (Prop::Path, p("Path", "Путь", true)),
         (Prop::Query, p("Query", "ПараметрыЗапроса", true)),
         (Prop::Headers, p("Headers", "Заголовки", true)),
         (Prop::Auth, p("Auth", "Авторизация", true)),
-        (Prop::VerifyCertificate, p("VerifyCertificate", "ПроверятьСертификат", true)),
-        (Prop::CaCertificate, p("CACertificate", "СертификатУЦ", true)),
+        (
+            Prop::VerifyCertificate,
+            p("VerifyCertificate", "ПроверятьСертификат", true),
+        ),
+        (
+            Prop::CaCertificate,
+            p("CACertificate", "СертификатУЦ", true),
+        ),
         (Prop::Proxy, p("Proxy", "Прокси", true)),
         (Prop::DeliveryMode, p("DeliveryMode", "РежимДоставки", true)),
-        (Prop::EventBufferDepth, p("EventBufferDepth", "ГлубинаБуфераСобытий", true)),
+        (
+            Prop::EventBufferDepth,
+            p("EventBufferDepth", "ГлубинаБуфераСобытий", true),
+        ),
         (Prop::QueueLength, p("QueueLength", "ДлинаОчереди", false)),
         (Prop::LastError, p("LastError", "ОписаниеОшибки", false)),
     ]
@@ -108,32 +133,59 @@ pub enum Method {
 
 /// Every method, indexed by `Method as usize`.
 pub const METHODS: [(Method, MethodInfo); 10] = {
-    const fn m(en: &'static str, ru: &'static str, params: usize, optional: usize, returns: bool) -> MethodInfo {
-        MethodInfo { en, ru, params, optional, returns }
+    const fn m(
+        en: &'static str,
+        ru: &'static str,
+        params: usize,
+        optional: usize,
+        returns: bool,
+    ) -> MethodInfo {
+        MethodInfo {
+            en,
+            ru,
+            params,
+            optional,
+            returns,
+        }
     }
     [
         (Method::Connect, m("Connect", "Подключиться", 1, 0, false)),
-        (Method::Disconnect, m("Disconnect", "Отключиться", 0, 0, false)),
+        (
+            Method::Disconnect,
+            m("Disconnect", "Отключиться", 0, 0, false),
+        ),
         (Method::Send, m("Send", "Отправить", 2, 0, false)),
-        (Method::SendJson, m("SendJSON", "ОтправитьJSON", 2, 0, false)),
-        (Method::SendWithAck, m("SendWithAck", "ОтправитьСПодтверждением", 3, 1, true)),
+        (
+            Method::SendJson,
+            m("SendJSON", "ОтправитьJSON", 2, 0, false),
+        ),
+        (
+            Method::SendWithAck,
+            m("SendWithAck", "ОтправитьСПодтверждением", 3, 1, true),
+        ),
         (Method::Ack, m("Ack", "Подтвердить", 2, 0, false)),
         (Method::On, m("On", "Подписаться", 1, 0, false)),
         (Method::Off, m("Off", "Отписаться", 1, 0, false)),
         (Method::OffAll, m("OffAll", "ОтписатьсяВсе", 0, 0, false)),
-        (Method::GetEvent, m("GetEvent", "ПолучитьСобытие", 3, 1, true)),
+        (
+            Method::GetEvent,
+            m("GetEvent", "ПолучитьСобытие", 3, 1, true),
+        ),
     ]
 };
 
-
 /// Index of the property called `name` (English or Russian, any case).
 pub fn find_prop(name: &str) -> Option<usize> {
-    PROPS.iter().position(|(_, p)| eq_ignore_case(p.en, name) || eq_ignore_case(p.ru, name))
+    PROPS
+        .iter()
+        .position(|(_, p)| eq_ignore_case(p.en, name) || eq_ignore_case(p.ru, name))
 }
 
 /// Index of the method called `name` (English or Russian, any case).
 pub fn find_method(name: &str) -> Option<usize> {
-    METHODS.iter().position(|(_, m)| eq_ignore_case(m.en, name) || eq_ignore_case(m.ru, name))
+    METHODS
+        .iter()
+        .position(|(_, m)| eq_ignore_case(m.en, name) || eq_ignore_case(m.ru, name))
 }
 
 /// Unicode-aware case-insensitive comparison (Cyrillic included), without allocating.
@@ -170,7 +222,10 @@ mod tests {
         assert_eq!(find_prop("идсессии"), Some(Prop::SessionId as usize));
         assert_eq!(find_method("ПОДКЛЮЧИТЬСЯ"), Some(Method::Connect as usize));
         assert_eq!(find_method("sendjson"), Some(Method::SendJson as usize));
-        assert_eq!(find_method("ОтправитьJson"), Some(Method::SendJson as usize));
+        assert_eq!(
+            find_method("ОтправитьJson"),
+            Some(Method::SendJson as usize)
+        );
         assert_eq!(find_method("Connec"), None);
         assert_eq!(find_prop(""), None);
     }

@@ -1,0 +1,130 @@
+//! Every message the actors of one `Client` exchange. Replies, where there are any, ride inside
+//! the message; most edges are fire-and-forget.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::component::settings::Settings;
+use crate::endpoint::Endpoint;
+use crate::events::{HostEvent, MessageType};
+use crate::protocol::EioVersion;
+use crate::transport::{Dialed, TransportError};
+
+/// Facade → Connection: control commands. Emits travel on their own channel ([`Outbound`]),
+/// which doubles as the offline buffer.
+#[derive(Debug)]
+pub enum ConnCmd {
+    /// `Connect(URI)`: the URI parsed and the properties as they were at the call.
+    Connect(Arc<ConnectRequest>),
+    /// `Disconnect()`.
+    Disconnect,
+}
+
+/// What `Connect` asked for.
+#[derive(Debug, Clone)]
+pub struct ConnectRequest {
+    /// Where.
+    pub endpoint: Endpoint,
+    /// The object's properties at the time of the call.
+    pub settings: Settings,
+}
+
+/// Facade → Connection: one packet to send once the namespace is joined, in order.
+#[derive(Debug)]
+pub enum Outbound {
+    /// An event (`Send`, `SendJSON`, `SendWithAck`).
+    Event {
+        /// The event name.
+        name: String,
+        /// The arguments after the name.
+        args: Vec<Arg>,
+    },
+}
+
+/// One argument of an outbound event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg {
+    /// JSON text, sent as it is.
+    Json(String),
+    /// Bytes, sent as a binary attachment.
+    Binary(Vec<u8>),
+}
+
+/// Transport, dial task and Heartbeat → Connection.
+#[derive(Debug)]
+pub enum ConnEvent {
+    /// The dial task of attempt `gen` finished.
+    Dialed {
+        /// The connection attempt this answers (stale answers are dropped).
+        gen: u64,
+        /// The open transport and the server's open packet, or why not.
+        result: Result<Dialed, TransportError>,
+    },
+    /// Heartbeat: time to send a ping (Engine.IO 3, where the client pings).
+    SendPing {
+        /// The attempt the heartbeat was started for.
+        gen: u64,
+    },
+    /// Heartbeat: the server has been silent for too long.
+    HeartbeatExpired {
+        /// The attempt the heartbeat was started for.
+        gen: u64,
+    },
+}
+
+/// Connection → Heartbeat.
+#[derive(Debug)]
+pub enum HeartbeatMsg {
+    /// A session opened: start watching with the server's timings.
+    Start {
+        /// The connection attempt, echoed in the heartbeat's answers.
+        gen: u64,
+        /// Who pings whom.
+        version: EioVersion,
+        /// The server's pingInterval.
+        interval: Duration,
+        /// The server's pingTimeout.
+        timeout: Duration,
+        /// When the open packet arrived.
+        now: Instant,
+    },
+    /// A ping arrived from the server (Engine.IO 4).
+    Ping(Instant),
+    /// A pong arrived from the server (Engine.IO 3).
+    Pong(Instant),
+    /// The session ended: stop watching.
+    Stop,
+}
+
+/// Facade and Connection → Registry.
+#[derive(Debug)]
+pub enum RegistryCmd {
+    /// `On(name)`; `*` subscribes to every event.
+    On(String),
+    /// `Off(name)`.
+    Off(String),
+    /// `OffAll()`.
+    OffAll,
+    /// Something for 1C: a state change (always delivered) or a message (filtered).
+    Deliver(Inbound),
+}
+
+/// What the Connection hands to the Registry.
+#[derive(Debug)]
+pub enum Inbound {
+    /// A state change, an error or an acknowledgement: always delivered.
+    Always(HostEvent),
+    /// A message event: delivered when its name is subscribed.
+    Message {
+        /// The namespace it came on.
+        namespace: Arc<str>,
+        /// The event name.
+        name: String,
+        /// Text or binary.
+        kind: MessageType,
+        /// Present when the server asked for an acknowledgement.
+        ack_id: Option<u64>,
+        /// The whole argument array as JSON, event name first.
+        args_json: String,
+    },
+}

@@ -1,0 +1,347 @@
+//! The methods of `Client`: argument checks, then a command to the actors.
+//!
+//! Nothing here waits on the network. The only waits are bounded and documented: a `Send` while
+//! the outbox is full waits at most `Timeout` for room (only while connected), and `GetEvent`
+//! waits at most its `TimeoutMs`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_channel::TrySendError;
+
+use super::{Component, Method};
+use crate::actors::messages::{Arg, ConnCmd, ConnectRequest, Outbound, RegistryCmd};
+use crate::actors::{ClientActors, OUTBOX_CAPACITY};
+use crate::endpoint::Endpoint;
+use crate::lang::Text;
+use crate::protocol::{json, socketio, DecodeError};
+use crate::rt;
+use crate::text;
+use crate::value::Value;
+
+/// The longest `GetEvent` may be asked to wait (one day), so a typo cannot hang a job forever.
+const MAX_GET_EVENT_WAIT_MS: f64 = 86_400_000.0;
+
+impl Component {
+    /// Runs one method with its arguments already counted.
+    pub(super) fn dispatch_call(
+        &mut self,
+        method: Method,
+        args: &mut [Value],
+    ) -> Result<Value, Text> {
+        match method {
+            Method::Connect => self.connect(&args[0]).map(|()| Value::Empty),
+            Method::Disconnect => self.command(ConnCmd::Disconnect).map(|()| Value::Empty),
+            Method::Send => {
+                let name = event_name(&args[0])?;
+                let arg = message_arg(&args[1])?;
+                self.emit(Outbound::Event {
+                    name,
+                    args: vec![arg],
+                })
+                .map(|()| Value::Empty)
+            }
+            Method::SendJson => {
+                let name = event_name(&args[0])?;
+                let args = json_args(&args[1])?;
+                self.emit(Outbound::Event { name, args })
+                    .map(|()| Value::Empty)
+            }
+            Method::SendWithAck | Method::Ack => Err(text!(
+                "acknowledgements are not available in this build yet";
+                "подтверждения пока недоступны в этой сборке"
+            )),
+            Method::On => {
+                let name = subscription_name(&args[0])?;
+                self.subscribe(RegistryCmd::On(name)).map(|()| Value::Empty)
+            }
+            Method::Off => {
+                let name = subscription_name(&args[0])?;
+                self.subscribe(RegistryCmd::Off(name))
+                    .map(|()| Value::Empty)
+            }
+            Method::OffAll => self.subscribe(RegistryCmd::OffAll).map(|()| Value::Empty),
+            Method::GetEvent => self.get_event(args),
+        }
+    }
+
+    fn actors(&self) -> Result<&ClientActors, Text> {
+        self.actors.as_ref().ok_or_else(|| {
+            text!("the object is not initialised by the platform (Init was not called) or already destroyed";
+                  "объект не инициализирован платформой (Init не вызывался) или уже уничтожен")
+        })
+    }
+
+    fn connect(&mut self, uri: &Value) -> Result<(), Text> {
+        let Value::String(uri) = uri else {
+            return Err(
+                text!("Connect expects the server URI as a String, not {}", uri.type_name();
+                             "Подключиться ожидает URI сервера строкой, а не {}", uri.type_name()),
+            );
+        };
+        let endpoint = Endpoint::parse(uri)?;
+        if self.shared.busy() {
+            return Err(
+                text!("already connected or connecting; call Disconnect first";
+                             "подключение уже установлено или устанавливается; сначала вызовите Отключиться"),
+            );
+        }
+        let request = ConnectRequest {
+            endpoint,
+            settings: self.settings.clone(),
+        };
+        // Marked busy here, not only in the actor, so that a second Connect right after the
+        // first is refused even before the actor has seen the first.
+        self.shared.set_busy(true);
+        let result = self.command(ConnCmd::Connect(Arc::new(request)));
+        if result.is_err() {
+            self.shared.set_busy(false);
+        }
+        result
+    }
+
+    fn command(&self, cmd: ConnCmd) -> Result<(), Text> {
+        self.actors()?.commands.try_send(cmd).map_err(|err| match err {
+            TrySendError::Full(_) => text!("too many commands at once; try again"; "слишком много команд подряд; повторите"),
+            TrySendError::Closed(_) => stopped(),
+        })
+    }
+
+    fn subscribe(&self, cmd: RegistryCmd) -> Result<(), Text> {
+        let registry = &self.actors()?.registry;
+        // The registry channel also carries inbound events; under a flood it can be full for
+        // a moment, so wait (bounded) rather than refuse a subscription.
+        match registry.try_send(cmd) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Closed(_)) => Err(stopped()),
+            Err(TrySendError::Full(cmd)) => {
+                match rt::block_on(rt::timeout(self.settings.timeout, registry.send(cmd))) {
+                    Some(Ok(())) => Ok(()),
+                    Some(Err(_)) => Err(stopped()),
+                    None => Err(
+                        text!("the add-in is too busy to take the subscription; try again";
+                                  "компонента слишком занята, чтобы принять подписку; повторите"),
+                    ),
+                }
+            }
+        }
+    }
+
+    /// Puts an emit in the outbox. While not connected the outbox is the offline buffer and a
+    /// full one is an error at once; while connected a full outbox means the network is slower
+    /// than the sends, and the call waits for room at most `Timeout`.
+    fn emit(&self, out: Outbound) -> Result<(), Text> {
+        let outbox = &self.actors()?.outbox;
+        let full = || {
+            text!("the send buffer is full ({} messages wait for the server); slow down or check the connection", OUTBOX_CAPACITY;
+                  "буфер отправки заполнен ({} сообщений ждут сервер); отправляйте реже или проверьте соединение", OUTBOX_CAPACITY)
+        };
+        match outbox.try_send(out) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Closed(_)) => Err(stopped()),
+            Err(TrySendError::Full(out)) => {
+                if !self.shared.connected() {
+                    return Err(full());
+                }
+                match rt::block_on(rt::timeout(self.settings.timeout, outbox.send(out))) {
+                    Some(Ok(())) => Ok(()),
+                    Some(Err(_)) => Err(stopped()),
+                    None => Err(full()),
+                }
+            }
+        }
+    }
+
+    /// `GetEvent(Event, Data, TimeoutMs)`: the next queued event into the first two arguments.
+    fn get_event(&self, args: &mut [Value]) -> Result<Value, Text> {
+        let wait_ms = match &args[2] {
+            Value::Empty => 0.0,
+            Value::I32(n) => f64::from(*n),
+            Value::F64(n) => *n,
+            other => {
+                return Err(
+                    text!("GetEvent: TimeoutMs must be a Number of milliseconds, not {}", other.type_name();
+                                 "ПолучитьСобытие: ТаймаутМс должен быть числом миллисекунд, а не {}", other.type_name()),
+                )
+            }
+        };
+        if !(0.0..=MAX_GET_EVENT_WAIT_MS).contains(&wait_ms) {
+            return Err(
+                text!("GetEvent: TimeoutMs must be from 0 to {}, not {}", MAX_GET_EVENT_WAIT_MS, wait_ms;
+                             "ПолучитьСобытие: ТаймаутМс должен быть от 0 до {}, а не {}", MAX_GET_EVENT_WAIT_MS, wait_ms),
+            );
+        }
+        let queue = self.shared.queue_receiver();
+        let event = match queue.try_recv() {
+            Ok(event) => Some(event),
+            Err(_) if wait_ms > 0.0 => rt::block_on(rt::timeout(
+                Duration::from_secs_f64(wait_ms / 1000.0),
+                queue.recv(),
+            ))
+            .and_then(Result::ok),
+            Err(_) => None,
+        };
+        Ok(match event {
+            Some(event) => {
+                args[0] = Value::String(event.event);
+                args[1] = Value::String(event.data);
+                Value::Bool(true)
+            }
+            None => Value::Bool(false),
+        })
+    }
+}
+
+fn stopped() -> Text {
+    text!("the object is being destroyed"; "объект уничтожается")
+}
+
+/// An event name for `Send`/`SendJSON`: a non-empty String that Socket.IO does not reserve.
+fn event_name(v: &Value) -> Result<String, Text> {
+    let Value::String(name) = v else {
+        return Err(
+            text!("the event name must be a String, not {}", v.type_name();
+                         "имя события должно быть строкой, а не {}", v.type_name()),
+        );
+    };
+    if name.is_empty() {
+        return Err(text!("the event name must not be empty"; "имя события не должно быть пустым"));
+    }
+    if socketio::is_reserved_event(name) {
+        return Err(
+            text!("\"{}\" is reserved by Socket.IO and cannot be sent (the server would close the connection)", name;
+                         "имя \"{}\" зарезервировано Socket.IO и не может быть отправлено (сервер разорвёт соединение)", name),
+        );
+    }
+    Ok(name.clone())
+}
+
+/// An event name for `On`/`Off`: a non-empty String (`*` = every event).
+fn subscription_name(v: &Value) -> Result<String, Text> {
+    match v {
+        Value::String(name) if !name.is_empty() => Ok(name.clone()),
+        Value::String(_) => Err(
+            text!("the event name must not be empty (use \"*\" for every event)";
+                                      "имя события не должно быть пустым (\"*\" — все события)"),
+        ),
+        other => Err(
+            text!("the event name must be a String, not {}", other.type_name();
+                           "имя события должно быть строкой, а не {}", other.type_name()),
+        ),
+    }
+}
+
+/// The message of `Send`: String, Number, Boolean, Undefined or BinaryData.
+fn message_arg(v: &Value) -> Result<Arg, Text> {
+    Ok(match v {
+        Value::String(s) => {
+            let mut json = String::with_capacity(s.len() + 2);
+            crate::protocol::json::push_string(&mut json, s);
+            Arg::Json(json)
+        }
+        Value::I32(n) => Arg::Json(n.to_string()),
+        Value::F64(n) if n.is_finite() => Arg::Json(
+            serde_json::Number::from_f64(*n).map_or_else(|| "null".into(), |n| n.to_string()),
+        ),
+        Value::F64(_) => {
+            return Err(
+                text!("the message is not a finite number"; "сообщение не является конечным числом"),
+            )
+        }
+        Value::Bool(b) => Arg::Json(b.to_string()),
+        Value::Empty => Arg::Json("null".into()),
+        Value::Blob(bytes) => Arg::Binary(bytes.clone()),
+        Value::Unsupported(_) => {
+            return Err(
+                text!("the message must be a String, Number, Boolean, Undefined or BinaryData, not {}", v.type_name();
+                             "сообщение должно быть Строкой, Числом, Булевым, Неопределено или ДвоичнымиДанными, а не {}", v.type_name()),
+            )
+        }
+    })
+}
+
+/// The arguments of `SendJSON`: an array is spread into arguments, anything else is one.
+fn json_args(v: &Value) -> Result<Vec<Arg>, Text> {
+    let Value::String(text) = v else {
+        return Err(
+            text!("the arguments must be JSON text (a String), not {}", v.type_name();
+                         "аргументы должны быть JSON-текстом (строкой), а не {}", v.type_name()),
+        );
+    };
+    let invalid = |e: DecodeError| text!("the arguments are not valid JSON: {}", e; "аргументы не являются верным JSON: {}", e);
+    let value = json::validate(text).map_err(invalid)?;
+    // Raw slices, compacted: object keys keep the order 1C wrote them in.
+    let items = if value.starts_with('[') {
+        json::array_elements(value).map_err(invalid)?
+    } else {
+        vec![value]
+    };
+    Ok(items
+        .into_iter()
+        .map(|item| Arg::Json(json::compact(item).into_owned()))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn send_arguments_become_json() {
+        assert_eq!(
+            message_arg(&Value::String("Привет \"мир\"".into())).unwrap(),
+            Arg::Json(r#""Привет \"мир\"""#.into())
+        );
+        assert_eq!(
+            message_arg(&Value::I32(-3)).unwrap(),
+            Arg::Json("-3".into())
+        );
+        assert_eq!(
+            message_arg(&Value::F64(2.5)).unwrap(),
+            Arg::Json("2.5".into())
+        );
+        assert_eq!(
+            message_arg(&Value::Bool(true)).unwrap(),
+            Arg::Json("true".into())
+        );
+        assert_eq!(
+            message_arg(&Value::Empty).unwrap(),
+            Arg::Json("null".into())
+        );
+        assert_eq!(
+            message_arg(&Value::Blob(vec![1, 2])).unwrap(),
+            Arg::Binary(vec![1, 2])
+        );
+        assert!(message_arg(&Value::Unsupported(7)).is_err());
+        assert!(message_arg(&Value::F64(f64::INFINITY)).is_err());
+    }
+
+    #[test]
+    fn json_arrays_are_spread() {
+        assert_eq!(
+            json_args(&Value::String(r#"[1, "б", {"a": [true]}]"#.into())).unwrap(),
+            vec![
+                Arg::Json("1".into()),
+                Arg::Json(r#""б""#.into()),
+                Arg::Json(r#"{"a":[true]}"#.into())
+            ]
+        );
+        assert_eq!(
+            json_args(&Value::String(r#"{"z": 1, "a": "\u0431"}"#.into())).unwrap(),
+            vec![Arg::Json(r#"{"z":1,"a":"б"}"#.into())]
+        );
+        assert_eq!(
+            json_args(&Value::String(r#"{"x":1}"#.into())).unwrap(),
+            vec![Arg::Json(r#"{"x":1}"#.into())]
+        );
+        assert!(json_args(&Value::String("[1,".into())).is_err());
+    }
+
+    #[test]
+    fn event_names_are_checked() {
+        assert!(event_name(&Value::String(String::new())).is_err());
+        assert!(event_name(&Value::String("disconnect".into())).is_err());
+        assert!(event_name(&Value::I32(1)).is_err());
+        assert_eq!(event_name(&Value::String("chat".into())).unwrap(), "chat");
+    }
+}

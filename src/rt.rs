@@ -1,0 +1,70 @@
+//! The async runtime seam: the only file that names async-std.
+//!
+//! async-std is discontinued upstream; a move to smol (or anything else) changes this file only.
+//! Everything else spawns, sleeps, times out and opens sockets through these functions.
+//!
+//! One runtime serves every `Client` object of the process: async-std's global executor (a
+//! fixed pool of threads sized by the CPU count, `ASYNC_STD_THREAD_COUNT` overrides it) and its
+//! reactor thread. Those threads never stop, which is why the library pins itself against
+//! unloading (`build.rs`). The number of threads does not grow with the number of objects.
+
+use std::future::Future;
+use std::io;
+use std::time::{Duration, Instant};
+
+/// A spawned task. Dropping it detaches the task; [`cancel`] stops it; awaiting it joins it.
+pub type Task<T> = async_std::task::JoinHandle<T>;
+
+/// A TCP connection of the runtime.
+pub type TcpStream = async_std::net::TcpStream;
+
+/// Runs `future` on the shared executor.
+pub fn spawn<F>(future: F) -> Task<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    async_std::task::spawn(future)
+}
+
+/// Runs `future` to completion on the calling thread. Used from the 1C thread only for
+/// bounded waits (`Done`, `GetEvent`), never from inside a task.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    async_std::task::block_on(future)
+}
+
+/// Waits for `duration`.
+pub async fn sleep(duration: Duration) {
+    async_std::task::sleep(duration).await
+}
+
+/// Waits until `deadline` (returns at once when it has passed).
+pub async fn sleep_until(deadline: Instant) {
+    let now = Instant::now();
+    if deadline > now {
+        sleep(deadline - now).await
+    }
+}
+
+/// The current time. All protocol code takes time as an argument; this is where it comes from.
+pub fn now() -> Instant {
+    Instant::now()
+}
+
+/// Runs `future` for at most `duration`; `None` when the time ran out (the future is dropped).
+pub async fn timeout<F: Future>(duration: Duration, future: F) -> Option<F::Output> {
+    async_std::future::timeout(duration, future).await.ok()
+}
+
+/// Stops `task` and waits until it no longer runs. Returns its output if it had finished.
+pub async fn cancel<T>(task: Task<T>) -> Option<T> {
+    task.cancel().await
+}
+
+/// Opens a TCP connection to `host:port` (name resolution included).
+pub async fn connect_tcp(host: &str, port: u16) -> io::Result<TcpStream> {
+    let stream = TcpStream::connect((host, port)).await?;
+    // Socket.IO packets are small and latency matters more than segment count.
+    stream.set_nodelay(true)?;
+    Ok(stream)
+}

@@ -1,0 +1,80 @@
+//! The Engine.IO request URL: `{scheme}://{host}:{port}{path}?EIO=4&transport=…[&sid=…]&…`.
+//! Pure.
+
+use crate::actors::messages::ConnectRequest;
+use crate::endpoint::percent_encode;
+use crate::protocol::EioVersion;
+
+/// Builds the URL of an Engine.IO request. `websocket` picks `ws(s)`/`transport=websocket`,
+/// otherwise `http(s)`/`transport=polling`. The URI's own query and the `Query` property are
+/// appended (the property's values are percent-encoded here; the URI's are already encoded).
+pub fn engine_url(
+    req: &ConnectRequest,
+    websocket: bool,
+    version: EioVersion,
+    sid: Option<&str>,
+) -> String {
+    let e = &req.endpoint;
+    let scheme = match (websocket, e.secure) {
+        (true, false) => "ws",
+        (true, true) => "wss",
+        (false, false) => "http",
+        (false, true) => "https",
+    };
+    let mut url = format!("{scheme}://{}{}", e.authority(), req.settings.path);
+    url.push_str(match version {
+        EioVersion::V3 => "?EIO=3",
+        EioVersion::V4 => "?EIO=4",
+    });
+    url.push_str(if websocket {
+        "&transport=websocket"
+    } else {
+        "&transport=polling"
+    });
+    if let Some(sid) = sid {
+        url.push_str("&sid=");
+        percent_encode(sid, &mut url);
+    }
+    for (k, v) in &e.query {
+        url.push('&');
+        url.push_str(k);
+        if !v.is_empty() {
+            url.push('=');
+            url.push_str(v);
+        }
+    }
+    for (k, v) in &req.settings.query {
+        url.push('&');
+        percent_encode(k, &mut url);
+        url.push('=');
+        percent_encode(v, &mut url);
+    }
+    url
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::component::settings::Settings;
+    use crate::endpoint::Endpoint;
+
+    #[test]
+    fn builds_the_handshake_url() {
+        let settings = Settings {
+            query: vec![("user".into(), "Иван".into())],
+            ..Settings::default()
+        };
+        let req = ConnectRequest {
+            endpoint: Endpoint::parse("ws://127.0.0.1:3000/chat?token=x").unwrap(),
+            settings,
+        };
+        assert_eq!(
+            engine_url(&req, true, EioVersion::V4, None),
+            "ws://127.0.0.1:3000/socket.io/?EIO=4&transport=websocket&token=x&user=%D0%98%D0%B2%D0%B0%D0%BD"
+        );
+        assert_eq!(
+            engine_url(&req, false, EioVersion::V3, Some("a b")),
+            "http://127.0.0.1:3000/socket.io/?EIO=3&transport=polling&sid=a%20b&token=x&user=%D0%98%D0%B2%D0%B0%D0%BD"
+        );
+    }
+}
