@@ -3,7 +3,9 @@
 //!
 //! - `websocket`: one Engine.IO packet per websocket message.
 //! - `url`: the Engine.IO URLs built from a `Connect` request.
+//! - `tls`: rustls for `wss://` and `https://`.
 
+pub mod tls;
 pub mod url;
 pub mod websocket;
 
@@ -54,6 +56,8 @@ pub enum TransportError {
         /// The operating system's reason.
         error: std::io::Error,
     },
+    /// TLS could not be set up or the server's certificate was refused.
+    Tls(String),
     /// The websocket handshake failed (HTTP error status, not a websocket server, …).
     Handshake(String),
     /// Reading or writing failed.
@@ -74,6 +78,7 @@ impl TransportError {
                 "could not connect to {}: {}", target, error;
                 "не удалось подключиться к {}: {}", target, error
             ),
+            TransportError::Tls(why) => text!("TLS error: {}", why; "ошибка TLS: {}", why),
             TransportError::Handshake(why) => text!(
                 "the server refused the websocket handshake: {}", why;
                 "сервер отклонил подключение websocket: {}", why
