@@ -9,8 +9,10 @@
 //!   pure: bytes in, bytes out, time passed in.
 //! - [`host`]: the traits through which the safe code reaches the platform (events, depth).
 //! - [`value`]: owned 1C values.
+//! - [`wide`]: UTF-16 encode/decode as the platform wants it (pure, safe).
 pub mod addin;
 pub mod component;
 pub mod host;
 pub mod protocol;
 pub mod value;
+pub mod wide;
