@@ -4,16 +4,22 @@
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
-use std::sync::OnceLock;
 
 use testkit::host;
 
 /// The C++ host, compiled once per test process into `target/<profile>/cpp_host/host`.
-fn cpp_host() -> &'static PathBuf {
-    static HOST: OnceLock<PathBuf> = OnceLock::new();
-    HOST.get_or_init(|| {
-        host::build_cpp_host().unwrap_or_else(|e| panic!("cannot build the C++ host: {e}"))
-    })
+fn cpp_host() -> PathBuf {
+    host::build_cpp_host().unwrap_or_else(|e| panic!("cannot build the C++ host: {e}"))
+}
+
+/// Fails the test when valgrind is missing: a memory test that silently passes proves nothing.
+fn require_valgrind() {
+    if Command::new("valgrind").arg("--version").output().is_err() {
+        panic!(
+            "valgrind is not installed: install it (Debian: apt-get install valgrind) to run this \
+             test; CI installs it"
+        );
+    }
 }
 
 fn text(out: &Output) -> String {
@@ -46,12 +52,7 @@ fn cpp_host_smoke_scenario_passes() {
 
 #[test]
 fn cpp_host_under_valgrind_is_clean() {
-    if Command::new("valgrind").arg("--version").output().is_err() {
-        panic!(
-            "valgrind is not installed: install it (Debian: apt-get install valgrind) to run this \
-             test; CI installs it"
-        );
-    }
+    require_valgrind();
     let out = Command::new("valgrind")
         .args([
             "--error-exitcode=99",

@@ -150,9 +150,9 @@ fn spellings(name: &str) -> Vec<String> {
 /// Done + DestroyObject, then the object's memory manager must hold nothing and no violation
 /// may have been recorded.
 fn finish(obj: Object) {
-    let probe = obj.memory_probe();
+    let probe = obj.probe();
     obj.done().expect("Done + DestroyObject");
-    let report = probe.report();
+    let report = probe.memory();
     assert!(report.is_clean(), "memory after DestroyObject: {report:?}");
     host::assert_clean();
 }
@@ -192,9 +192,9 @@ fn an_unknown_class_is_refused() {
 #[test]
 fn teardown_through_the_virtual_destructor_as_onescript_does() {
     let obj = create();
-    let probe = obj.memory_probe();
+    let probe = obj.probe();
     obj.delete().expect("Done + delete");
-    assert!(probe.report().is_clean(), "{:?}", probe.report());
+    assert!(probe.memory().is_clean(), "{:?}", probe.memory());
     host::assert_clean();
 }
 
@@ -445,12 +445,12 @@ fn memory_is_clean_after_destroying_objects() {
         let _ = obj.set("EventSource", "строка с кириллицей");
         let _ = obj.set("Timeout", 3);
     }
-    let probes: Vec<_> = objects.iter().map(Object::memory_probe).collect();
+    let probes: Vec<_> = objects.iter().map(Object::probe).collect();
     for obj in objects {
         obj.done().expect("Done + DestroyObject");
     }
     for probe in probes {
-        let r = probe.report();
+        let r = probe.memory();
         assert!(r.is_clean(), "{r:?}");
         assert!(
             r.allocations > 0,

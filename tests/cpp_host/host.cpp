@@ -5,6 +5,7 @@
 //   ./host target/debug/libsocketio1c.so                      # smoke scenario
 //   ./host target/debug/libsocketio1c.so ws://127.0.0.1:3000/ # plus a live connection
 //   ./host LIB [URL] --keep-going                             # report every check, not just the first failure
+//   ./host libmock_addin.so --arm double-free                 # self-test: the mock breaks the contract
 //
 // One line per check ("ok   ..." or "FAIL ..."); exits 1 at the first failure (or at the end
 // with --keep-going), 0 after "ALL OK". Every allocation is tracked, so that a run under
@@ -542,9 +543,12 @@ static void destroy_object(Object& o, const char* label) {
 int main(int argc, char** argv) {
     const char* lib_path = nullptr;
     const char* url = nullptr;
+    const char* arm = nullptr;  // tests/cpp_host/mock_addin.cpp only: Misbehave(arm) on object 1
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--keep-going") == 0) {
             g_keep_going = true;
+        } else if (std::strcmp(argv[i], "--arm") == 0 && i + 1 < argc) {
+            arm = argv[++i];
         } else if (lib_path == nullptr) {
             lib_path = argv[i];
         } else {
@@ -552,7 +556,8 @@ int main(int argc, char** argv) {
         }
     }
     if (lib_path == nullptr) {
-        std::fprintf(stderr, "usage: %s path/to/libsocketio1c.so [ws://host:port/] [--keep-going]\n", argv[0]);
+        std::fprintf(stderr, "usage: %s path/to/libsocketio1c.so [ws://host:port/] [--keep-going] [--arm KIND]\n",
+                     argv[0]);
         return 2;
     }
 
@@ -582,6 +587,10 @@ int main(int argc, char** argv) {
 
     // ---- object 1: members, then Done + DestroyObject ----
     Object a = create_object("object 1");
+    if (arm != nullptr) {
+        long misbehave = a.comp->FindMethod(u"Misbehave");
+        require(misbehave >= 0 && call_strings(a, misbehave, {utf16(arm)}), std::string("armed the mock: ") + arm);
+    }
     check(a.conn->depth() >= 1, "object 1: event buffer depth after Init = " + std::to_string(a.conn->depth()));
     long nprops = a.comp->GetNProps();
     long nmethods = a.comp->GetNMethods();

@@ -39,10 +39,10 @@ mod platform;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-pub use cpp::{build_cpp_host, cpp_host_source};
+pub use cpp::{build_cpp_host, build_mock_addin, cpp_host_source};
 pub use library::{library, Library, APP_CAPABILITIES};
 pub use memory::MemoryReport;
-pub use object::{CallError, ErrorKind, Event, MemoryProbe, Object, V};
+pub use object::{CallError, ErrorKind, Event, Object, Probe, V};
 pub use platform::AddError;
 
 /// How the emulated platform presents itself to each object.

@@ -893,9 +893,14 @@ impl Object {
         self.side.state.counters.report()
     }
 
-    /// A handle that reports this object's memory after it is gone.
-    pub fn memory_probe(&self) -> MemoryProbe {
-        MemoryProbe(self.side)
+    /// The violations recorded against this object so far (those that start `object #N:`).
+    pub fn violations(&self) -> Vec<String> {
+        object_violations(self.id())
+    }
+
+    /// A handle that reports this object's memory and violations, also after it is gone.
+    pub fn probe(&self) -> Probe {
+        Probe(self.side)
     }
 
     // ----- teardown ----------------------------------------------------------------------------
@@ -972,26 +977,36 @@ impl Drop for Object {
     }
 }
 
-/// Reports the memory of an object, also after it is destroyed ([`Object::memory_probe`]).
+/// Watches an object also after it is destroyed ([`Object::probe`]).
 #[derive(Clone, Copy)]
-pub struct MemoryProbe(HostSide);
+pub struct Probe(HostSide);
 
-impl MemoryProbe {
+impl Probe {
     /// The object's memory manager counters now.
-    pub fn report(&self) -> MemoryReport {
+    pub fn memory(&self) -> MemoryReport {
         self.0.state.counters.report()
     }
 
-    /// How many events the add-in sent to the object (queued or dropped) — 0 after `Done`
-    /// cleared the queue, so mostly useful for `dropped`.
-    pub fn dropped_events(&self) -> usize {
-        self.0.state.queue().dropped
+    /// The violations recorded against the object so far (those that start `object #N:`).
+    pub fn violations(&self) -> Vec<String> {
+        object_violations(self.0.state.id)
     }
 }
 
-impl std::fmt::Debug for MemoryProbe {
+fn object_violations(id: usize) -> Vec<String> {
+    let prefix = format!("object #{id}:");
+    super::violations()
+        .into_iter()
+        .filter(|v| v.starts_with(&prefix))
+        .collect()
+}
+
+impl std::fmt::Debug for Probe {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("MemoryProbe").field(&self.report()).finish()
+        f.debug_struct("Probe")
+            .field("memory", &self.memory())
+            .field("violations", &self.violations())
+            .finish()
     }
 }
 
