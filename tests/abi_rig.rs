@@ -253,6 +253,21 @@ fn a_string_not_from_alloc_memory_is_caught() {
 }
 
 #[test]
+fn a_return_value_sharing_a_parameter_buffer_is_caught_not_double_freed() {
+    let obj = create();
+    let probe = obj.probe();
+    obj.call("Misbehave", &["alias-return".into()]).unwrap();
+    assert_eq!(
+        obj.call("Echo", &["shared".into()]).unwrap(),
+        V::from("shared")
+    );
+    assert_reported(&obj, "share the buffer");
+    assert_eq!(obj.memory_report().double_frees, 0);
+    obj.done().unwrap();
+    assert_eq!(probe.memory().live_allocations, 0);
+}
+
+#[test]
 fn a_leak_fails_done() {
     let obj = create();
     let probe = obj.probe();

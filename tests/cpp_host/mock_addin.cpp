@@ -15,7 +15,7 @@
 //   Depth(N)           SetEventBufferDepth(N)
 //   Misbehave(Kind)    arms a contract breach: "wstrlen-counts-nul", "malloc-string",
 //                      "double-free", "foreign-free", "overrun", "leak", "late-event",
-//                      "alloc-off-thread", "short-block"
+//                      "alloc-off-thread", "short-block", "alias-return"
 
 #include "addin_abi.h"
 
@@ -236,6 +236,7 @@ public:
         join();
         if (m == mEcho) {
             *ret = p[0];
+            if (armed_ == u"alias-return") return true;  // the same buffer as the parameter
             if (p[0].vt == VTYPE_PWSTR) put_string(ret, std::u16string(p[0].pwstrVal, p[0].wstrLen));
             if (p[0].vt == VTYPE_BLOB) {
                 void* block = nullptr;

@@ -707,17 +707,36 @@ impl Object {
                 slot!(vt, call_as_proc)(this, mc, ptr, n as i64)
             }
         } != 0;
-        for (i, var) in params.iter_mut().enumerate() {
-            let value = self.take(var, "CallAs* parameter");
-            if let (Some(slot), Ok(value)) = (args.get_mut(i), value) {
+        // Read every value before freeing any: a return value or a parameter that shares its
+        // buffer with another one is a violation, not a use-after-free of this host.
+        let values: Vec<Result<V, String>> = params
+            .iter()
+            .map(|var| self.read_variant(var, "CallAs* parameter"))
+            .collect();
+        let ret_value = self.read_variant(&ret, "CallAsFunc return value");
+        let mut freed = std::collections::HashSet::new();
+        for var in params.iter_mut().chain(std::iter::once(&mut ret)) {
+            if matches!(var.vt, vt::PWSTR | vt::BLOB)
+                && !var.ptr().is_null()
+                && !freed.insert(var.ptr())
+            {
+                record_violation(format!(
+                    "object #{}: CallAs*: two values of one call share the buffer {:p}",
+                    self.id(),
+                    var.ptr()
+                ));
+                *var = TVariant::empty();
+            }
+            self.free_variant(var, "CallAs* result");
+        }
+        for (slot, value) in args.iter_mut().zip(values) {
+            if let Ok(value) = value {
                 *slot = value;
             }
         }
-        let value = self.take(&mut ret, "CallAsFunc return value");
         call.verdict(ok)?;
-        value.map_err(|m| CallError::host(ErrorKind::Unsupported, m))
+        ret_value.map_err(|m| CallError::host(ErrorKind::Unsupported, m))
     }
-
     // ----- values ------------------------------------------------------------------------------
 
     fn to_variant(&self, value: &V) -> TVariant {
@@ -743,9 +762,16 @@ impl Object {
     /// Converts a tVariant the add-in filled, checks the string contract, frees its string or
     /// blob and leaves it VTYPE_EMPTY.
     fn take(&self, var: &mut TVariant, what: &str) -> Result<V, String> {
+        let value = self.read_variant(var, what);
+        self.free_variant(var, what);
+        value
+    }
+
+    /// Converts a tVariant, checking the string contract (violations are recorded).
+    fn read_variant(&self, var: &TVariant, what: &str) -> Result<V, String> {
         let counters = &self.side.state.counters;
         let what = format!("object #{}: {what}", self.id());
-        let value = match var.vt {
+        match var.vt {
             vt::EMPTY | vt::NULL => Ok(V::Empty),
             vt::BOOL => {
                 let b = var.u8_at0();
@@ -773,12 +799,17 @@ impl Object {
             }
             vt::BLOB => Ok(V::Blob(self.read_blob(var, &what))),
             other => Err(format!("{what}: unsupported VTYPE {other}")),
-        };
+        }
+    }
+
+    /// Frees the string or blob of a tVariant (what 1C frees after a call) and empties it.
+    /// Blocks this host does not know were reported when read and are left alone.
+    fn free_variant(&self, var: &mut TVariant, what: &str) {
         if matches!(var.vt, vt::PWSTR | vt::BLOB) && block_info(var.ptr()).is_some() {
-            release(counters, var.ptr(), &what);
+            let what = format!("object #{}: {what}", self.id());
+            release(&self.side.state.counters, var.ptr(), &what);
         }
         *var = TVariant::empty();
-        value
     }
 
     fn read_blob(&self, var: &TVariant, what: &str) -> Vec<u8> {
