@@ -110,7 +110,10 @@ pub(crate) fn alloc_name(obj: &Object, name: &str) -> Result<*const u16, Failure
 ///
 /// # Safety
 /// `this` is null or base 1 of a live object; `ext` is null or a writable `WCHAR_T**`.
-unsafe extern "system" fn register_extension_as(this: *mut c_void, ext: *mut *mut u16) -> bool {
+pub(super) unsafe extern "system" fn register_extension_as(
+    this: *mut c_void,
+    ext: *mut *mut u16,
+) -> bool {
     let body = |obj: &Object| {
         if ext.is_null() {
             return Err(Failure::Abi(
@@ -133,7 +136,7 @@ unsafe extern "system" fn register_extension_as(this: *mut c_void, ext: *mut *mu
 ///
 /// # Safety
 /// `this` is null or base 1 of a live object.
-unsafe extern "system" fn get_n_props(this: *mut c_void) -> c_long {
+pub(super) unsafe extern "system" fn get_n_props(this: *mut c_void) -> c_long {
     // SAFETY: forwarded contract.
     unsafe { enter(this, 0, |_| Ok(long(PROPS.len()))) }
 }
@@ -142,7 +145,7 @@ unsafe extern "system" fn get_n_props(this: *mut c_void) -> c_long {
 ///
 /// # Safety
 /// `this` is null or base 1 of a live object; `name` is null or NUL-terminated.
-unsafe extern "system" fn find_prop(this: *mut c_void, name: *const u16) -> c_long {
+pub(super) unsafe extern "system" fn find_prop(this: *mut c_void, name: *const u16) -> c_long {
     let body = |_: &Object| {
         // SAFETY: `name` is null or NUL-terminated (caller).
         let name = unsafe { member_name(name) };
@@ -157,7 +160,7 @@ unsafe extern "system" fn find_prop(this: *mut c_void, name: *const u16) -> c_lo
 ///
 /// # Safety
 /// `this` is null or base 1 of a live object.
-unsafe extern "system" fn get_prop_name(
+pub(super) unsafe extern "system" fn get_prop_name(
     this: *mut c_void,
     num: c_long,
     alias: c_long,
@@ -177,7 +180,11 @@ unsafe extern "system" fn get_prop_name(
 ///
 /// # Safety
 /// `this` is null or base 1 of a live object; `val` is null or a writable `tVariant`.
-unsafe extern "system" fn get_prop_val(this: *mut c_void, num: c_long, val: *mut TVariant) -> bool {
+pub(super) unsafe extern "system" fn get_prop_val(
+    this: *mut c_void,
+    num: c_long,
+    val: *mut TVariant,
+) -> bool {
     let body = |obj: &Object| {
         if val.is_null() {
             return Err(Failure::Abi("GetPropVal got a null variant".to_owned()));
@@ -197,7 +204,11 @@ unsafe extern "system" fn get_prop_val(this: *mut c_void, num: c_long, val: *mut
 /// # Safety
 /// `this` is null or base 1 of a live object; `val` is null or a readable `tVariant` whose
 /// payload matches its type.
-unsafe extern "system" fn set_prop_val(this: *mut c_void, num: c_long, val: *mut TVariant) -> bool {
+pub(super) unsafe extern "system" fn set_prop_val(
+    this: *mut c_void,
+    num: c_long,
+    val: *mut TVariant,
+) -> bool {
     let body = |obj: &Object| {
         if val.is_null() {
             return Err(Failure::Abi("SetPropVal got a null variant".to_owned()));
@@ -216,7 +227,7 @@ unsafe extern "system" fn set_prop_val(this: *mut c_void, num: c_long, val: *mut
 ///
 /// # Safety
 /// `this` is null or base 1 of a live object.
-unsafe extern "system" fn is_prop_readable(this: *mut c_void, num: c_long) -> bool {
+pub(super) unsafe extern "system" fn is_prop_readable(this: *mut c_void, num: c_long) -> bool {
     // SAFETY: forwarded contract.
     unsafe {
         enter(this, false, |_| {
@@ -229,7 +240,7 @@ unsafe extern "system" fn is_prop_readable(this: *mut c_void, num: c_long) -> bo
 ///
 /// # Safety
 /// `this` is null or base 1 of a live object.
-unsafe extern "system" fn is_prop_writable(this: *mut c_void, num: c_long) -> bool {
+pub(super) unsafe extern "system" fn is_prop_writable(this: *mut c_void, num: c_long) -> bool {
     // SAFETY: forwarded contract.
     unsafe {
         enter(this, false, |_| {

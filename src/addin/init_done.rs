@@ -34,7 +34,7 @@ pub(crate) static VTABLE: Vtable<InitDoneMethods> = Vtable::new::<INIT_DONE>(Ini
 ///
 /// # Safety
 /// `this` is null or base 0 of a live object; `disp` is null or a connection valid until `Done`.
-unsafe extern "system" fn init(this: *mut c_void, disp: *mut c_void) -> bool {
+pub(super) unsafe extern "system" fn init(this: *mut c_void, disp: *mut c_void) -> bool {
     let body = |obj: &Object| {
         // SAFETY: `disp` is null or a connection valid until `Done` (caller).
         unsafe { obj.init(disp) }
@@ -47,7 +47,7 @@ unsafe extern "system" fn init(this: *mut c_void, disp: *mut c_void) -> bool {
 ///
 /// # Safety
 /// `this` is null or base 0 of a live object; `mem` is null or valid until `Done`.
-unsafe extern "system" fn set_mem_manager(this: *mut c_void, mem: *mut c_void) -> bool {
+pub(super) unsafe extern "system" fn set_mem_manager(this: *mut c_void, mem: *mut c_void) -> bool {
     let body = |obj: &Object| {
         // SAFETY: `mem` is null or a memory manager valid until `Done` (caller).
         Ok(unsafe { obj.set_memory(mem) })
@@ -60,7 +60,7 @@ unsafe extern "system" fn set_mem_manager(this: *mut c_void, mem: *mut c_void) -
 ///
 /// # Safety
 /// `this` is null or base 0 of a live object.
-unsafe extern "system" fn get_info(this: *mut c_void) -> c_long {
+pub(super) unsafe extern "system" fn get_info(this: *mut c_void) -> c_long {
     // SAFETY: forwarded contract.
     unsafe { object::enter::<INIT_DONE, _>(this, 0, |_| Ok(INFO_VERSION)) }
 }
@@ -69,7 +69,7 @@ unsafe extern "system" fn get_info(this: *mut c_void) -> c_long {
 ///
 /// # Safety
 /// `this` is null or base 0 of a live object.
-unsafe extern "system" fn done(this: *mut c_void) {
+pub(super) unsafe extern "system" fn done(this: *mut c_void) {
     let body = |obj: &Object| {
         obj.done();
         Ok(())

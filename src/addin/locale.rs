@@ -28,7 +28,7 @@ pub(crate) static USER_LANGUAGE_VTABLE: Vtable<LanguageMethod> =
 ///
 /// # Safety
 /// `this` is null or base 2 of a live object; `loc` is null or a NUL-terminated string.
-unsafe extern "system" fn set_locale(this: *mut c_void, loc: *const u16) {
+pub(super) unsafe extern "system" fn set_locale(this: *mut c_void, loc: *const u16) {
     // SAFETY: forwarded contract.
     unsafe { set_language::<LOCALE>(this, loc) }
 }
@@ -37,7 +37,10 @@ unsafe extern "system" fn set_locale(this: *mut c_void, loc: *const u16) {
 ///
 /// # Safety
 /// `this` is null or base 3 of a live object; `lang` is null or a NUL-terminated string.
-unsafe extern "system" fn set_user_interface_language_code(this: *mut c_void, lang: *const u16) {
+pub(super) unsafe extern "system" fn set_user_interface_language_code(
+    this: *mut c_void,
+    lang: *const u16,
+) {
     // SAFETY: forwarded contract.
     unsafe { set_language::<USER_LANGUAGE>(this, lang) }
 }

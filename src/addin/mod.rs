@@ -63,3 +63,6 @@ mod pin;
 mod variant;
 mod vtable;
 mod wstr;
+
+#[cfg(test)]
+mod tests;
