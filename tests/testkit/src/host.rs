@@ -5,7 +5,7 @@
 //! use std::time::Duration;
 //! use testkit::host::{self, HostOptions, V};
 //!
-//! let lib = host::library(); // target/<profile>/libsocketio1c.so
+//! let lib = host::library(); // the libsocketio1c.so of this build profile
 //! assert_eq!(lib.class_names(), ["Client"]);
 //! let client = lib.create("Client", &HostOptions::default()).unwrap();
 //! assert_eq!(client.get("Таймаут").unwrap(), V::from("5"));
@@ -97,10 +97,12 @@ impl HostOptions {
 /// Environment variable that overrides [`addin_path`] (e.g. to test a release or cross build).
 pub const ADDIN_ENV: &str = "SOCKETIO1C_ADDIN";
 
-/// The `libsocketio1c.so` of the current build profile: `target/<profile>/libsocketio1c.so`,
-/// found from the running executable (`target/<profile>/deps/` for tests and benches,
-/// `target/<profile>/examples/` for examples, `target/<profile>/` for binaries), or the path in
-/// `$SOCKETIO1C_ADDIN`. Panics with what to do when the file is missing.
+/// The `libsocketio1c.so` of the current build profile, found from the running executable
+/// (tests and benches run from `target/<profile>/deps/`, examples from
+/// `target/<profile>/examples/`, binaries from `target/<profile>/`): the newer of
+/// `target/<profile>/libsocketio1c.so` and `target/<profile>/deps/libsocketio1c.so`, since
+/// `cargo test` refreshes only the latter. `$SOCKETIO1C_ADDIN` overrides it. Panics with what to
+/// do when the file is missing.
 pub fn addin_path() -> PathBuf {
     if let Some(p) = std::env::var_os(ADDIN_ENV) {
         let p = PathBuf::from(p);
@@ -112,13 +114,18 @@ pub fn addin_path() -> PathBuf {
         return p;
     }
     let dir = profile_dir();
-    // Cargo copies the cdylib up from deps/; fall back to deps/ if it has not yet.
+    // `cargo build` copies the cdylib up from deps/, but `cargo test` only refreshes deps/: a
+    // copy left in target/<profile>/ by an earlier `cargo build` can be stale. Take the newest.
     let candidates = [
         dir.join("libsocketio1c.so"),
         dir.join("deps").join("libsocketio1c.so"),
     ];
-    match candidates.iter().find(|p| p.is_file()) {
-        Some(p) => p.clone(),
+    let newest = candidates
+        .iter()
+        .filter_map(|p| Some((std::fs::metadata(p).ok()?.modified().ok()?, p)))
+        .max_by_key(|(modified, _)| *modified);
+    match newest {
+        Some((_, p)) => p.clone(),
         None => panic!(
             "the add-in is not built: no {} (nor in deps/). `cargo test` builds it for the tests of \
              the socketio1c package; otherwise run `cargo build` (add `--release` for a release \

@@ -60,7 +60,9 @@ pub struct MemoryReport {
     /// Returned strings that break the contract: not from `AllocMemory`, no NUL at `wstrLen`,
     /// `wstrLen` counting the NUL, or a block too small for `wstrLen`.
     pub bad_strings: usize,
-    /// `AllocMemory`/`FreeMemory` called on a thread that is not inside a component call.
+    /// A platform interface other than `ExternalEvent` (`AllocMemory`, `FreeMemory`,
+    /// `AddError`, `SetEventBufferDepth`, `GetInterface`, …) called on a thread that is not
+    /// inside a component call.
     pub wrong_thread: usize,
     /// `AllocMemory` requests refused (too large).
     pub failed_allocations: usize,
