@@ -144,12 +144,6 @@ fn unregister(obj: *mut Object) -> bool {
     }
 }
 
-/// How many objects are alive (for tests and diagnostics).
-#[allow(dead_code)]
-pub(crate) fn live_count() -> usize {
-    live().len()
-}
-
 /// Drops and frees an object (`DestroyObject`, the deleting destructors). Returns false, doing
 /// nothing, for null or a pointer that is not a live object.
 ///
@@ -171,7 +165,6 @@ pub(crate) unsafe fn destroy(obj: *mut Object) -> bool {
 ///
 /// # Safety
 /// As [`destroy`].
-#[cfg_attr(windows, allow(dead_code))]
 pub(crate) unsafe fn drop_without_free(obj: *mut Object) -> bool {
     if obj.is_null() || !unregister(obj) {
         return false;
