@@ -37,7 +37,7 @@ mod object;
 mod platform;
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 pub use cpp::{build_cpp_host, build_mock_addin, cpp_host_source};
 pub use library::{library, Library, APP_CAPABILITIES};
@@ -154,18 +154,20 @@ pub(crate) fn profile_dir() -> PathBuf {
 
 static VIOLATIONS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
+/// Locks a mutex, also after a panicking test poisoned it (the data stays usable here).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Records a contract breach by the add-in (also printed to stderr at once).
 pub(crate) fn record_violation(text: String) {
     eprintln!("testkit::host violation: {text}");
-    VIOLATIONS
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push(text);
+    lock(&VIOLATIONS).push(text);
 }
 
 /// Every violation recorded in this process so far, in order.
 pub fn violations() -> Vec<String> {
-    VIOLATIONS.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    lock(&VIOLATIONS).clone()
 }
 
 /// Panics listing every violation recorded in this process, if there is any.

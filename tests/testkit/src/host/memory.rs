@@ -158,10 +158,7 @@ struct Registry {
 
 fn registry() -> MutexGuard<'static, Registry> {
     static REGISTRY: OnceLock<Mutex<Registry>> = OnceLock::new();
-    REGISTRY
-        .get_or_init(Mutex::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
+    super::lock(REGISTRY.get_or_init(Mutex::default))
 }
 
 fn layout(size: usize) -> Layout {

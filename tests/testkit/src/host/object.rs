@@ -11,7 +11,7 @@ use super::ffi::{
 use super::library::Library;
 use super::memory::{self, block_info, release, MemoryReport};
 use super::platform::{AddError, HostSide, HostState};
-use super::record_violation;
+use super::{lock, record_violation};
 
 /// A 1C value as the tests write it.
 #[derive(Debug, Clone, PartialEq)]
@@ -247,10 +247,6 @@ impl Drop for Call<'_> {
     fn drop(&mut self) {
         self.state.set_in_call(false);
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Object {

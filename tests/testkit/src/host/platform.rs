@@ -12,7 +12,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use super::ffi::{read_wstr, wide, TVariant, MAX_WSTR};
 use super::memory::{count_bad, Breach, Counters, MemObj};
-use super::{guard_callback, record_violation, Event, HostOptions};
+use super::{guard_callback, lock, record_violation, Event, HostOptions};
 
 /// One `IAddInDefBase::AddError` call, as recorded by the host.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,10 +56,6 @@ pub(crate) fn thread_tag() -> u64 {
     static NEXT: AtomicU64 = AtomicU64::new(1);
     thread_local!(static TAG: u64 = NEXT.fetch_add(1, Ordering::Relaxed));
     TAG.with(|t| *t)
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl HostState {
