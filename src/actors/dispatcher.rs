@@ -66,8 +66,8 @@ async fn deliver(
     event: &HostEvent,
 ) -> bool {
     let source = shared.source();
-    wide::encode_into(&event.event, &mut buffers.event);
-    wide::encode_into(&event.data, &mut buffers.data);
+    wide::encode_nul_into(&event.event, &mut buffers.event);
+    wide::encode_nul_into(&event.data, &mut buffers.data);
     if sink.external_event(&source, &buffers.event, &buffers.data) {
         return true;
     }

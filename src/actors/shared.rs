@@ -44,7 +44,7 @@ impl Shared {
             busy: AtomicBool::new(false),
             session_id: Mutex::new(String::new()),
             last_error: Mutex::new(None),
-            source: Mutex::new(Arc::new(crate::wide::to_wide("SocketIO"))),
+            source: Mutex::new(Arc::new(crate::wide::to_wide_nul("SocketIO"))),
             queue_mode: AtomicBool::new(false),
             closing: AtomicBool::new(false),
             undelivered: AtomicU64::new(0),
@@ -92,7 +92,7 @@ impl Shared {
 
     /// Sets `EventSource` (kept as NUL-terminated UTF-16, ready for `ExternalEvent`).
     pub fn set_source(&self, source: &str) {
-        *lock(&self.source) = Arc::new(crate::wide::to_wide(source));
+        *lock(&self.source) = Arc::new(crate::wide::to_wide_nul(source));
     }
 
     /// `EventSource` as NUL-terminated UTF-16.

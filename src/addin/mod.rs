@@ -1,1 +1,68 @@
 //! The C ABI of the add-in: the only module with `unsafe` code.
+//!
+//! 1C loads the library, calls the five exports, and then drives each object through four C++
+//! vtables. This module turns each of those calls into one call of the safe
+//! [`crate::component::Component`] with owned [`crate::value::Value`]s, and implements the
+//! [`crate::host`] traits over the platform's raw interfaces.
+//!
+//! # Map
+//! - [`exports`]: the five `#[no_mangle] extern "C"` functions; the platform's capability level.
+//! - `object`: the object (four vptrs + state), finding it from a base pointer, the entry guard
+//!   with error reporting, the lifecycle (`Init`/`setMemManager`/`Done`/drop), the live set.
+//! - `vtable`: the vtable shape shared by the four bases: Itanium prefix, destructor slots.
+//! - `init_done`: `IInitDoneBase` (base 0). `extender`: `ILanguageExtenderBase` (base 1)
+//!   vtable, `RegisterExtensionAs` and properties; `methods`: its method entries.
+//!   `locale`: `LocaleBase` (base 2) and `UserLanguageBase` (base 3).
+//! - `variant`: `tVariant` layout per target and `Value` conversions.
+//! - `memory`: the platform's `IMemoryManager`. `connection`: `IAddInDefBase(Ex)` and the
+//!   `Platform` view for `Init`. `event_sink`: the `EventSink` the dispatcher thread calls.
+//! - `wstr`: reading NUL-terminated and counted strings out of host memory.
+//! - `guard`: `catch_unwind` around every entry (safe code). `pin`: keeping the library loaded.
+//!
+//! # Invariants
+//! - **Pointers.** The object pointer from `GetClassObject` is valid until it is destroyed,
+//!   exactly once, by `DestroyObject` or a deleting destructor slot (a set of live objects turns
+//!   a second attempt into a no-op). The connection (`Init`) and memory manager
+//!   (`setMemManager`) pointers are valid until `Done`; the object forgets both in `Done`.
+//!   Strings and blobs that 1C frees are allocated with its `AllocMemory`, never with Rust's
+//!   allocator; platform memory is freed only with `FreeMemory`.
+//! - **Threads.** The platform calls an object on one thread at a time; the state uses
+//!   `Cell`/`RefCell` and a re-entrant call fails instead of aliasing. `AllocMemory`,
+//!   `FreeMemory`, `AddError` and `GetInterface` are called only on that thread, inside a
+//!   platform call. The only call from another thread is `ExternalEvent`, through the
+//!   `EventSink`, serialised by its mutex and cut off by `Done` after the component has stopped.
+//! - **Strings.** `WCHAR_T` is 2-byte UTF-16 on every OS. Strings passed to the platform end with
+//!   one NUL; `wstrLen` never counts it. Incoming strings are read by their length when they
+//!   have one, otherwise up to the NUL with a cap; decoding is lossy (unpaired surrogates
+//!   become U+FFFD). The pure conversions live in the safe [`crate::wide`].
+//! - **Panics.** Every export and vtable entry runs in `guard`; a panic becomes `LastError`,
+//!   `AddError(1006, "SocketIO", "internal error: …", 1)` and the entry's failure value.
+//! - **Null and range.** Null `this`, out-pointers and strings, negative indexes, a null
+//!   argument array and an argument count other than `GetNParams` are refused, never
+//!   dereferenced; a zero-length array is never built from a null pointer.
+//!
+//! Every `unsafe` block carries a `// SAFETY:` comment and every `unsafe fn` a `# Safety`
+//! section; the files that need `unsafe` allow it with their own `#![allow(unsafe_code)]`.
+#![warn(
+    clippy::undocumented_unsafe_blocks,
+    clippy::missing_safety_doc,
+    unsafe_op_in_unsafe_fn
+)]
+
+mod connection;
+mod event_sink;
+pub mod exports;
+mod extender;
+mod guard;
+mod init_done;
+mod locale;
+mod memory;
+mod methods;
+mod object;
+mod pin;
+mod variant;
+mod vtable;
+mod wstr;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,77 @@
+//! The built `libsocketio1c.so` driven by the C++ host of `tests/cpp_host/` — vtables laid
+//! out by g++ from our own declarations of the Native API interfaces — plainly and under
+//! valgrind.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use testkit::host;
+
+/// The C++ host, compiled once per test process into `target/<profile>/cpp_host/host`.
+fn cpp_host() -> PathBuf {
+    host::build_cpp_host().unwrap_or_else(|e| panic!("cannot build the C++ host: {e}"))
+}
+
+/// Fails the test when valgrind is missing: a memory test that silently passes proves nothing.
+fn require_valgrind() {
+    if Command::new("valgrind").arg("--version").output().is_err() {
+        panic!(
+            "valgrind is not installed: install it (Debian: apt-get install valgrind) to run this \
+             test; CI installs it"
+        );
+    }
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn says_all_ok(out: &Output) -> bool {
+    String::from_utf8_lossy(&out.stdout).lines().last() == Some("ALL OK")
+}
+
+#[test]
+fn cpp_host_smoke_scenario_passes() {
+    // --keep-going: print every failing check, not only the first (the exit code stays 1).
+    let out = Command::new(cpp_host())
+        .arg(host::addin_path())
+        .arg("--keep-going")
+        .output()
+        .expect("run the C++ host");
+    assert!(
+        out.status.success() && says_all_ok(&out),
+        "the C++ host failed:\n{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn cpp_host_under_valgrind_is_clean() {
+    require_valgrind();
+    let out = Command::new("valgrind")
+        .args([
+            "--error-exitcode=99",
+            "--leak-check=full",
+            "--errors-for-leak-kinds=definite",
+        ])
+        .arg(cpp_host())
+        .arg(host::addin_path())
+        .arg("--keep-going")
+        .output()
+        .expect("run valgrind");
+    let why = match out.status.code() {
+        Some(99) => "valgrind found invalid accesses or definite leaks",
+        Some(0) => "",
+        _ => "the C++ host failed its checks",
+    };
+    assert!(
+        out.status.success() && says_all_ok(&out),
+        "{why}:\n{}",
+        text(&out)
+    );
+}
