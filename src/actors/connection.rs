@@ -255,8 +255,9 @@ impl Connection {
     }
 
     /// Ends the current attempt or connection because of the network or the server: Close with
-    /// `reason` when the namespace was joined, Fail otherwise. `why` goes to LastError and an
-    /// Error event.
+    /// `reason` when the namespace was joined, Fail otherwise. `why` goes to LastError, and to an
+    /// Error event after the Close/Fail when it is a failure (not for an orderly close by the
+    /// server). The state event comes first: seed code reacts to it and then reads LastError.
     async fn end(&mut self, reason: CloseReason, why: Option<Text>, reader: &mut Option<WsReader>) {
         let was_open = matches!(self.phase, Phase::Open(_));
         if matches!(self.phase, Phase::Idle) {
@@ -267,18 +268,22 @@ impl Connection {
             self.shared.set_last_error(why.clone());
         }
         if was_open {
-            if let Some(why) = why {
+            self.report(events::close(reason)).await;
+            let orderly = matches!(
+                reason,
+                CloseReason::ServerDisconnect | CloseReason::TransportClose
+            );
+            if let (Some(why), false) = (why, orderly) {
                 self.report(events::error(&why.en, None)).await;
             }
-            self.report(events::close(reason)).await;
         } else {
             let why = why.unwrap_or_else(|| {
                 text!("the connection closed before the namespace was joined";
                       "соединение закрылось до подключения к пространству имён")
             });
             self.shared.set_last_error(why.clone());
-            self.report(events::error(&why.en, None)).await;
             self.report(events::fail()).await;
+            self.report(events::error(&why.en, None)).await;
         }
     }
 
@@ -498,8 +503,8 @@ impl Connection {
                 let text = text!("the server refused the connection: {}", message; "сервер отказал в подключении: {}", message);
                 self.shared.set_last_error(text.clone());
                 self.teardown(reader).await;
-                self.report(events::error(&text.en, data.as_deref())).await;
                 self.report(events::fail()).await;
+                self.report(events::error(&text.en, data.as_deref())).await;
             }
             PacketKind::Event | PacketKind::BinaryEvent => {
                 let kind = if packet.kind == PacketKind::BinaryEvent {
