@@ -80,13 +80,15 @@ function startServer(flavor, extra = []) {
 }
 
 function once(emitter, event, what = event) {
-  return new Promise((resolve, reject) => {
+  const p = new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`timeout waiting for ${what}`)), TIMEOUT);
     emitter.once(event, (...args) => {
       clearTimeout(timer);
       resolve(args);
     });
   });
+  p.catch(() => {}); // reported where it is awaited, not as an unhandled rejection
+  return p;
 }
 
 function emitAck(socket, event, ...args) {
