@@ -16,7 +16,8 @@ FLAGS (the subset of server.js that python-socketio has)
     --path P              Engine.IO path (default /socket.io/)
     --tls-cert FILE       PEM certificate (chain); with --tls-key: serve https/wss
     --tls-key FILE        PEM private key
-    --ping-interval MS    Engine.IO pingInterval (milliseconds, as for server.js)
+    --ping-interval MS    Engine.IO pingInterval (milliseconds, as for server.js; rounded to whole
+                          seconds, the only values python-engineio advertises correctly)
     --ping-timeout MS     Engine.IO pingTimeout
     --max-payload BYTES   max_http_buffer_size
     --transports LIST     allowed transports, e.g. websocket,polling
@@ -153,7 +154,13 @@ def as_args(args):
 def build(o):
     kwargs = {"async_mode": "asgi", "cors_allowed_origins": "*"}
     if o.ping_interval is not None:
-        kwargs["ping_interval"] = o.ping_interval / 1000.0
+        # python-engineio advertises int(seconds) * 1000 as pingInterval but sleeps the exact
+        # value: keep the two equal by using whole seconds.
+        seconds = max(1, round(o.ping_interval / 1000.0))
+        if seconds * 1000 != o.ping_interval:
+            print(f"py_server.py: --ping-interval {o.ping_interval:g} rounded to {seconds * 1000} ms "
+                  "(python-engineio takes whole seconds)", file=sys.stderr)
+        kwargs["ping_interval"] = seconds
     if o.ping_timeout is not None:
         kwargs["ping_timeout"] = o.ping_timeout / 1000.0
     if o.max_payload is not None:
@@ -355,6 +362,7 @@ async def read_stdin(command, server):
         text = line.decode("utf-8").strip()
         if not text:
             continue
+        c = {}
         try:
             c = json.loads(text)
             await command(c)
@@ -362,7 +370,8 @@ async def read_stdin(command, server):
         except SystemExit:
             break
         except Exception as e:  # a bad command must not stop the server
-            out({"type": "error", "message": str(e)})
+            out({"type": "error", "message": str(e),
+                 "id": c.get("id") if isinstance(c, dict) else None})
     server.should_exit = True
     server.force_exit = True
 

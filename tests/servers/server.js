@@ -33,7 +33,7 @@
 //   {"type":"answer","nsp":"/","sid":"…","event":"question","args":[…]}  (a client's ack to the server)
 //   {"type":"refused","nsp":"/admin","message":"Not authorized","auth":…,"query":{…}}
 //   {"type":"done","cmd":"emit","id":…}          after each stdin command (id echoed when given)
-//   {"type":"error","message":"…"}               a stdin command that could not be run
+//   {"type":"error","message":"…","id":…}        a stdin command that could not be run
 // Diagnostics go to stderr.
 //
 // STDIN: one JSON command per line; the server exits when stdin closes (unless --no-stdin), so a
@@ -502,7 +502,8 @@ if (opts.stdin) {
       runCommand(c);
       out({ type: "done", cmd: c.cmd, id: c.id === undefined ? null : c.id });
     } catch (err) {
-      out({ type: "error", message: String(err && err.message ? err.message : err) });
+      const id = c && c.id !== undefined ? c.id : null;
+      out({ type: "error", message: String(err && err.message ? err.message : err), id });
     }
   });
   rl.on("close", () => process.exit(0));
