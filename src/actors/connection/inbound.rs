@@ -1,0 +1,157 @@
+//! Packets from the server: Engine.IO (pings, close, messages) and Socket.IO (CONNECT replies,
+//! events, refusals, disconnects).
+
+use std::borrow::Cow;
+
+use super::{Connection, Phase, MAX_EARLY_EVENTS};
+use crate::actors::messages::{HeartbeatMsg, Inbound, RegistryCmd};
+use crate::events::{self, CloseReason, MessageType};
+use crate::protocol::engineio::{self, Packet as EioPacket};
+use crate::protocol::socketio::{self, Packet as SioPacket, PacketKind};
+use crate::protocol::{json, Frame};
+use crate::rt;
+use crate::text;
+use crate::transport::WsReader;
+
+impl Connection {
+    pub(super) async fn on_frame(&mut self, frame: Frame, reader: &mut Option<WsReader>) {
+        let version = match &self.phase {
+            Phase::Joining(s) | Phase::Open(s) => s.version,
+            _ => return,
+        };
+        let packet = match frame {
+            Frame::Text(text) => engineio::decode_text(text),
+            Frame::Binary(bytes) => engineio::decode_binary(version, bytes),
+        };
+        let packet = match packet {
+            Ok(p) => p,
+            Err(err) => return self.parse_error(err.to_string(), reader).await,
+        };
+        match packet {
+            EioPacket::Ping(data) => {
+                let _ = self.heartbeat.try_send(HeartbeatMsg::Ping(rt::now()));
+                if let Phase::Joining(s) | Phase::Open(s) = &mut self.phase {
+                    let frame = engineio::encode(s.version, &EioPacket::Pong(data));
+                    if let Err(err) = s.writer.send(frame).await {
+                        let text = err.text();
+                        self.end(CloseReason::TransportError, Some(text), reader)
+                            .await;
+                    }
+                }
+            }
+            EioPacket::Pong(_) => {
+                let _ = self.heartbeat.try_send(HeartbeatMsg::Pong(rt::now()));
+            }
+            EioPacket::Close => self.end(CloseReason::TransportClose, None, reader).await,
+            EioPacket::Message(text) => {
+                let decoded = match &mut self.phase {
+                    Phase::Joining(s) | Phase::Open(s) => {
+                        socketio::decode_owned(text).and_then(|p| s.reassembler.start(p))
+                    }
+                    _ => return,
+                };
+                match decoded {
+                    Ok(Some(packet)) => self.on_packet(packet, reader).await,
+                    Ok(None) => {}
+                    Err(err) => self.parse_error(err.to_string(), reader).await,
+                }
+            }
+            EioPacket::Binary(bytes) => {
+                let decoded = match &mut self.phase {
+                    Phase::Joining(s) | Phase::Open(s) => s.reassembler.push(bytes),
+                    _ => return,
+                };
+                match decoded {
+                    Ok(Some(packet)) => self.on_packet(packet, reader).await,
+                    Ok(None) => {}
+                    Err(err) => self.parse_error(err.to_string(), reader).await,
+                }
+            }
+            EioPacket::Open(_) | EioPacket::Upgrade | EioPacket::Noop => {}
+        }
+    }
+
+    pub(super) async fn parse_error(&mut self, why: String, reader: &mut Option<WsReader>) {
+        let text = text!("the server sent invalid data: {}", why; "сервер прислал неверные данные: {}", why);
+        self.end(CloseReason::ParseError, Some(text), reader).await;
+    }
+
+    /// A complete Socket.IO packet (attachments already put in place).
+    pub(super) async fn on_packet(&mut self, packet: SioPacket, reader: &mut Option<WsReader>) {
+        if packet.nsp != *self.namespace {
+            // Another namespace on a shared session: not ours.
+            return;
+        }
+        match packet.kind {
+            PacketKind::Connect => {
+                let reply = socketio::connect_reply(packet.payload.as_deref());
+                let phase = std::mem::replace(&mut self.phase, Phase::Idle);
+                let Phase::Joining(mut session) = phase else {
+                    self.phase = phase;
+                    return;
+                };
+                // Engine.IO 3 servers send no sid: the socket id is the engine's.
+                let sid = reply.sid.unwrap_or_default();
+                self.shared.set_session(Some(&sid));
+                self.deadline = None;
+                let early = std::mem::take(&mut session.early);
+                self.phase = Phase::Open(session);
+                self.report(events::open(false)).await;
+                for item in early {
+                    let _ = self.registry.send(RegistryCmd::Deliver(item)).await;
+                }
+            }
+            PacketKind::Disconnect => {
+                let why = text!("the server disconnected the namespace {}", self.namespace; "сервер отключил пространство имён {}", self.namespace);
+                self.end(CloseReason::ServerDisconnect, Some(why), reader)
+                    .await;
+            }
+            PacketKind::ConnectError => {
+                let socketio::ConnectError { message, data } =
+                    socketio::connect_error_message(packet.payload.as_deref());
+                let text = text!("the server refused the connection: {}", message; "сервер отказал в подключении: {}", message);
+                self.shared.set_last_error(text.clone());
+                self.teardown(reader).await;
+                self.report(events::fail()).await;
+                self.report(events::error(&text.en, data.as_deref())).await;
+            }
+            PacketKind::Event | PacketKind::BinaryEvent => {
+                let kind = if packet.kind == PacketKind::BinaryEvent {
+                    MessageType::Binary
+                } else {
+                    MessageType::String
+                };
+                let payload = packet.payload.unwrap_or_default();
+                let name = match socketio::split_event(&payload) {
+                    Ok(args) => args.name,
+                    Err(err) => return self.parse_error(err.to_string(), reader).await,
+                };
+                // 1C gets the arguments as compact JSON with non-ASCII as it is (python servers
+                // escape it); JavaScript servers' text passes through without a copy.
+                let args_json = match json::compact(&payload) {
+                    Cow::Borrowed(_) => payload,
+                    Cow::Owned(compacted) => compacted,
+                };
+                let item = Inbound::Message {
+                    namespace: self.namespace.clone(),
+                    name,
+                    kind,
+                    ack_id: packet.id,
+                    args_json,
+                };
+                match &mut self.phase {
+                    Phase::Open(_) => {
+                        let _ = self.registry.send(RegistryCmd::Deliver(item)).await;
+                    }
+                    Phase::Joining(s) if s.early.len() < MAX_EARLY_EVENTS => s.early.push(item),
+                    _ => {
+                        self.parse_error("too many events before the CONNECT reply".into(), reader)
+                            .await
+                    }
+                }
+            }
+            // Acknowledgements arrive with SendWithAck (not in this build).
+            PacketKind::Ack | PacketKind::BinaryAck => {}
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! The Connection actor: owns the transport and the codecs of one `Client`.
+//!
+//! It runs the connection life cycle (dial, Engine.IO open, namespace CONNECT, open, close),
+//! answers pings, decodes inbound packets into [`Inbound`] items for the Registry, and sends the
+//! packets waiting in the outbox once the namespace is joined. One select loop waits on: control
+//! commands, internal events (dial results, heartbeat), the websocket, the outbox (only while
+//! joined: until then the channel itself is the offline buffer) and the connect deadline.
+//!
+//! It ends when the facade drops the command channel (`Done`), closing the transport without
+//! reporting anything, and drops its senders to the Heartbeat and the Registry, which then end.
+//!
+//! - this file: the actor's state and its select loop;
+//! - `lifecycle`: Connect, dial, join, Disconnect, and every way a connection ends;
+//! - `inbound`: Engine.IO and Socket.IO packets from the server;
+//! - `outbound`: packets from the outbox to the server.
+
+mod inbound;
+mod lifecycle;
+mod outbound;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_channel::{Receiver, Sender};
+use futures::FutureExt;
+
+use super::messages::{
+    ConnCmd, ConnEvent, ConnectRequest, HeartbeatMsg, Inbound, Outbound, RegistryCmd,
+};
+use super::shared::Shared;
+use crate::events::CloseReason;
+use crate::protocol::binary::Reassembler;
+use crate::protocol::{EioVersion, Frame};
+use crate::rt::{self, Task};
+use crate::transport::{self, TransportError, WsReader, WsWriter};
+
+/// How long a polite close (Socket.IO DISCONNECT, websocket close) may take before the socket is
+/// simply dropped.
+const CLOSE_WAIT: Duration = Duration::from_millis(500);
+
+/// How many outbox packets are written before one flush.
+const WRITE_BATCH: usize = 64;
+
+/// Most binary attachments accepted in one inbound packet (socket.io's own parser stops at 10;
+/// servers may send more).
+const MAX_ATTACHMENTS: usize = 256;
+
+/// Most attachment bytes accepted in one inbound packet.
+const MAX_ATTACHMENT_BYTES: usize = transport::websocket::MAX_MESSAGE_BYTES;
+
+/// Most events kept while the namespace is not yet joined (python-socketio 4 sends events
+/// before its CONNECT reply); more is a protocol error.
+const MAX_EARLY_EVENTS: usize = 1024;
+
+/// The channels a Connection actor is built from.
+pub struct Channels {
+    /// Control commands from the facade.
+    pub commands: Receiver<ConnCmd>,
+    /// Packets to send, from the facade.
+    pub outbox: Receiver<Outbound>,
+    /// Internal events (dial results, heartbeat); the actor keeps a sender for dial tasks.
+    pub events: (Sender<ConnEvent>, Receiver<ConnEvent>),
+    /// To the Heartbeat actor.
+    pub heartbeat: Sender<HeartbeatMsg>,
+    /// To the Registry actor.
+    pub registry: Sender<RegistryCmd>,
+}
+
+/// Where the connection stands.
+enum Phase {
+    /// No connection and no attempt.
+    Idle,
+    /// A dial task runs.
+    Dialing { dial: Task<()> },
+    /// The Engine.IO session is open; waiting for the namespace CONNECT reply.
+    Joining(Session),
+    /// The namespace is joined: events flow both ways.
+    Open(Session),
+}
+
+/// An open Engine.IO session.
+struct Session {
+    writer: WsWriter,
+    version: EioVersion,
+    reassembler: Reassembler,
+    /// Events that arrived before the CONNECT reply, delivered right after Open.
+    early: Vec<Inbound>,
+}
+
+/// The actor's state.
+struct Connection {
+    shared: Arc<Shared>,
+    heartbeat: Sender<HeartbeatMsg>,
+    registry: Sender<RegistryCmd>,
+    events_tx: Sender<ConnEvent>,
+    /// The current attempt; answers from older attempts are ignored.
+    gen: u64,
+    phase: Phase,
+    request: Option<Arc<ConnectRequest>>,
+    namespace: Arc<str>,
+    /// When the current attempt fails if it has not reached Open.
+    deadline: Option<Instant>,
+}
+
+/// One thing the select loop woke up for.
+enum Input {
+    Command(Option<ConnCmd>),
+    Event(ConnEvent),
+    Frame(Option<Result<Frame, TransportError>>),
+    Outbound(Outbound),
+    Deadline,
+}
+
+/// Runs the actor until the facade is gone.
+pub async fn run(channels: Channels, shared: Arc<Shared>) {
+    let Channels {
+        commands,
+        outbox,
+        events: (events_tx, events_rx),
+        heartbeat,
+        registry,
+    } = channels;
+    let mut conn = Connection {
+        shared,
+        heartbeat,
+        registry,
+        events_tx,
+        gen: 0,
+        phase: Phase::Idle,
+        request: None,
+        namespace: Arc::from("/"),
+        deadline: None,
+    };
+    let mut reader: Option<WsReader> = None;
+    loop {
+        let input = {
+            let open = matches!(conn.phase, Phase::Open(_));
+            let deadline = conn.deadline;
+            let frame = async {
+                match reader.as_mut() {
+                    Some(r) => r.next().await,
+                    None => futures::future::pending().await,
+                }
+            };
+            let outbound = async {
+                if open {
+                    match outbox.recv().await {
+                        Ok(out) => out,
+                        Err(_) => futures::future::pending().await,
+                    }
+                } else {
+                    futures::future::pending().await
+                }
+            };
+            let timer = async {
+                match deadline {
+                    Some(at) => rt::sleep_until(at).await,
+                    None => futures::future::pending().await,
+                }
+            };
+            futures::select! {
+                cmd = commands.recv().fuse() => Input::Command(cmd.ok()),
+                ev = events_rx.recv().fuse() => match ev {
+                    Ok(ev) => Input::Event(ev),
+                    // The actor holds a sender itself, so this channel never closes first.
+                    Err(_) => Input::Command(None),
+                },
+                frame = frame.fuse() => Input::Frame(frame),
+                out = outbound.fuse() => Input::Outbound(out),
+                _ = timer.fuse() => Input::Deadline,
+            }
+        };
+        match input {
+            Input::Command(None) => {
+                conn.shutdown(&mut reader).await;
+                return;
+            }
+            Input::Command(Some(ConnCmd::Connect(request))) => conn.start(request),
+            Input::Command(Some(ConnCmd::Disconnect)) => {
+                conn.disconnect(&outbox, &mut reader).await
+            }
+            Input::Event(ev) => conn.on_event(ev, &mut reader).await,
+            Input::Frame(Some(Ok(frame))) => conn.on_frame(frame, &mut reader).await,
+            Input::Frame(Some(Err(err))) => {
+                let text = err.text();
+                conn.end(CloseReason::TransportError, Some(text), &mut reader)
+                    .await
+            }
+            Input::Frame(None) => {
+                conn.end(CloseReason::TransportClose, None, &mut reader)
+                    .await
+            }
+            Input::Outbound(out) => conn.send_outbound(out, &outbox, &mut reader).await,
+            Input::Deadline => conn.on_deadline(&mut reader).await,
+        }
+    }
+}
