@@ -3,8 +3,10 @@
 //!
 //! - `websocket`: one Engine.IO packet per websocket message.
 //! - `url`: the Engine.IO URLs built from a `Connect` request.
+//! - `connect`: the byte stream under every transport (TCP, TLS).
 //! - `tls`: rustls for `wss://` and `https://`.
 
+pub mod connect;
 pub mod tls;
 pub mod url;
 pub mod websocket;

@@ -33,16 +33,7 @@ pub struct WsReader(WebSocketReceiver<BoxedIo>);
 /// Opens a websocket Engine.IO session and waits for the server's open packet.
 pub async fn dial(req: &ConnectRequest, version: EioVersion) -> Result<Dialed, TransportError> {
     let e = &req.endpoint;
-    let tcp = rt::connect_tcp(&e.host, e.port)
-        .await
-        .map_err(|error| TransportError::Connect {
-            target: e.authority(),
-            error,
-        })?;
-    let mut io: BoxedIo = Box::new(tcp);
-    if e.secure {
-        io = super::tls::connect(io, &e.host, &req.settings).await?;
-    }
+    let io = super::connect::open_stream(e, &req.settings).await?;
 
     let url = url::engine_url(req, true, version, None);
     let mut request = url
