@@ -14,6 +14,7 @@
 
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -167,7 +168,12 @@ fn install_once(
 /// Runs an install command with its output on our stderr.
 fn run_install(mut cmd: Command, what: &str) -> Result<(), String> {
     let shown = format!("{cmd:?}");
-    eprintln!("testkit: installing the test servers' dependencies: {shown}");
+    // Straight to the process's stderr: the test harness captures eprintln!, and an install
+    // that takes seconds should be visible.
+    let _ = writeln!(
+        std::io::stderr(),
+        "testkit: installing the test servers' dependencies: {shown}"
+    );
     cmd.stdin(Stdio::null())
         .stdout(Stdio::from(std::io::stderr()))
         .stderr(Stdio::inherit());
