@@ -326,3 +326,36 @@ fn selftest_sio1() {
 fn selftest_python5() {
     selftest(Flavor::Python5);
 }
+
+/// The README demo server (`examples/server/chat-server.js`) runs with the test servers' node
+/// modules, listens on a free port and greets in Russian.
+#[test]
+fn chat_example_server_listens() {
+    use std::io::BufRead;
+    install::ensure_node_modules();
+    let script = install::repo_root().join("examples/server/chat-server.js");
+    let mut child = Command::new(install::node_program())
+        .arg(&script)
+        .args(["--port", "0"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start chat-server.js");
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let port: u16 = first
+        .trim()
+        .strip_prefix("LISTENING ")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("not a LISTENING line: {first:?}"));
+    let (status, open) = get(port, "/socket.io/?EIO=4&transport=polling");
+    let sid = sid_of(&open);
+    let session = format!("/socket.io/?EIO=4&transport=polling&sid={sid}");
+    let (post, _) = http(port, "POST", &session, b"40");
+    let (_, greeting) = get(port, &session);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!((status, post), (200, 200));
+    assert!(greeting.contains("Привет мир!"), "{greeting}");
+}

@@ -69,10 +69,10 @@ io.on("connection", (socket) => {
   const hs = socket.handshake;
   const given = (hs.auth && hs.auth.name) || (hs.query && hs.query.name);
   const user = given ? String(given) : `user-${++counter}`;
-  log(`${user} joined (${io.engine.clientsCount} connected)`);
+  log(`${user} joined (${io.of("/").sockets.size} connected)`);
 
   socket.emit("greeting", `Привет мир! Вы — ${user}`);
-  socket.broadcast.emit("user joined", { user, users: io.engine.clientsCount });
+  socket.broadcast.emit("user joined", { user, users: io.of("/").sockets.size });
 
   socket.on("new message", (msg) => {
     const text = msg && typeof msg === "object" ? String(msg.text) : String(msg);
@@ -88,7 +88,7 @@ io.on("connection", (socket) => {
 
   socket.on("disconnect", (reason) => {
     log(`${user} left (${reason})`);
-    socket.broadcast.emit("user left", { user, users: io.engine.clientsCount });
+    socket.broadcast.emit("user left", { user, users: io.of("/").sockets.size });
   });
 });
 

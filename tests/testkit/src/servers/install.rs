@@ -3,7 +3,10 @@
 //! `cargo test` on a fresh clone works without a separate setup step: the first server of a
 //! process runs `npm ci` in `tests/servers` (or makes the python venv `tests/servers/.venv`), and
 //! later ones reuse it. A marker file beside the installed tree records the lock file it was
-//! installed from, so a changed `package-lock.json` or `requirements.txt` triggers a reinstall.
+//! installed from, so a changed `package-lock.json` or `requirements.txt` triggers a reinstall:
+//! `node_modules/.socketio1c-installed` (also written by the `postinstall` script of
+//! `tests/servers/package.json`, so a manual `npm ci --prefix tests/servers` counts) and
+//! `.venv/.socketio1c-installed` (`.ci/run` writes it after making the venv).
 //! Installs hold an exclusive file lock on `tests/servers/.install.lock`, so parallel test
 //! processes never install at the same time. What is run is printed to stderr.
 //!
@@ -14,6 +17,7 @@
 
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -167,7 +171,12 @@ fn install_once(
 /// Runs an install command with its output on our stderr.
 fn run_install(mut cmd: Command, what: &str) -> Result<(), String> {
     let shown = format!("{cmd:?}");
-    eprintln!("testkit: installing the test servers' dependencies: {shown}");
+    // Straight to the process's stderr: the test harness captures eprintln!, and an install
+    // that takes seconds should be visible.
+    let _ = writeln!(
+        std::io::stderr(),
+        "testkit: installing the test servers' dependencies: {shown}"
+    );
     cmd.stdin(Stdio::null())
         .stdout(Stdio::from(std::io::stderr()))
         .stderr(Stdio::inherit());
