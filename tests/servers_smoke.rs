@@ -359,3 +359,42 @@ fn chat_example_server_listens() {
     assert_eq!((status, post), (200, 200));
     assert!(greeting.contains("Привет мир!"), "{greeting}");
 }
+
+/// `--recovery` makes socket.io 4 send a `pid`, `--transports websocket` refuses polling, and
+/// `--quiet` drops the event lines (not the connect lines).
+#[test]
+fn flags_recovery_transports_quiet() {
+    let server = Server::start(ServerOptions {
+        recovery: true,
+        extra_args: vec!["--quiet".into()],
+        ..ServerOptions::new(Flavor::Sio4)
+    });
+    let port = server.port();
+    let (_, open) = get(port, "/socket.io/?EIO=4&transport=polling");
+    let session = format!("/socket.io/?EIO=4&transport=polling&sid={}", sid_of(&open));
+    http(port, "POST", &session, b"40");
+    let (_, connected) = get(port, &session);
+    assert!(
+        connected.starts_with("40{\"sid\":\"") && connected.contains("\"pid\":\""),
+        "{connected}"
+    );
+    http(port, "POST", &session, br#"42["quiet"]"#);
+    server.wait_connect(WAIT, "/").expect("connect line");
+    server
+        .command_wait(r#"{"cmd":"disconnect-all"}"#, WAIT)
+        .unwrap();
+    server.wait_disconnect(WAIT, "/").expect("disconnect line");
+    assert!(!server
+        .lines()
+        .iter()
+        .any(|l| l.contains("\"type\":\"event\"")));
+
+    for flavor in [Flavor::Sio4, Flavor::Sio2, Flavor::Python5] {
+        let server = Server::start(ServerOptions {
+            transports: Some("websocket".into()),
+            ..ServerOptions::new(flavor)
+        });
+        let (status, body) = get(server.port(), "/socket.io/?EIO=4&transport=polling&b64=1");
+        assert_eq!(status, 400, "{flavor}: {body}");
+    }
+}

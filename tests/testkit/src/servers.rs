@@ -196,6 +196,8 @@ pub struct Server {
     shared: Arc<Shared>,
     readers: Vec<JoinHandle<()>>,
     next_id: Mutex<u64>,
+    /// Print the output tail when dropped during a panic (a failing test).
+    report_on_panic: bool,
 }
 
 /// What the reader threads share with the test: the output so far, and a condvar that is
@@ -259,8 +261,13 @@ impl Server {
         let mut child = match cmd.spawn() {
             Ok(child) => child,
             Err(e) => panic!(
-                "testkit: cannot start the {} server ({shown}): {e}",
-                opts.flavor
+                "testkit: cannot start the {} server ({shown}): {e}\n{}",
+                opts.flavor,
+                if opts.flavor.is_node() {
+                    "Node.js 20 must be on PATH (or its path in SOCKETIO1C_NODE)"
+                } else {
+                    "the venv tests/servers/.venv is broken: delete it to have it made again"
+                }
             ),
         };
 
@@ -283,6 +290,7 @@ impl Server {
             shared,
             readers,
             next_id: Mutex::new(0),
+            report_on_panic: true,
         };
 
         match server.wait_line(START_TIMEOUT, |l| l.starts_with("LISTENING ")) {
@@ -296,12 +304,19 @@ impl Server {
                 server
             }
             None => {
+                let exited = server.shared.lock().stdout_closed;
                 let status = server.stop_and_reap();
+                let what = if exited {
+                    "exited before it listened".to_string()
+                } else {
+                    format!("did not print LISTENING within {START_TIMEOUT:?}")
+                };
+                // This panic shows everything; Drop need not repeat it.
+                server.report_on_panic = false;
                 panic!(
-                    "testkit: the {} server did not print LISTENING within {:?}\n\
-                     command: {shown}\nexit: {status:?}\n--- stderr ---\n{}\n--- stdout ---\n{}",
+                    "testkit: the {} server {what}\ncommand: {shown}\nexit: {status:?}\n\
+                     --- stderr ---\n{}\n--- stdout ---\n{}",
                     opts.flavor,
-                    START_TIMEOUT,
                     server.stderr(),
                     server.lines().join("\n"),
                 );
@@ -544,7 +559,7 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.stop_and_reap();
-        if std::thread::panicking() {
+        if self.report_on_panic && std::thread::panicking() {
             let lines = self.lines();
             let tail = &lines[lines.len().saturating_sub(30)..];
             eprintln!(
