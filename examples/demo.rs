@@ -49,7 +49,10 @@ fn start_chat_server() -> Result<(ChatServer, u16), String> {
     let stdout = child.stdout.take().ok_or("no stdout")?;
     let server = ChatServer(child);
     let mut lines = BufReader::new(stdout).lines();
-    let first = lines.next().ok_or("the chat server exited")?.map_err(|e| e.to_string())?;
+    let first = lines
+        .next()
+        .ok_or("the chat server exited")?
+        .map_err(|e| e.to_string())?;
     let port = first
         .strip_prefix("LISTENING ")
         .and_then(|p| p.trim().parse().ok())
@@ -67,7 +70,9 @@ fn show(event: &Event) {
 /// Waits for the next event matching `want`, printing every event on the way.
 fn expect(client: &Object, what: &str, want: impl Fn(&Event) -> bool) -> Result<(), String> {
     loop {
-        let event = client.next_event(WAIT).ok_or_else(|| format!("no {what} within {WAIT:?}"))?;
+        let event = client
+            .next_event(WAIT)
+            .ok_or_else(|| format!("no {what} within {WAIT:?}"))?;
         show(&event);
         if want(&event) {
             return Ok(());
@@ -78,22 +83,41 @@ fn expect(client: &Object, what: &str, want: impl Fn(&Event) -> bool) -> Result<
 fn run() -> Result<(), String> {
     let (_server, port) = start_chat_server()?;
     let url = format!("ws://127.0.0.1:{port}/");
-    println!("// chat server on {url}; the add-in: {}", testkit::host::addin_path().display());
+    println!(
+        "// chat server on {url}; the add-in: {}",
+        testkit::host::addin_path().display()
+    );
 
     let client = library().create("Client", &HostOptions::default())?;
     let version = client.get("Версия").map_err(|e| e.to_string())?;
-    println!("// Клиент = Новый(\"AddIn.SocketIO.Client\");  Версия = {}", version.as_str().unwrap_or("?"));
+    println!(
+        "// Клиент = Новый(\"AddIn.SocketIO.Client\");  Версия = {}",
+        version.as_str().unwrap_or("?")
+    );
     for name in ["greeting", "new message"] {
-        client.call("Подписаться", &[V::from(name)]).map_err(|e| e.to_string())?;
+        client
+            .call("Подписаться", &[V::from(name)])
+            .map_err(|e| e.to_string())?;
     }
     println!("// Клиент.Подключиться(\"{url}\");");
-    client.call("Подключиться", &[V::from(url.as_str())]).map_err(|e| e.to_string())?;
+    client
+        .call("Подключиться", &[V::from(url.as_str())])
+        .map_err(|e| e.to_string())?;
     expect(&client, "Open", |e| e.data == r#"{"Connection": "Open"}"#)?;
-    expect(&client, "the greeting", |e| e.event.contains(r#""Name": "greeting""#))?;
+    expect(&client, "the greeting", |e| {
+        e.event.contains(r#""Name": "greeting""#)
+    })?;
 
     println!("// Клиент.Отправить(\"new message\", \"Привет из 1С!\");");
-    client.call("Отправить", &[V::from("new message"), V::from("Привет из 1С!")]).map_err(|e| e.to_string())?;
-    expect(&client, "the chat message", |e| e.event.contains(r#""Name": "new message""#))?;
+    client
+        .call(
+            "Отправить",
+            &[V::from("new message"), V::from("Привет из 1С!")],
+        )
+        .map_err(|e| e.to_string())?;
+    expect(&client, "the chat message", |e| {
+        e.event.contains(r#""Name": "new message""#)
+    })?;
 
     println!("// Клиент.Отключиться();");
     client.call("Отключиться", &[]).map_err(|e| e.to_string())?;
