@@ -16,6 +16,9 @@
 //! - [`wide`]: UTF-16 for the platform.
 //! - [`host`]: the traits through which the safe code reaches the platform (events, depth).
 //! - [`value`]: owned 1C values.
+#![deny(unsafe_code)]
+#![warn(missing_docs, rust_2018_idioms)]
+
 pub mod actors;
 pub mod addin;
 pub mod component;
