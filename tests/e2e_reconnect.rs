@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use common::*;
 use testkit::host::{Event, Object, V};
-use testkit::servers::{Server, ServerOptions};
+use testkit::servers::{closed_port, Server, ServerOptions};
 
 fn session_id(obj: &Object) -> String {
     obj.get("SessionID")
@@ -78,6 +78,51 @@ fn a_closed_transport_reconnects_and_rejoins_the_namespace() {
     assert_eq!(ev.data, r#"["echo","снова"]"#);
 }
 
+/// Freezes a server process (SIGSTOP) until dropped (SIGCONT): its sockets stay open and it
+/// answers nothing, not even pings.
+struct Frozen(u32);
+
+impl Frozen {
+    fn new(server: &Server) -> Frozen {
+        signal(server.pid(), "-STOP");
+        Frozen(server.pid())
+    }
+}
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        signal(self.0, "-CONT");
+    }
+}
+
+fn signal(pid: u32, sig: &str) {
+    let status = std::process::Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill {sig} {pid}: {status}");
+}
+
+#[test]
+fn a_silent_server_is_a_ping_timeout_and_is_reconnected() {
+    let server = Server::start(ServerOptions {
+        ping_interval_ms: Some(300),
+        ping_timeout_ms: Some(300),
+        ..ServerOptions::default()
+    });
+    let obj = client();
+    reconnect_fast(&obj, 100, 200);
+    obj.set("Timeout", V::I32(1)).unwrap();
+    connect(&obj, &server.url("/"));
+    let frozen = Frozen::new(&server);
+    expect_connection(&obj, &close("PingTimeout"));
+    expect_connection(&obj, &reconnecting(1));
+    drop(frozen);
+    obj.wait_event(WAIT, |e| e.event == OPEN)
+        .expect("open again once the server answers");
+    assert_eq!(obj.get("Connected").unwrap(), V::Bool(true));
+}
+
 #[test]
 fn attempts_are_counted_and_the_last_failure_is_a_fail() {
     let server = Server::start(ServerOptions::default());
@@ -105,7 +150,8 @@ fn attempts_are_counted_and_the_last_failure_is_a_fail() {
         .as_str()
         .is_some_and(|s| !s.is_empty()));
     // No fourth attempt, and the object takes a new Connect.
-    obj.call("Connect", &[V::from("ws://127.0.0.1:1/")])
+    let nowhere = format!("ws://127.0.0.1:{}/", closed_port());
+    obj.call("Connect", &[V::from(nowhere.as_str())])
         .expect("Connect after Fail");
     expect_connection(&obj, FAIL);
     assert!(!obj.history().iter().any(|e| e.event == reconnecting(4)));
@@ -214,6 +260,58 @@ fn sends_buffered_while_the_server_is_away_go_out_once_in_order() {
         .map(|l| line_args(l)[0].as_i64().expect("a number"))
         .collect();
     assert_eq!(got, (0..300).collect::<Vec<i64>>());
+}
+
+#[test]
+fn an_engine_closed_mid_stream_keeps_the_order_and_delivers_the_buffered_once() {
+    let server = Server::start(ServerOptions::default());
+    let obj = client();
+    reconnect_fast(&obj, 200, 400);
+    connect(&obj, &server.url("/"));
+    let send = |i: i32| {
+        obj.call("Send", &[V::from("seq"), V::I32(i)]).unwrap();
+    };
+    (0..100).for_each(send);
+    server
+        .wait_line(WAIT, |l| l.contains(r#""event":"seq","args":[99]"#))
+        .expect("the first hundred");
+
+    // The engine closes while sends go on: the ones in flight may be lost (at most once), the
+    // ones that wait for the next connection are delivered once, in order.
+    server.command(r#"{"cmd":"close-engines"}"#);
+    let mut i = 100;
+    while obj.get("Connected").unwrap() == V::Bool(true) && i < 100_000 {
+        send(i);
+        i += 1;
+    }
+    let buffered = i;
+    (buffered..buffered + 200).for_each(send);
+    let last = buffered + 199;
+    obj.wait_event(WAIT, |e| e.event == OPEN)
+        .expect("open again");
+    server
+        .wait_line(WAIT, |l| {
+            l.contains(&format!(r#""event":"seq","args":[{last}]"#))
+        })
+        .expect("the last one");
+    let got: Vec<i32> = server
+        .lines()
+        .iter()
+        .filter(|l| l.contains(r#""event":"seq""#))
+        .map(|l| line_args(l)[0].as_i64().expect("a number") as i32)
+        .collect();
+    assert!(
+        got.windows(2).all(|w| w[0] < w[1]),
+        "out of order or twice: {got:?}"
+    );
+    let wanted: Vec<i32> = (0..100).chain(buffered..=last).collect();
+    let missing: Vec<&i32> = wanted.iter().filter(|i| !got.contains(i)).collect();
+    assert!(missing.is_empty(), "lost: {missing:?}");
+    eprintln!(
+        "close-engines mid-stream: {} sends raced the close, {} of them arrived",
+        buffered - 100,
+        got.iter().filter(|i| (100..buffered).contains(*i)).count()
+    );
 }
 
 #[test]
