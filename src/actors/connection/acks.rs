@@ -154,9 +154,8 @@ impl Connection {
     }
 
     /// A connection (or an attempt) ended, whatever the reason: the Ids whose packet went out get
-    /// Disconnected, and the server's requests can no longer be answered.
+    /// Disconnected. (The server's requests were dropped by `teardown`.)
     pub(super) async fn session_ended(&mut self) {
-        self.shared.clear_ack_requests();
         for (id, name) in self.acks.take_sent() {
             self.report(events::ack(
                 id,

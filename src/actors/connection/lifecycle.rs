@@ -150,6 +150,9 @@ impl Connection {
         self.deadline = None;
         self.gen += 1;
         self.shared.set_session(None);
+        // The server forgets its acknowledgement requests with the session; before any Close
+        // is reported, so that `Ack` refuses them from then on.
+        self.shared.clear_ack_requests();
         self.shared.set_busy(false);
     }
 
