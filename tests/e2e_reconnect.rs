@@ -80,8 +80,10 @@ fn a_closed_transport_reconnects_and_rejoins_the_namespace() {
 
 /// Freezes a server process (SIGSTOP) until dropped (SIGCONT): its sockets stay open and it
 /// answers nothing, not even pings.
+#[cfg(unix)]
 struct Frozen(u32);
 
+#[cfg(unix)]
 impl Frozen {
     fn new(server: &Server) -> Frozen {
         signal(server.pid(), "-STOP");
@@ -89,12 +91,14 @@ impl Frozen {
     }
 }
 
+#[cfg(unix)]
 impl Drop for Frozen {
     fn drop(&mut self) {
         signal(self.0, "-CONT");
     }
 }
 
+#[cfg(unix)]
 fn signal(pid: u32, sig: &str) {
     let status = std::process::Command::new("kill")
         .args([sig, &pid.to_string()])
@@ -103,6 +107,7 @@ fn signal(pid: u32, sig: &str) {
     assert!(status.success(), "kill {sig} {pid}: {status}");
 }
 
+#[cfg(unix)]
 #[test]
 fn a_silent_server_is_a_ping_timeout_and_is_reconnected() {
     let server = Server::start(ServerOptions {
