@@ -38,7 +38,49 @@ pub enum Outbound {
         name: String,
         /// The arguments after the name.
         args: Vec<Arg>,
+        /// `SendWithAck`: the id the server's acknowledgement will carry, and when to give up.
+        ack: Option<AckRequest>,
     },
+    /// `Ack`: the answer to a server event that asked for an acknowledgement.
+    Ack {
+        /// The connection attempt (session) the request came on; the server forgets its
+        /// requests when the session ends, so an answer for another session is dropped.
+        session: u64,
+        /// The server's ack id.
+        id: u64,
+        /// The acknowledgement's arguments.
+        args: Vec<Arg>,
+    },
+}
+
+impl Outbound {
+    /// The `SendWithAck` id of this packet, if it has one.
+    pub fn ack_id(&self) -> Option<u64> {
+        match self {
+            Outbound::Event { ack: Some(ack), .. } => Some(ack.id),
+            _ => None,
+        }
+    }
+}
+
+/// What `SendWithAck` attaches to its event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AckRequest {
+    /// The Id that `SendWithAck` returned; also the ack id on the wire.
+    pub id: u64,
+    /// When an Ack event with State Timeout is due if no acknowledgement came: counted from the
+    /// call, so it also runs while the packet waits in the offline buffer.
+    pub deadline: Instant,
+}
+
+/// A server event that asked for an acknowledgement, as the facade finds it by the AckId that
+/// 1C got in the Message event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AckAsked {
+    /// The connection attempt (session) the event came on.
+    pub session: u64,
+    /// The server's ack id.
+    pub id: u64,
 }
 
 /// One argument of an outbound event.

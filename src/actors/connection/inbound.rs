@@ -1,10 +1,10 @@
 //! Packets from the server: Engine.IO (pings, close, messages) and Socket.IO (CONNECT replies,
-//! events, refusals, disconnects).
+//! events, acknowledgements, refusals, disconnects).
 
 use std::borrow::Cow;
 
 use super::{Connection, Phase, MAX_EARLY_EVENTS};
-use crate::actors::messages::{HeartbeatMsg, Inbound, RegistryCmd};
+use crate::actors::messages::{AckAsked, HeartbeatMsg, Inbound, RegistryCmd};
 use crate::events::{self, CloseReason, MessageType};
 use crate::protocol::engineio::{self, Packet as EioPacket};
 use crate::protocol::socketio::{self, Packet as SioPacket, PacketKind};
@@ -94,12 +94,14 @@ impl Connection {
                 let sid = reply.sid.unwrap_or_default();
                 self.shared.set_session(Some(&sid));
                 self.deadline = None;
+                let recovered = self.joined(reply.pid);
                 let early = std::mem::take(&mut session.early);
                 self.phase = Phase::Open(session);
-                self.report(events::open(false)).await;
+                self.report(events::open(recovered)).await;
                 for item in early {
                     let _ = self.registry.send(RegistryCmd::Deliver(item)).await;
                 }
+                self.flush_send_buffer(reader).await;
             }
             PacketKind::Disconnect => {
                 let why = text!("the server disconnected the namespace {}", self.namespace; "сервер отключил пространство имён {}", self.namespace);
@@ -112,8 +114,11 @@ impl Connection {
                 let text = text!("the server refused the connection: {}", message; "сервер отказал в подключении: {}", message);
                 self.shared.set_last_error(text.clone());
                 self.teardown(reader).await;
+                // A refusal is final, also in the middle of reconnecting (as the JS client).
+                self.stop_reconnecting();
                 self.report(events::fail()).await;
                 self.report(events::error(&text.en, data.as_deref())).await;
+                self.session_ended().await;
             }
             PacketKind::Event | PacketKind::BinaryEvent => {
                 let kind = if packet.kind == PacketKind::BinaryEvent {
@@ -132,11 +137,22 @@ impl Connection {
                     Cow::Borrowed(_) => payload,
                     Cow::Owned(compacted) => compacted,
                 };
+                // The server appends the recovery offset only to events without an ack id.
+                let (ack_id, args_json) = match packet.id {
+                    Some(id) => {
+                        let asked = AckAsked {
+                            session: self.gen,
+                            id,
+                        };
+                        (Some(self.shared.ask_ack(asked)), args_json)
+                    }
+                    None => (None, self.strip_offset(args_json)),
+                };
                 let item = Inbound::Message {
                     namespace: self.namespace.clone(),
                     name,
                     kind,
-                    ack_id: packet.id,
+                    ack_id,
                     args_json,
                 };
                 match &mut self.phase {
@@ -150,8 +166,7 @@ impl Connection {
                     }
                 }
             }
-            // Acknowledgements arrive with SendWithAck (not in this build).
-            PacketKind::Ack | PacketKind::BinaryAck => {}
+            PacketKind::Ack | PacketKind::BinaryAck => self.on_ack(packet).await,
         }
     }
 }

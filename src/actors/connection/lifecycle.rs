@@ -52,7 +52,12 @@ impl Connection {
         outbox: &Receiver<Outbound>,
         reader: &mut Option<WsReader>,
     ) {
+        let was_waiting = self.stop_reconnecting();
         if matches!(self.phase, Phase::Idle) {
+            if was_waiting {
+                // Between reconnect attempts: the waiting ends here.
+                self.report(events::close(CloseReason::Normal)).await;
+            }
             return;
         }
         if matches!(self.phase, Phase::Open(_)) {
@@ -78,6 +83,7 @@ impl Connection {
         }
         self.teardown(reader).await;
         self.report(events::close(CloseReason::Normal)).await;
+        self.session_ended().await;
     }
 
     /// `Done`: closes without reporting.
@@ -86,7 +92,8 @@ impl Connection {
     }
 
     /// Ends the current attempt or connection because of the network or the server: Close with
-    /// `reason` when the namespace was joined, Fail otherwise. `why` goes to LastError, and to an
+    /// `reason` when the namespace was joined, Fail otherwise (unless `reconnect` plans another
+    /// attempt: then nothing but LastError until it has run). `why` goes to LastError, and to an
     /// Error event after the Close/Fail when it is a failure (not for an orderly close by the
     /// server). The state event comes first: seed code reacts to it and then reads LastError.
     pub(super) async fn end(
@@ -100,6 +107,8 @@ impl Connection {
             return;
         }
         self.teardown(reader).await;
+        // Decided before anything is reported, so that Connect stays refused meanwhile.
+        let retrying = self.plan_reconnect(was_open, reason);
         if let Some(why) = &why {
             self.shared.set_last_error(why.clone());
         }
@@ -112,7 +121,8 @@ impl Connection {
             if let (Some(why), false) = (why, orderly) {
                 self.report(events::error(&why.en, None)).await;
             }
-        } else {
+            self.session_ended().await;
+        } else if !retrying {
             let why = why.unwrap_or_else(|| {
                 text!("the connection closed before the namespace was joined";
                       "соединение закрылось до подключения к пространству имён")
@@ -140,6 +150,9 @@ impl Connection {
         self.deadline = None;
         self.gen += 1;
         self.shared.set_session(None);
+        // The server forgets its acknowledgement requests with the session; before any Close
+        // is reported, so that `Ack` refuses them from then on.
+        self.shared.clear_ack_requests();
         self.shared.set_busy(false);
     }
 
@@ -208,11 +221,7 @@ impl Connection {
         // Engine.IO 3 servers join "/" by themselves and refuse a second CONNECT for it.
         let needs_connect = version == EioVersion::V4 || &*self.namespace != "/";
         if needs_connect {
-            let auth = self
-                .request
-                .as_ref()
-                .map(|r| r.settings.auth_json.clone())
-                .filter(|a| !a.is_empty());
+            let auth = self.connect_payload();
             let packet = SioPacket {
                 kind: PacketKind::Connect,
                 nsp: self.namespace.to_string(),

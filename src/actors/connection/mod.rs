@@ -3,8 +3,9 @@
 //! It runs the connection life cycle (dial, Engine.IO open, namespace CONNECT, open, close),
 //! answers pings, decodes inbound packets into [`Inbound`] items for the Registry, and sends the
 //! packets waiting in the outbox once the namespace is joined. One select loop waits on: control
-//! commands, internal events (dial results, heartbeat), the websocket, the outbox (only while
-//! joined: until then the channel itself is the offline buffer) and the connect deadline.
+//! commands, internal events (dial results, heartbeat), the websocket, the outbox (while not
+//! joined its packets move to the offline buffer), the connect deadline and the wake-up timer
+//! (acknowledgement timeouts, reconnect backoff).
 //!
 //! It ends when the facade drops the command channel (`Done`), closing the transport without
 //! reporting anything, and drops its senders to the Heartbeat and the Registry, which then end.
@@ -12,12 +13,17 @@
 //! - this file: the actor's state and its select loop;
 //! - `lifecycle`: Connect, dial, join, Disconnect, and every way a connection ends;
 //! - `inbound`: Engine.IO and Socket.IO packets from the server;
-//! - `outbound`: packets from the outbox to the server.
+//! - `outbound`: packets from the outbox to the server, and the offline buffer;
+//! - `acks`: `SendWithAck` Ids waiting for their acknowledgement;
+//! - `reconnect`: reconnection with backoff, and connection-state recovery.
 
+mod acks;
 mod inbound;
 mod lifecycle;
 mod outbound;
+mod reconnect;
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -100,6 +106,12 @@ struct Connection {
     namespace: Arc<str>,
     /// When the current attempt fails if it has not reached Open.
     deadline: Option<Instant>,
+    /// Emits waiting for the namespace to be joined, in order (the offline buffer).
+    send_buffer: VecDeque<Outbound>,
+    /// `SendWithAck` Ids waiting for their acknowledgement.
+    acks: acks::Acks,
+    /// Reconnection and recovery state.
+    reconnect: reconnect::Reconnect,
 }
 
 /// One thing the select loop woke up for.
@@ -109,6 +121,7 @@ enum Input {
     Frame(Option<Result<Frame, TransportError>>),
     Outbound(Outbound),
     Deadline,
+    Wake,
 }
 
 /// Runs the actor until the facade is gone.
@@ -130,12 +143,16 @@ pub async fn run(channels: Channels, shared: Arc<Shared>) {
         request: None,
         namespace: Arc::from("/"),
         deadline: None,
+        send_buffer: VecDeque::new(),
+        acks: acks::Acks::default(),
+        reconnect: reconnect::Reconnect::default(),
     };
     let mut reader: Option<WsReader> = None;
     loop {
         let input = {
-            let open = matches!(conn.phase, Phase::Open(_));
+            let take_outbox = matches!(conn.phase, Phase::Open(_)) || conn.buffer_has_room();
             let deadline = conn.deadline;
+            let wake = conn.next_wake();
             let frame = async {
                 match reader.as_mut() {
                     Some(r) => r.next().await,
@@ -143,7 +160,7 @@ pub async fn run(channels: Channels, shared: Arc<Shared>) {
                 }
             };
             let outbound = async {
-                if open {
+                if take_outbox {
                     match outbox.recv().await {
                         Ok(out) => out,
                         Err(_) => futures::future::pending().await,
@@ -158,6 +175,12 @@ pub async fn run(channels: Channels, shared: Arc<Shared>) {
                     None => futures::future::pending().await,
                 }
             };
+            let wake = async {
+                match wake {
+                    Some(at) => rt::sleep_until(at).await,
+                    None => futures::future::pending().await,
+                }
+            };
             futures::select! {
                 cmd = commands.recv().fuse() => Input::Command(cmd.ok()),
                 ev = events_rx.recv().fuse() => match ev {
@@ -168,6 +191,7 @@ pub async fn run(channels: Channels, shared: Arc<Shared>) {
                 frame = frame.fuse() => Input::Frame(frame),
                 out = outbound.fuse() => Input::Outbound(out),
                 _ = timer.fuse() => Input::Deadline,
+                _ = wake.fuse() => Input::Wake,
             }
         };
         match input {
@@ -175,7 +199,7 @@ pub async fn run(channels: Channels, shared: Arc<Shared>) {
                 conn.shutdown(&mut reader).await;
                 return;
             }
-            Input::Command(Some(ConnCmd::Connect(request))) => conn.start(request),
+            Input::Command(Some(ConnCmd::Connect(request))) => conn.connect(request),
             Input::Command(Some(ConnCmd::Disconnect)) => {
                 conn.disconnect(&outbox, &mut reader).await
             }
@@ -192,6 +216,7 @@ pub async fn run(channels: Channels, shared: Arc<Shared>) {
             }
             Input::Outbound(out) => conn.send_outbound(out, &outbox, &mut reader).await,
             Input::Deadline => conn.on_deadline(&mut reader).await,
+            Input::Wake => conn.on_wake().await,
         }
     }
 }
