@@ -3,10 +3,12 @@
 //!
 //! - `websocket`: one Engine.IO packet per websocket message.
 //! - `url`: the Engine.IO URLs built from a `Connect` request.
-//! - `connect`: the byte stream under every transport (TCP, TLS).
+//! - `connect`: the byte stream under every transport (TCP or a proxy tunnel, then TLS).
+//! - `proxy`: HTTP CONNECT tunnels through the `Proxy` property.
 //! - `tls`: rustls for `wss://` and `https://`.
 
 pub mod connect;
+pub mod proxy;
 pub mod tls;
 pub mod url;
 pub mod websocket;
@@ -20,7 +22,7 @@ use crate::text;
 
 pub use websocket::{WsReader, WsWriter};
 
-/// Any byte stream a transport runs over (TCP now; TLS and proxy tunnels slot in here).
+/// Any byte stream a transport runs over: TCP, a proxy tunnel, TLS over either.
 pub trait AsyncReadWrite: futures::AsyncRead + futures::AsyncWrite + Send + Unpin {}
 impl<T: futures::AsyncRead + futures::AsyncWrite + Send + Unpin> AsyncReadWrite for T {}
 
@@ -59,7 +61,9 @@ pub enum TransportError {
         error: std::io::Error,
     },
     /// TLS could not be set up or the server's certificate was refused.
-    Tls(String),
+    Tls(Text),
+    /// The `Proxy` could not be reached or would not open the tunnel.
+    Proxy(proxy::ProxyError),
     /// The websocket handshake failed (HTTP error status, not a websocket server, …).
     Handshake(String),
     /// Reading or writing failed.
@@ -80,7 +84,10 @@ impl TransportError {
                 "could not connect to {}: {}", target, error;
                 "не удалось подключиться к {}: {}", target, error
             ),
-            TransportError::Tls(why) => text!("TLS error: {}", why; "ошибка TLS: {}", why),
+            TransportError::Tls(why) => {
+                text!("TLS error: {}", why.en; "ошибка TLS: {}", why.ru)
+            }
+            TransportError::Proxy(error) => error.text(),
             TransportError::Handshake(why) => text!(
                 "the server refused the websocket handshake: {}", why;
                 "сервер отклонил подключение websocket: {}", why
