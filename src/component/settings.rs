@@ -39,7 +39,9 @@ pub enum DeliveryMode {
 }
 
 /// Every writable property, as stored.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// `Debug` prints no secrets: Headers, Auth and the Proxy credentials are left out.
+#[derive(Clone, PartialEq)]
 pub struct Settings {
     /// `Timeout`, as it reads back (a String).
     pub timeout_text: String,
@@ -81,6 +83,31 @@ pub struct Settings {
     pub delivery_mode: DeliveryMode,
     /// `EventBufferDepth`.
     pub event_buffer_depth: i32,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Header values, the auth payload and proxy passwords are credentials: never in logs.
+        let proxy = self
+            .proxy
+            .rsplit_once('@')
+            .map_or(self.proxy.as_str(), |(_, host)| host);
+        f.debug_struct("Settings")
+            .field("timeout", &self.timeout)
+            .field("transports", &self.transports)
+            .field("protocol", &self.protocol)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .field(
+                "headers",
+                &self.headers.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            )
+            .field("auth", &!self.auth_json.is_empty())
+            .field("proxy", &proxy)
+            .field("verify_certificate", &self.verify_certificate)
+            .field("delivery_mode", &self.delivery_mode)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for Settings {
@@ -510,6 +537,25 @@ mod tests {
         s.set_auth(&Value::String(r#"{"token":"secret"}"#.into()))
             .unwrap();
         assert_eq!(s.auth_json, r#"{"token":"secret"}"#);
+    }
+
+    #[test]
+    fn debug_output_has_no_secrets() {
+        let mut s = Settings::default();
+        s.set_proxy(&Value::String("http://user:pa55@proxy:3128".into()))
+            .unwrap();
+        s.set_auth(&Value::String(r#"{"token":"t0ken"}"#.into()))
+            .unwrap();
+        s.set_headers(&Value::String(r#"{"X-Key":"k3y"}"#.into()))
+            .unwrap();
+        let text = format!("{s:?}");
+        for secret in ["pa55", "user", "t0ken", "k3y"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert!(
+            text.contains("proxy:3128") && text.contains("X-Key"),
+            "{text}"
+        );
     }
 
     #[test]
