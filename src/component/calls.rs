@@ -10,8 +10,8 @@ use std::time::Duration;
 use async_channel::TrySendError;
 
 use super::{Component, Method};
-use crate::actors::messages::{Arg, ConnCmd, ConnectRequest, Outbound, RegistryCmd};
-use crate::actors::{ClientActors, OUTBOX_CAPACITY};
+use crate::actors::messages::{Arg, ConnCmd, ConnectRequest, Outbound, OutboxTicket, RegistryCmd};
+use crate::actors::{ClientActors, OUTBOX_CAPACITY, OUTBOX_MAX_BYTES};
 use crate::endpoint::Endpoint;
 use crate::lang::Text;
 use crate::protocol::{json, socketio, DecodeError};
@@ -21,6 +21,9 @@ use crate::value::Value;
 
 /// The longest `GetEvent` may be asked to wait (one day), so a typo cannot hang a job forever.
 const MAX_GET_EVENT_WAIT_MS: f64 = 86_400_000.0;
+
+/// How often a `Send` that waits for room in the outbox's byte budget looks again.
+const BYTES_POLL: Duration = Duration::from_millis(5);
 
 impl Component {
     /// Runs one method with its arguments already counted.
@@ -35,17 +38,12 @@ impl Component {
             Method::Send => {
                 let name = event_name(&args[0])?;
                 let arg = message_arg(&args[1])?;
-                self.emit(Outbound::Event {
-                    name,
-                    args: vec![arg],
-                })
-                .map(|()| Value::Empty)
+                self.emit(name, vec![arg]).map(|()| Value::Empty)
             }
             Method::SendJson => {
                 let name = event_name(&args[0])?;
                 let args = json_args(&args[1])?;
-                self.emit(Outbound::Event { name, args })
-                    .map(|()| Value::Empty)
+                self.emit(name, args).map(|()| Value::Empty)
             }
             Method::SendWithAck | Method::Ack => Err(text!(
                 "acknowledgements are not available in this build yet";
@@ -129,18 +127,52 @@ impl Component {
 
     /// Puts an emit in the outbox. While not connected the outbox is the offline buffer and a
     /// full one is an error at once; while connected a full outbox means the network is slower
-    /// than the sends, and the call waits for room at most `Timeout`.
-    fn emit(&self, out: Outbound) -> Result<(), Text> {
-        let outbox = &self.actors()?.outbox;
+    /// than the sends, and the call waits for room at most `Timeout`. The outbox is bounded
+    /// both in packets ([`OUTBOX_CAPACITY`]) and in bytes ([`OUTBOX_MAX_BYTES`]); a single
+    /// message over the byte bound is refused at once.
+    fn emit(&self, name: String, args: Vec<Arg>) -> Result<(), Text> {
+        let actors = self.actors()?;
+        let bytes = args.iter().fold(name.len(), |n, a| {
+            n.saturating_add(match a {
+                Arg::Json(json) => json.len(),
+                Arg::Binary(data) => data.len(),
+            })
+        });
+        if bytes > OUTBOX_MAX_BYTES {
+            return Err(
+                text!("the message is {} bytes, more than the message size limit of {} MiB", bytes, OUTBOX_MAX_BYTES >> 20;
+                      "сообщение занимает {} байт, больше предела размера сообщения {} МиБ", bytes, OUTBOX_MAX_BYTES >> 20),
+            );
+        }
         let full = || {
-            text!("the send buffer is full ({} messages wait for the server); slow down or check the connection", OUTBOX_CAPACITY;
-                  "буфер отправки заполнен ({} сообщений ждут сервер); отправляйте реже или проверьте соединение", OUTBOX_CAPACITY)
+            text!("the send buffer is full ({} messages or {} MiB wait for the server); slow down or check the connection", OUTBOX_CAPACITY, OUTBOX_MAX_BYTES >> 20;
+                  "буфер отправки заполнен ({} сообщений или {} МиБ ждут сервер); отправляйте реже или проверьте соединение", OUTBOX_CAPACITY, OUTBOX_MAX_BYTES >> 20)
         };
+        let take = || OutboxTicket::take(&actors.outbox_bytes, bytes, OUTBOX_MAX_BYTES);
+        let connected = self.shared.connected();
+        let ticket = match take() {
+            Some(ticket) => ticket,
+            None if !connected => return Err(full()),
+            None => {
+                // Connected: the Connection gives bytes back as it writes; wait for them.
+                let wait = async {
+                    loop {
+                        if let Some(ticket) = take() {
+                            return ticket;
+                        }
+                        rt::sleep(BYTES_POLL).await;
+                    }
+                };
+                rt::block_on(rt::timeout(self.settings.timeout, wait)).ok_or_else(full)?
+            }
+        };
+        let out = Outbound::Event { name, args, ticket };
+        let outbox = &actors.outbox;
         match outbox.try_send(out) {
             Ok(()) => Ok(()),
             Err(TrySendError::Closed(_)) => Err(stopped()),
             Err(TrySendError::Full(out)) => {
-                if !self.shared.connected() {
+                if !connected {
                     return Err(full());
                 }
                 match rt::block_on(rt::timeout(self.settings.timeout, outbox.send(out))) {

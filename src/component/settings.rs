@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::lang::Text;
+use crate::lang::{clip, Text};
 use crate::text;
 use crate::value::Value;
 
@@ -124,7 +124,7 @@ fn number(prop: &str, v: &Value, strings: bool) -> Result<f64, Text> {
         Value::I32(n) => Ok(f64::from(*n)),
         Value::F64(n) if n.is_finite() => Ok(*n),
         Value::String(s) if strings => s.trim().replace(',', ".").parse::<f64>().ok().filter(|n| n.is_finite()).ok_or_else(|| {
-            text!("{} must be a number of seconds, not \"{}\"", prop, s; "{} должно быть числом секунд, а не \"{}\"", prop, s)
+            text!("{} must be a number of seconds, not \"{}\"", prop, clip(s); "{} должно быть числом секунд, а не \"{}\"", prop, clip(s))
         }),
         other => Err(wrong_type(prop, "a Number", "Числом", other)),
     }
@@ -177,8 +177,8 @@ fn json_pairs(prop: &str, text: &str) -> Result<Vec<(String, String)>, Text> {
                 serde_json::Value::Number(n) => n.to_string(),
                 serde_json::Value::Bool(b) => b.to_string(),
                 _ => {
-                    return Err(text!("{}: the value of \"{}\" must be a string, a number or a boolean", prop, k;
-                                     "{}: значение \"{}\" должно быть строкой, числом или булевым", prop, k))
+                    return Err(text!("{}: the value of \"{}\" must be a string, a number or a boolean", prop, clip(k);
+                                     "{}: значение \"{}\" должно быть строкой, числом или булевым", prop, clip(k)))
                 }
             };
             Ok((k.clone(), v))
@@ -245,8 +245,8 @@ impl Settings {
                 "polling" => TransportKind::Polling,
                 _ => {
                     return Err(
-                        text!("Transports: unknown transport \"{}\" (use websocket, polling or \"websocket,polling\")", word;
-                                     "Транспорты: неизвестный транспорт \"{}\" (допустимы websocket, polling или \"websocket,polling\")", word),
+                        text!("Transports: unknown transport \"{}\" (use websocket, polling or \"websocket,polling\")", clip(word);
+                                     "Транспорты: неизвестный транспорт \"{}\" (допустимы websocket, polling или \"websocket,polling\")", clip(word)),
                     )
                 }
             };
@@ -291,8 +291,8 @@ impl Settings {
             "4" => ProtocolChoice::V4,
             _ => {
                 return Err(
-                    text!("ProtocolVersion must be \"auto\", \"3\" (socket.io 1.x/2.x servers) or \"4\" (3.x/4.x), not \"{}\"", word;
-                                 "ВерсияПротокола должна быть \"auto\", \"3\" (серверы socket.io 1.x/2.x) или \"4\" (3.x/4.x), а не \"{}\"", word),
+                    text!("ProtocolVersion must be \"auto\", \"3\" (socket.io 1.x/2.x servers) or \"4\" (3.x/4.x), not \"{}\"", clip(&word);
+                                 "ВерсияПротокола должна быть \"auto\", \"3\" (серверы socket.io 1.x/2.x) или \"4\" (3.x/4.x), а не \"{}\"", clip(&word)),
                 )
             }
         };
@@ -313,8 +313,8 @@ impl Settings {
         let s = string("Path", v)?.trim();
         if s.is_empty() || s.contains(['?', '#', ' ']) {
             return Err(
-                text!("Path must be a URL path such as \"/socket.io/\", not \"{}\"", s;
-                             "Путь должен быть путём URL, например \"/socket.io/\", а не \"{}\"", s),
+                text!("Path must be a URL path such as \"/socket.io/\", not \"{}\"", clip(s);
+                             "Путь должен быть путём URL, например \"/socket.io/\", а не \"{}\"", clip(s)),
             );
         }
         self.path = if s.starts_with('/') {
@@ -343,8 +343,10 @@ impl Settings {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
             if !token || value.chars().any(|c| c == '\r' || c == '\n') {
-                return Err(text!("Headers: \"{}\" is not a valid HTTP header", name;
-                                 "Заголовки: \"{}\" не является допустимым HTTP-заголовком", name));
+                return Err(
+                    text!("Headers: \"{}\" is not a valid HTTP header", clip(name);
+                                 "Заголовки: \"{}\" не является допустимым HTTP-заголовком", clip(name)),
+                );
             }
         }
         self.headers = pairs;
@@ -416,8 +418,8 @@ impl Settings {
             "queue" | "очередь" => DeliveryMode::Queue,
             _ => {
                 return Err(
-                    text!("DeliveryMode must be \"events\" or \"queue\", not \"{}\"", s;
-                                 "РежимДоставки должен быть \"events\" или \"queue\", а не \"{}\"", s),
+                    text!("DeliveryMode must be \"events\" or \"queue\", not \"{}\"", clip(&s);
+                                 "РежимДоставки должен быть \"events\" или \"queue\", а не \"{}\"", clip(&s)),
                 )
             }
         };

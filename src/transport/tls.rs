@@ -19,6 +19,7 @@ use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
 use super::{BoxedIo, TransportError};
 use crate::component::settings::Settings;
+use crate::lang::clip;
 
 /// The crypto provider: ring, chosen explicitly so no process-wide default is needed.
 fn provider() -> Arc<CryptoProvider> {
@@ -52,7 +53,8 @@ fn extra_roots(ca: &str) -> Result<Vec<CertificateDer<'static>>, TransportError>
             Ok(iter) => iter.collect(),
             Err(err) => {
                 return Err(TransportError::Tls(format!(
-                    "cannot read CACertificate file \"{ca}\": {err}"
+                    "cannot read CACertificate file \"{}\": {err}",
+                    clip(ca)
                 )))
             }
         }

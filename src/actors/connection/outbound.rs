@@ -42,9 +42,10 @@ impl Connection {
         let Phase::Open(session) = &mut self.phase else {
             return Ok(());
         };
-        let Outbound::Event { name, args } = out;
+        // The ticket goes with `out` at the end: the bytes stay counted until written.
+        let Outbound::Event { name, args, .. } = &out;
         let version = session.version;
-        let (text, attachments) = encode_event(&self.namespace, &name, &args);
+        let (text, attachments) = encode_event(&self.namespace, name, args);
         session
             .writer
             .feed(engineio::encode(version, &EioPacket::Message(text)))
