@@ -602,3 +602,132 @@ fn control_frame_too_long() {
         End::Close("TransportError", "connection error"),
     );
 }
+
+/// What a failing connect leaves for 1C code to see: every event, LastError, every AddError.
+fn visible_texts(obj: &Object) -> Vec<String> {
+    let mut texts: Vec<String> = obj
+        .history()
+        .into_iter()
+        .flat_map(|e| [e.source, e.event, e.data])
+        .collect();
+    texts.push(format!("{:?}", obj.get("LastError").unwrap()));
+    texts.extend(obj.errors().into_iter().map(|e| e.descr));
+    texts
+}
+
+/// The Headers, Auth and Proxy values go to the server (or the proxy) and nowhere else: not
+/// into an event, LastError or an exception, whichever way the connect fails.
+#[test]
+fn credentials_never_reach_events_or_last_error() {
+    const SECRET: &str = "SECRET";
+    let headers = r#"{"Authorization":"Bearer SECRET-HEADER-1","X-Api-Key":"SECRET-HEADER-2"}"#;
+    let auth = r#"{"token":"SECRET-AUTH-3"}"#;
+    let prepared = || {
+        let obj = client();
+        obj.set("Headers", headers).unwrap();
+        obj.set("Auth", auth).unwrap();
+        obj
+    };
+    let (saw_tx, saw_rx) = std::sync::mpsc::channel::<String>();
+
+    // The server refuses the upgrade after reading the headers.
+    let server = FakeServer::start(move |mut peer: Peer| {
+        if let Some(req) = peer.read_request(WAIT) {
+            let _ = saw_tx.send(format!("{:?}", req.headers));
+            peer.write_raw(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 4\r\n\r\nnope");
+            peer.wait_closed(HOLD);
+        }
+    });
+    let obj = prepared();
+    obj.call("Connect", &[server.url("/").into()]).unwrap();
+    obj.wait_event(WAIT, is_error).expect("an Error event");
+    let sent = saw_rx
+        .recv_timeout(WAIT)
+        .expect("the server saw the request");
+    assert!(
+        sent.contains("SECRET-HEADER-1"),
+        "the header was not sent: {sent}"
+    );
+    for text in visible_texts(&obj) {
+        assert!(!text.contains(SECRET), "a credential leaked: {text}");
+    }
+    obj.done().unwrap();
+    drop(server);
+
+    // The server refuses the namespace after reading the CONNECT packet with the auth.
+    let (saw_tx, saw_rx) = std::sync::mpsc::channel::<String>();
+    let server = FakeServer::start(move |mut peer: Peer| {
+        if peer.handshake().is_some() {
+            peer.send_text(&format!("0{}", quiet_open()));
+            if let Some(connect) = peer.read_text(WAIT) {
+                let _ = saw_tx.send(connect);
+            }
+            peer.send_text(r#"44{"message":"invalid token"}"#);
+            peer.wait_closed(HOLD);
+        }
+    });
+    let obj = prepared();
+    obj.call("Connect", &[server.url("/").into()]).unwrap();
+    let err = obj.wait_event(WAIT, is_error).expect("an Error event");
+    assert!(err.event.contains("invalid token"), "{err:?}");
+    let sent = saw_rx
+        .recv_timeout(WAIT)
+        .expect("the server saw the CONNECT");
+    assert!(
+        sent.contains("SECRET-AUTH-3"),
+        "the auth was not sent: {sent}"
+    );
+    for text in visible_texts(&obj) {
+        assert!(!text.contains(SECRET), "a credential leaked: {text}");
+    }
+    obj.done().unwrap();
+    drop(server);
+
+    // Nothing listens (and, with a proxy, the proxy is not there either).
+    let closed = testkit::servers::closed_port();
+    let obj = prepared();
+    obj.set(
+        "Proxy",
+        format!("http://user:SECRET-PROXY-4@127.0.0.1:{closed}"),
+    )
+    .unwrap();
+    obj.call("Connect", &[format!("ws://127.0.0.1:{closed}/").into()])
+        .unwrap();
+    obj.wait_event(WAIT, is_error).expect("an Error event");
+    for text in visible_texts(&obj) {
+        assert!(!text.contains(SECRET), "a credential leaked: {text}");
+    }
+    obj.done().unwrap();
+    host::assert_clean();
+}
+
+/// A `wss://` URI never turns into plain text: against a server that speaks plain HTTP the
+/// connect fails with a TLS error, and the server never sees a readable request.
+#[test]
+fn wss_never_falls_back_to_plain_ws() {
+    let (saw_tx, saw_rx) = std::sync::mpsc::channel::<bool>();
+    let server = FakeServer::start(move |mut peer: Peer| {
+        // A TLS ClientHello has no blank line; a plain request would.
+        let plain = peer.read_request(Duration::from_secs(1)).is_some();
+        let _ = saw_tx.send(plain);
+        peer.write_raw(b"HTTP/1.1 400 Bad Request\r\n\r\n");
+    });
+    let obj = client();
+    obj.set("Timeout", 20).unwrap();
+    assert_eq!(obj.get("VerifyCertificate").unwrap(), V::Bool(true));
+    obj.call(
+        "Connect",
+        &[format!("wss://127.0.0.1:{}/", server.port()).into()],
+    )
+    .unwrap();
+    let state = obj.wait_event(WAIT, is_state).expect("Fail");
+    assert!(state.event.contains(r#""State": "Fail""#), "{state:?}");
+    let err = obj.wait_event(WAIT, is_error).expect("an Error event");
+    assert!(err.event.contains("TLS"), "{err:?}");
+    let plain = saw_rx
+        .recv_timeout(WAIT)
+        .expect("the server saw a connection");
+    assert!(!plain, "the client sent a plain request to a wss:// URI");
+    obj.done().unwrap();
+    host::assert_clean();
+}

@@ -38,8 +38,9 @@ pub enum DeliveryMode {
     Queue,
 }
 
-/// Every writable property, as stored.
-#[derive(Debug, Clone, PartialEq)]
+/// Every writable property, as stored. Its `Debug` shows `Headers`, `Auth` and `Proxy` as
+/// `<redacted>`: credentials must not reach a log, an event or `LastError` by way of `{:?}`.
+#[derive(Clone, PartialEq)]
 pub struct Settings {
     /// `Timeout`, as it reads back (a String).
     pub timeout_text: String,
@@ -81,6 +82,27 @@ pub struct Settings {
     pub delivery_mode: DeliveryMode,
     /// `EventBufferDepth`.
     pub event_buffer_depth: i32,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |set: bool| if set { "<redacted>" } else { "" };
+        f.debug_struct("Settings")
+            .field("timeout", &self.timeout)
+            .field("event_source", &self.event_source)
+            .field("reconnection", &self.reconnection)
+            .field("transports", &self.transports)
+            .field("protocol", &self.protocol)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .field("headers", &redacted(!self.headers.is_empty()))
+            .field("auth", &redacted(!self.auth_json.is_empty()))
+            .field("verify_certificate", &self.verify_certificate)
+            .field("ca_certificate", &self.ca_certificate)
+            .field("proxy", &redacted(!self.proxy.is_empty()))
+            .field("delivery_mode", &self.delivery_mode)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for Settings {
@@ -512,6 +534,22 @@ mod tests {
         s.set_auth(&Value::String(r#"{"token":"secret"}"#.into()))
             .unwrap();
         assert_eq!(s.auth_json, r#"{"token":"secret"}"#);
+    }
+
+    #[test]
+    fn debug_hides_credentials() {
+        let mut s = Settings::default();
+        s.set_headers(&Value::String(
+            r#"{"Authorization":"Bearer h-secret"}"#.into(),
+        ))
+        .unwrap();
+        s.set_auth(&Value::String(r#"{"token":"a-secret"}"#.into()))
+            .unwrap();
+        s.set_proxy(&Value::String("http://u:p-secret@proxy:3128".into()))
+            .unwrap();
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("secret"), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
     }
 
     #[test]
