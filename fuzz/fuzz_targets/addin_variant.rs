@@ -64,6 +64,9 @@ fuzz_target!(|data: &[u8]| {
     };
     let outcome = run(&ops);
     assert_eq!(outcome.leaked_blocks, 0, "platform memory leaked: {ops:?}");
-    assert_eq!(outcome.bad_frees, 0, "a bad free of platform memory: {ops:?}");
+    assert_eq!(
+        outcome.bad_frees, 0,
+        "a bad free of platform memory: {ops:?}"
+    );
     assert_eq!(outcome.panics, 0, "a panic inside the add-in: {ops:?}");
 });

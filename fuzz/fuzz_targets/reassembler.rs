@@ -29,7 +29,10 @@ fuzz_target!(|input: (Vec<String>, Vec<Vec<u8>>, Vec<bool>)| {
         match result {
             Ok(Some(packet)) => {
                 if let Some(payload) = &packet.payload {
-                    assert!(json::validate(payload).is_ok(), "invalid JSON out: {payload}");
+                    assert!(
+                        json::validate(payload).is_ok(),
+                        "invalid JSON out: {payload}"
+                    );
                 }
                 assert!(!reassembler.is_pending());
             }

@@ -25,5 +25,9 @@ fuzz_target!(|text: &str| {
     }
     // A namespace without a ',' runs to the end of the text, so one followed by a payload only
     // round-trips when the encoder's ',' is there; the encoder always writes it.
-    assert_eq!(decode(&again), Ok(expected), "round trip of {text:?} via {again:?}");
+    assert_eq!(
+        decode(&again),
+        Ok(expected),
+        "round trip of {text:?} via {again:?}"
+    );
 });
