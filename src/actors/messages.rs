@@ -1,6 +1,7 @@
 //! Every message the actors of one `Client` exchange. Replies, where there are any, ride inside
 //! the message; most edges are fire-and-forget.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -40,6 +41,8 @@ pub enum Outbound {
         args: Vec<Arg>,
         /// `SendWithAck`: the id the server's acknowledgement will carry, and when to give up.
         ack: Option<AckRequest>,
+        /// Its share of the outbox's byte budget, given back when the packet is dropped.
+        ticket: OutboxTicket,
     },
     /// `Ack`: the answer to a server event that asked for an acknowledgement.
     Ack {
@@ -50,6 +53,8 @@ pub enum Outbound {
         id: u64,
         /// The acknowledgement's arguments.
         args: Vec<Arg>,
+        /// Its share of the outbox's byte budget, given back when the packet is dropped.
+        ticket: OutboxTicket,
     },
 }
 
@@ -81,6 +86,37 @@ pub struct AckAsked {
     pub session: u64,
     /// The server's ack id.
     pub id: u64,
+}
+
+/// The bytes of one queued packet, counted in its object's outbox total while the packet
+/// exists: the facade takes a ticket before queueing, and the Connection drops it with the
+/// packet once it is written (or the packet is dropped unsent), which gives the bytes back. So
+/// the outbox is bounded in bytes as well as in packets, whatever path a packet leaves by.
+#[derive(Debug)]
+pub struct OutboxTicket {
+    bytes: usize,
+    total: Arc<AtomicUsize>,
+}
+
+impl OutboxTicket {
+    /// Counts `bytes` in `total` if that keeps it within `max`; `None` (nothing counted) if not.
+    pub fn take(total: &Arc<AtomicUsize>, bytes: usize, max: usize) -> Option<OutboxTicket> {
+        total
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |now| {
+                now.checked_add(bytes).filter(|&after| after <= max)
+            })
+            .ok()
+            .map(|_| OutboxTicket {
+                bytes,
+                total: total.clone(),
+            })
+    }
+}
+
+impl Drop for OutboxTicket {
+    fn drop(&mut self) {
+        self.total.fetch_sub(self.bytes, Ordering::AcqRel);
+    }
 }
 
 /// One argument of an outbound event.

@@ -31,6 +31,7 @@ pub mod messages;
 pub mod registry;
 pub mod shared;
 
+use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,6 +44,9 @@ use shared::Shared;
 
 /// Capacity of the outbox: how many sends wait for a connection before `Send` refuses.
 pub const OUTBOX_CAPACITY: usize = 10_000;
+/// The most bytes (event names and argument texts or data) that sends may hold in the outbox at
+/// once; also the largest single message `Send` accepts.
+pub const OUTBOX_MAX_BYTES: usize = 64 << 20;
 /// Capacity of the control channels (commands are few; the bound only guards against misuse).
 const CONTROL_CAPACITY: usize = 256;
 /// Capacity of the channels that carry inbound events between actors.
@@ -57,6 +61,8 @@ pub struct ClientActors {
     pub commands: Sender<ConnCmd>,
     /// Emits to the Connection, in order.
     pub outbox: Sender<Outbound>,
+    /// Bytes held by the packets in the outbox (see [`messages::OutboxTicket`]).
+    pub outbox_bytes: Arc<AtomicUsize>,
     /// Subscriptions to the Registry.
     pub registry: Sender<RegistryCmd>,
     tasks: Vec<Task<()>>,
@@ -96,6 +102,7 @@ impl ClientActors {
         ClientActors {
             commands,
             outbox,
+            outbox_bytes: Arc::default(),
             registry,
             tasks,
         }
@@ -109,6 +116,7 @@ impl ClientActors {
             outbox,
             registry,
             tasks,
+            ..
         } = self;
         drop((commands, outbox, registry));
         rt::block_on(async move {

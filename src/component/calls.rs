@@ -13,8 +13,10 @@ use std::time::Duration;
 use async_channel::TrySendError;
 
 use super::{number, Component, Method};
-use crate::actors::messages::{AckRequest, Arg, ConnCmd, ConnectRequest, Outbound, RegistryCmd};
-use crate::actors::{ClientActors, OUTBOX_CAPACITY};
+use crate::actors::messages::{
+    AckRequest, Arg, ConnCmd, ConnectRequest, Outbound, OutboxTicket, RegistryCmd,
+};
+use crate::actors::{ClientActors, OUTBOX_CAPACITY, OUTBOX_MAX_BYTES};
 use crate::endpoint::Endpoint;
 use crate::lang::Text;
 use crate::protocol::{json, socketio, DecodeError};
@@ -24,6 +26,9 @@ use crate::value::Value;
 
 /// The longest `GetEvent` may be asked to wait (one day), so a typo cannot hang a job forever.
 const MAX_GET_EVENT_WAIT_MS: f64 = 86_400_000.0;
+
+/// How often a `Send` that waits for room in the outbox's byte budget looks again.
+const BYTES_POLL: Duration = Duration::from_millis(5);
 
 /// The longest acknowledgement timeout `SendWithAck` takes (one day).
 const MAX_ACK_TIMEOUT_S: f64 = 86_400.0;
@@ -49,21 +54,25 @@ impl Component {
             Method::Disconnect => self.command(ConnCmd::Disconnect).map(|()| Value::Empty),
             Method::Send => {
                 let name = event_name(arg(args, 0))?;
-                let message = message_arg(arg(args, 1))?;
+                let args = vec![message_arg(arg(args, 1))?];
+                let ticket = self.outbox_ticket(&name, &args)?;
                 self.emit(Outbound::Event {
                     name,
-                    args: vec![message],
+                    args,
                     ack: None,
+                    ticket,
                 })
                 .map(|()| Value::Empty)
             }
             Method::SendJson => {
                 let name = event_name(arg(args, 0))?;
                 let args = json_args(arg(args, 1))?;
+                let ticket = self.outbox_ticket(&name, &args)?;
                 self.emit(Outbound::Event {
                     name,
                     args,
                     ack: None,
+                    ticket,
                 })
                 .map(|()| Value::Empty)
             }
@@ -151,6 +160,7 @@ impl Component {
         let name = event_name(arg(args, 0))?;
         let json = json_args(arg(args, 1))?;
         let timeout = ack_timeout(arg(args, 2), self.settings.timeout)?;
+        let ticket = self.outbox_ticket(&name, &json)?;
         let id = self.shared.next_ack_id();
         let ack = AckRequest {
             id,
@@ -160,6 +170,7 @@ impl Component {
             name,
             args: json,
             ack: Some(ack),
+            ticket,
         })?;
         Ok(number(id as f64))
     }
@@ -172,16 +183,59 @@ impl Component {
             text!("Ack: there is no acknowledgement request with Id {}: it was answered already, its connection has closed, or the server never asked", id;
                   "Подтвердить: нет запроса подтверждения с Ид {}: на него уже ответили, его соединение закрылось, или сервер не запрашивал подтверждение", id)
         })?;
-        let result = self.emit(Outbound::Ack {
-            session: asked.session,
-            id: asked.id,
-            args: json,
+        let result = self.outbox_ticket("", &json).and_then(|ticket| {
+            self.emit(Outbound::Ack {
+                session: asked.session,
+                id: asked.id,
+                args: json,
+                ticket,
+            })
         });
         if result.is_err() {
             // Not handed over: 1C may try again.
             self.shared.restore_ack_request(id, asked);
         }
         result
+    }
+
+    /// Counts a packet's bytes in the outbox's byte budget ([`OUTBOX_MAX_BYTES`]) before it is
+    /// queued. A single message over the budget is refused at once; while offline a full budget
+    /// is an error at once; while connected the call waits (at most `Timeout`) for the Connection
+    /// to write bytes out and give them back.
+    fn outbox_ticket(&self, name: &str, args: &[Arg]) -> Result<OutboxTicket, Text> {
+        let actors = self.actors()?;
+        let bytes = args.iter().fold(name.len(), |n, a| {
+            n.saturating_add(match a {
+                Arg::Json(json) => json.len(),
+                Arg::Binary(data) => data.len(),
+            })
+        });
+        if bytes > OUTBOX_MAX_BYTES {
+            return Err(
+                text!("the message is {} bytes, more than the message size limit of {} MiB", bytes, OUTBOX_MAX_BYTES >> 20;
+                      "сообщение занимает {} байт, больше предела размера сообщения {} МиБ", bytes, OUTBOX_MAX_BYTES >> 20),
+            );
+        }
+        let full = || {
+            text!("the send buffer is full ({} MiB wait for the server); slow down or check the connection", OUTBOX_MAX_BYTES >> 20;
+                  "буфер отправки заполнен ({} МиБ ждут сервер); отправляйте реже или проверьте соединение", OUTBOX_MAX_BYTES >> 20)
+        };
+        let take = || OutboxTicket::take(&actors.outbox_bytes, bytes, OUTBOX_MAX_BYTES);
+        if let Some(ticket) = take() {
+            return Ok(ticket);
+        }
+        if !self.shared.connected() {
+            return Err(full());
+        }
+        let wait = async {
+            loop {
+                if let Some(ticket) = take() {
+                    return ticket;
+                }
+                rt::sleep(BYTES_POLL).await;
+            }
+        };
+        rt::block_on(rt::timeout(self.settings.timeout, wait)).ok_or_else(full)
     }
 
     /// Puts an emit in the outbox. While not connected the emits wait in the offline buffer;

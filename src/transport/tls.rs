@@ -25,15 +25,12 @@ use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
 use super::{BoxedIo, TransportError};
 use crate::component::settings::Settings;
-use crate::lang::Text;
+use crate::lang::{clip, Text};
 use crate::text;
 
 /// How many configurations with extra roots are kept (objects of one process rarely use more
 /// than one or two CAs; the bound only keeps a misuse from growing memory).
 const CUSTOM_CONFIGS_KEPT: usize = 8;
-
-/// The longest piece of `CACertificate` repeated in an error text (it may be a whole PEM).
-const MAX_SHOWN_CHARS: usize = 200;
 
 /// The crypto provider: ring, chosen explicitly so no process-wide default is needed.
 fn provider() -> Arc<CryptoProvider> {
@@ -87,7 +84,7 @@ fn extra_roots(ca: &str) -> Result<Vec<CertificateDer<'static>>, Text> {
     if ca.contains("-----BEGIN") {
         return pem_certificates(ca.as_bytes(), &text!("the PEM text"; "текст PEM"));
     }
-    let shown = shorten(ca);
+    let shown = clip(ca);
     let bytes = std::fs::read(ca).map_err(|err| {
         text!(
             "cannot read the CACertificate file \"{}\": {}. CACertificate must be PEM text (-----BEGIN CERTIFICATE-----…) or the path to a certificate file", shown, err;
@@ -125,15 +122,6 @@ fn pem_certificates(pem: &[u8], what: &Text) -> Result<Vec<CertificateDer<'stati
         ));
     }
     Ok(certs)
-}
-
-/// `s` cut to [`MAX_SHOWN_CHARS`] for an error text.
-fn shorten(s: &str) -> String {
-    let mut shown: String = s.chars().take(MAX_SHOWN_CHARS).collect();
-    if shown.len() < s.len() {
-        shown.push('…');
-    }
-    shown
 }
 
 fn build(extra: &[CertificateDer<'static>], verify: bool) -> Result<Arc<ClientConfig>, Text> {
@@ -359,7 +347,6 @@ mod tests {
         // Valid base64 that is not a certificate.
         let t = err("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
         assert!(t.en.contains("cannot be used as a trusted root"), "{t:?}");
-        assert!(shorten(&"x".repeat(1000)).chars().count() == MAX_SHOWN_CHARS + 1);
     }
 
     #[test]

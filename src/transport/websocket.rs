@@ -105,6 +105,10 @@ impl WsReader {
                 Ok(Message::Close(_)) => None,
                 Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_)) => continue,
                 Err(WsError::ConnectionClosed | WsError::AlreadyClosed) => None,
+                Err(WsError::Capacity(err)) => Some(Err(TransportError::Io(format!(
+                    "the server sent a message over the message size limit of {} MiB ({err})",
+                    MAX_MESSAGE_BYTES >> 20
+                )))),
                 Err(err) => Some(Err(TransportError::Io(err.to_string()))),
             };
         }

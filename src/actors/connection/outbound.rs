@@ -106,6 +106,9 @@ impl Connection {
     /// Encodes one outbound packet into the writer's buffer (no flush); buffers it instead while
     /// not joined. A `SendWithAck` past its deadline is not sent (its Timeout event comes from the
     /// timer), nor an `Ack` for a server request of an earlier connection.
+    ///
+    /// The packet's byte ticket is dropped only when this returns, so its bytes count in the
+    /// outbox budget until they are written.
     pub(super) async fn write_outbound(&mut self, out: Outbound) -> Result<(), TransportError> {
         if !matches!(self.phase, Phase::Open(_)) {
             self.buffer(out);
@@ -113,7 +116,9 @@ impl Connection {
         }
         self.shared.remove_outgoing();
         let (text, attachments) = match out {
-            Outbound::Event { name, args, ack } => {
+            Outbound::Event {
+                name, args, ack, ..
+            } => {
                 let id = match ack {
                     Some(ack) => {
                         self.acks.track(ack, &name);
@@ -129,7 +134,9 @@ impl Connection {
                 };
                 encode_event(&self.namespace, id, &name, args)
             }
-            Outbound::Ack { session, id, args } => {
+            Outbound::Ack {
+                session, id, args, ..
+            } => {
                 if session != self.gen {
                     // The server forgot its request when that connection ended.
                     return Ok(());
