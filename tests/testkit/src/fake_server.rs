@@ -426,7 +426,7 @@ mod tests {
         // The example of RFC 6455 §1.3.
         assert_eq!(
             accept_key("dGhlIHNhbXBsZSBub25jZQ=="),
-            "s3pPLMBiTxaE9kxoVAoHhaGcXk0="
+            "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
         );
     }
 }
