@@ -1,5 +1,5 @@
-//! The Engine.IO request URL: `{scheme}://{host}:{port}{path}?EIO=4&transport=…[&sid=…]&…`.
-//! Pure.
+//! The Engine.IO request URL: `{scheme}://{host}:{port}{path}?EIO=4&transport=…[&sid=…]&…`,
+//! its origin form for HTTP request lines, and the key that names a server. Pure.
 
 use crate::actors::messages::ConnectRequest;
 use crate::endpoint::percent_encode;
@@ -21,11 +21,25 @@ pub fn engine_url(
         (false, false) => "http",
         (false, true) => "https",
     };
-    let mut url = format!("{scheme}://{}{}", e.authority(), req.settings.path);
-    url.push_str(match version {
-        EioVersion::V3 => "?EIO=3",
-        EioVersion::V4 => "?EIO=4",
-    });
+    format!(
+        "{scheme}://{}{}",
+        e.authority(),
+        engine_target(req, websocket, version, sid)
+    )
+}
+
+/// The same request in origin form (`/socket.io/?EIO=4&transport=…`), as an HTTP request line
+/// takes it. Engine.IO 3 polling requests carry `b64=1`: the client cannot take binary bodies,
+/// so the server answers in text (socket.io 1.7.4 would otherwise frame even text as binary).
+pub fn engine_target(
+    req: &ConnectRequest,
+    websocket: bool,
+    version: EioVersion,
+    sid: Option<&str>,
+) -> String {
+    let mut url = req.settings.path.clone();
+    url.push_str("?EIO=");
+    url.push_str(version.query_value());
     url.push_str(if websocket {
         "&transport=websocket"
     } else {
@@ -35,7 +49,10 @@ pub fn engine_url(
         url.push_str("&sid=");
         percent_encode(sid, &mut url);
     }
-    for (k, v) in &e.query {
+    if !websocket && version == EioVersion::V3 {
+        url.push_str("&b64=1");
+    }
+    for (k, v) in &req.endpoint.query {
         url.push('&');
         url.push_str(k);
         if !v.is_empty() {
@@ -50,6 +67,14 @@ pub fn engine_url(
         percent_encode(v, &mut url);
     }
     url
+}
+
+/// Where a server's Engine.IO endpoint is, as a key for what is remembered about it:
+/// `http(s)://host:port/path` (websocket and polling URLs of one server share it).
+pub fn server_key(req: &ConnectRequest) -> String {
+    let e = &req.endpoint;
+    let scheme = if e.secure { "https" } else { "http" };
+    format!("{scheme}://{}{}", e.authority(), req.settings.path)
 }
 
 #[cfg(test)]
@@ -74,7 +99,12 @@ mod tests {
         );
         assert_eq!(
             engine_url(&req, false, EioVersion::V3, Some("a b")),
-            "http://127.0.0.1:3000/socket.io/?EIO=3&transport=polling&sid=a%20b&token=x&user=%D0%98%D0%B2%D0%B0%D0%BD"
+            "http://127.0.0.1:3000/socket.io/?EIO=3&transport=polling&sid=a%20b&b64=1&token=x&user=%D0%98%D0%B2%D0%B0%D0%BD"
         );
+        assert_eq!(
+            engine_target(&req, false, EioVersion::V4, Some("s")),
+            "/socket.io/?EIO=4&transport=polling&sid=s&token=x&user=%D0%98%D0%B2%D0%B0%D0%BD"
+        );
+        assert_eq!(server_key(&req), "http://127.0.0.1:3000/socket.io/");
     }
 }

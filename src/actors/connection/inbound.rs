@@ -6,33 +6,29 @@ use std::borrow::Cow;
 use super::{Connection, Phase, MAX_EARLY_EVENTS};
 use crate::actors::messages::{HeartbeatMsg, Inbound, RegistryCmd};
 use crate::events::{self, CloseReason, MessageType};
-use crate::protocol::engineio::{self, Packet as EioPacket};
+use crate::protocol::engineio::Packet as EioPacket;
+use crate::protocol::json;
 use crate::protocol::socketio::{self, Packet as SioPacket, PacketKind};
-use crate::protocol::{json, Frame};
+use crate::protocol::EioVersion;
 use crate::rt;
 use crate::text;
-use crate::transport::WsReader;
+use crate::transport::{self, Reader};
 
 impl Connection {
-    pub(super) async fn on_frame(&mut self, frame: Frame, reader: &mut Option<WsReader>) {
-        let version = match &self.phase {
-            Phase::Joining(s) | Phase::Open(s) => s.version,
-            _ => return,
-        };
-        let packet = match frame {
-            Frame::Text(text) => engineio::decode_text(text),
-            Frame::Binary(bytes) => engineio::decode_binary(version, bytes),
-        };
-        let packet = match packet {
-            Ok(p) => p,
-            Err(err) => return self.parse_error(err.to_string(), reader).await,
-        };
+    /// One Engine.IO packet from the server, whichever transport brought it.
+    pub(super) async fn on_engine_packet(
+        &mut self,
+        packet: EioPacket,
+        reader: &mut Option<Reader>,
+    ) {
+        if !matches!(self.phase, Phase::Joining(_) | Phase::Open(_)) {
+            return;
+        }
         match packet {
             EioPacket::Ping(data) => {
                 let _ = self.heartbeat.try_send(HeartbeatMsg::Ping(rt::now()));
                 if let Phase::Joining(s) | Phase::Open(s) = &mut self.phase {
-                    let frame = engineio::encode(s.version, &EioPacket::Pong(data));
-                    if let Err(err) = s.writer.send(frame).await {
+                    if let Err(err) = s.writer.send(EioPacket::Pong(data)).await {
                         let text = err.text();
                         self.end(CloseReason::TransportError, Some(text), reader)
                             .await;
@@ -71,13 +67,13 @@ impl Connection {
         }
     }
 
-    pub(super) async fn parse_error(&mut self, why: String, reader: &mut Option<WsReader>) {
+    pub(super) async fn parse_error(&mut self, why: String, reader: &mut Option<Reader>) {
         let text = text!("the server sent invalid data: {}", why; "сервер прислал неверные данные: {}", why);
         self.end(CloseReason::ParseError, Some(text), reader).await;
     }
 
     /// A complete Socket.IO packet (attachments already put in place).
-    pub(super) async fn on_packet(&mut self, packet: SioPacket, reader: &mut Option<WsReader>) {
+    pub(super) async fn on_packet(&mut self, packet: SioPacket, reader: &mut Option<Reader>) {
         if packet.nsp != *self.namespace {
             // Another namespace on a shared session: not ours.
             return;
@@ -90,8 +86,28 @@ impl Connection {
                     self.phase = phase;
                     return;
                 };
-                // Engine.IO 3 servers send no sid: the socket id is the engine's.
-                let sid = reply.sid.unwrap_or_default();
+                let sid = match reply.sid {
+                    Some(sid) => sid,
+                    // Engine.IO 3 servers send no sid: the socket id is made from the engine's.
+                    None if session.version == EioVersion::V3 => {
+                        eio3_socket_id(&self.namespace, &session.engine_sid)
+                    }
+                    // Only socket.io 1.x/2.x servers answer so, and they do not speak
+                    // Engine.IO 4 (a wrong ProtocolVersion, or a wrong guess).
+                    None => {
+                        self.phase = Phase::Joining(session);
+                        if let Some(request) = &self.request {
+                            transport::dial::forget_version(request);
+                        }
+                        let why = text!(
+                            "the server joined the namespace without a session id, as socket.io 1.x/2.x servers do: set ProtocolVersion to \"3\" or \"auto\"";
+                            "сервер подключил пространство имён без идентификатора сессии, как серверы socket.io 1.x/2.x: установите ВерсияПротокола \"3\" или \"auto\""
+                        );
+                        self.end(CloseReason::TransportError, Some(why), reader)
+                            .await;
+                        return;
+                    }
+                };
                 self.shared.set_session(Some(&sid));
                 self.deadline = None;
                 let early = std::mem::take(&mut session.early);
@@ -153,5 +169,26 @@ impl Connection {
             // Acknowledgements arrive with SendWithAck (not in this build).
             PacketKind::Ack | PacketKind::BinaryAck => {}
         }
+    }
+}
+
+/// The socket id an Engine.IO 3 server gives a namespace socket (socket.io 1.x/2.x
+/// `socket.js`): the engine's session id for `/`, `<nsp>#<engine sid>` for other namespaces.
+fn eio3_socket_id(namespace: &str, engine_sid: &str) -> String {
+    if namespace == "/" {
+        engine_sid.to_owned()
+    } else {
+        format!("{namespace}#{engine_sid}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::eio3_socket_id;
+
+    #[test]
+    fn engine_io_3_socket_ids() {
+        assert_eq!(eio3_socket_id("/", "abc"), "abc");
+        assert_eq!(eio3_socket_id("/chat", "abc"), "/chat#abc");
     }
 }

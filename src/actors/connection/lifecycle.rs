@@ -1,22 +1,25 @@
-//! The life cycle of a connection: Connect, dial, join, Disconnect, and every way it ends.
+//! The life cycle of a connection: Connect, dial, join, the upgrade from polling to websocket,
+//! Disconnect, and every way it ends.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Connection, Phase, Session, CLOSE_WAIT, MAX_ATTACHMENTS, MAX_ATTACHMENT_BYTES};
+use super::{
+    Connection, Phase, Session, Upgrade, CLOSE_WAIT, MAX_ATTACHMENTS, MAX_ATTACHMENT_BYTES,
+};
 use crate::actors::messages::{
     ConnEvent, ConnectRequest, HeartbeatMsg, Inbound, Outbound, RegistryCmd,
 };
-use crate::component::settings::ProtocolChoice;
 use crate::events::{self, CloseReason};
 use crate::lang::Text;
 use crate::protocol::binary::Reassembler;
-use crate::protocol::engineio::{self, Packet as EioPacket};
+use crate::protocol::engineio::Packet as EioPacket;
 use crate::protocol::socketio::{self, Packet as SioPacket, PacketKind};
 use crate::protocol::EioVersion;
 use crate::rt;
 use crate::text;
-use crate::transport::{self, Dialed, WsReader};
+use crate::transport::upgrade::{self, Probed};
+use crate::transport::{self, Dialed, Reader, TransportError, Writer};
 use async_channel::Receiver;
 
 impl Connection {
@@ -34,12 +37,8 @@ impl Connection {
         self.shared.set_busy(true);
         let gen = self.gen;
         let events = self.events_tx.clone();
-        let version = match request.settings.protocol {
-            ProtocolChoice::V3 => EioVersion::V3,
-            ProtocolChoice::V4 | ProtocolChoice::Auto => EioVersion::V4,
-        };
         let dial = rt::spawn(async move {
-            let result = transport::websocket::dial(&request, version).await;
+            let result = transport::dial::dial(request).await;
             let _ = events.send(ConnEvent::Dialed { gen, result }).await;
         });
         self.phase = Phase::Dialing { dial };
@@ -50,7 +49,7 @@ impl Connection {
     pub(super) async fn disconnect(
         &mut self,
         outbox: &Receiver<Outbound>,
-        reader: &mut Option<WsReader>,
+        reader: &mut Option<Reader>,
     ) {
         if matches!(self.phase, Phase::Idle) {
             return;
@@ -69,10 +68,7 @@ impl Connection {
                     attachments: 0,
                     payload: None,
                 };
-                let frame = engineio::encode(
-                    session.version,
-                    &EioPacket::Message(socketio::encode(&packet)),
-                );
+                let frame = EioPacket::Message(socketio::encode(&packet));
                 let _ = rt::timeout(CLOSE_WAIT, session.writer.send(frame)).await;
             }
         }
@@ -81,7 +77,7 @@ impl Connection {
     }
 
     /// `Done`: closes without reporting.
-    pub(super) async fn shutdown(&mut self, reader: &mut Option<WsReader>) {
+    pub(super) async fn shutdown(&mut self, reader: &mut Option<Reader>) {
         self.teardown(reader).await;
     }
 
@@ -93,7 +89,7 @@ impl Connection {
         &mut self,
         reason: CloseReason,
         why: Option<Text>,
-        reader: &mut Option<WsReader>,
+        reader: &mut Option<Reader>,
     ) {
         let was_open = matches!(self.phase, Phase::Open(_));
         if matches!(self.phase, Phase::Idle) {
@@ -124,7 +120,7 @@ impl Connection {
     }
 
     /// Drops the transport and any attempt; back to Idle. Reports nothing.
-    pub(super) async fn teardown(&mut self, reader: &mut Option<WsReader>) {
+    pub(super) async fn teardown(&mut self, reader: &mut Option<Reader>) {
         let phase = std::mem::replace(&mut self.phase, Phase::Idle);
         match phase {
             Phase::Idle => {}
@@ -133,7 +129,12 @@ impl Connection {
             }
             Phase::Joining(session) | Phase::Open(session) => {
                 let _ = self.heartbeat.try_send(HeartbeatMsg::Stop);
-                *reader = None;
+                if let Upgrade::Probing(probe) = session.upgrade {
+                    rt::cancel(probe).await;
+                }
+                if let Some(reader) = reader.take() {
+                    reader.close().await;
+                }
                 session.writer.close(CLOSE_WAIT).await;
             }
         }
@@ -151,7 +152,7 @@ impl Connection {
             .await;
     }
 
-    pub(super) async fn on_deadline(&mut self, reader: &mut Option<WsReader>) {
+    pub(super) async fn on_deadline(&mut self, reader: &mut Option<Reader>) {
         let secs = self
             .request
             .as_ref()
@@ -161,7 +162,7 @@ impl Connection {
             .await;
     }
 
-    pub(super) async fn on_event(&mut self, event: ConnEvent, reader: &mut Option<WsReader>) {
+    pub(super) async fn on_event(&mut self, event: ConnEvent, reader: &mut Option<Reader>) {
         match event {
             ConnEvent::Dialed { gen, result } if gen == self.gen => match result {
                 Ok(dialed) => self.on_dialed(dialed, reader).await,
@@ -171,10 +172,12 @@ impl Connection {
                         .await
                 }
             },
+            ConnEvent::Upgraded { gen, result } if gen == self.gen => {
+                self.on_probed(result, reader).await
+            }
             ConnEvent::SendPing { gen } if gen == self.gen => {
                 if let Phase::Joining(s) | Phase::Open(s) = &mut self.phase {
-                    let frame = engineio::encode(s.version, &EioPacket::Ping(String::new()));
-                    if let Err(err) = s.writer.send(frame).await {
+                    if let Err(err) = s.writer.send(EioPacket::Ping(String::new())).await {
                         let text = err.text();
                         self.end(CloseReason::TransportError, Some(text), reader)
                             .await;
@@ -190,13 +193,15 @@ impl Connection {
         }
     }
 
-    /// The Engine.IO session is open: start the heartbeat and join the namespace.
-    pub(super) async fn on_dialed(&mut self, dialed: Dialed, reader: &mut Option<WsReader>) {
+    /// The Engine.IO session is open: start the heartbeat, join the namespace, and start the
+    /// upgrade probe when the session may move to a websocket.
+    pub(super) async fn on_dialed(&mut self, dialed: Dialed, reader: &mut Option<Reader>) {
         let Dialed {
             mut writer,
             reader: new_reader,
             open,
             version,
+            upgrade,
         } = dialed;
         let _ = self.heartbeat.try_send(HeartbeatMsg::Start {
             gen: self.gen,
@@ -224,20 +229,95 @@ impl Connection {
                     None
                 },
             };
-            let frame = engineio::encode(version, &EioPacket::Message(socketio::encode(&packet)));
+            let frame = EioPacket::Message(socketio::encode(&packet));
             if let Err(err) = writer.send(frame).await {
+                new_reader.close().await;
+                writer.close(CLOSE_WAIT).await;
                 let text = err.text();
                 self.end(CloseReason::TransportError, Some(text), reader)
                     .await;
                 return;
             }
         }
+        let upgrade = match (upgrade, &self.request) {
+            (Some(ticket), Some(request)) => {
+                // The probe message is queued before the probe starts, so the GET loop knows
+                // what a noop answer means.
+                new_reader.probing();
+                let (gen, events, request) = (self.gen, self.events_tx.clone(), request.clone());
+                Upgrade::Probing(rt::spawn(async move {
+                    let result = upgrade::probe(request, version, ticket).await;
+                    let _ = events.send(ConnEvent::Upgraded { gen, result }).await;
+                }))
+            }
+            _ => Upgrade::None,
+        };
         *reader = Some(new_reader);
         self.phase = Phase::Joining(Session {
             writer,
             version,
+            engine_sid: open.sid,
+            upgrade,
             reassembler: Reassembler::new(MAX_ATTACHMENTS, MAX_ATTACHMENT_BYTES),
             early: Vec::new(),
         });
+    }
+
+    /// The upgrade probe finished: on success polling pauses (the switch follows when the reader
+    /// is drained); on failure the session stays on polling, as the JS client does.
+    async fn on_probed(
+        &mut self,
+        result: Result<Probed, TransportError>,
+        reader: &mut Option<Reader>,
+    ) {
+        let (Phase::Joining(session) | Phase::Open(session)) = &mut self.phase else {
+            return;
+        };
+        let Some(current) = reader.as_ref() else {
+            return;
+        };
+        match result {
+            Ok(probed) => {
+                session.upgrade = Upgrade::Ready(Box::new(probed));
+                current.pause();
+            }
+            Err(_) => {
+                session.upgrade = Upgrade::None;
+                current.resume();
+            }
+        }
+    }
+
+    /// Polling has paused and every packet it brought has been handled: send `5` on the probed
+    /// websocket and carry on over it alone.
+    pub(super) async fn on_drained(&mut self, reader: &mut Option<Reader>) {
+        let (Phase::Joining(session) | Phase::Open(session)) = &mut self.phase else {
+            return;
+        };
+        let Upgrade::Ready(probed) = std::mem::replace(&mut session.upgrade, Upgrade::None) else {
+            let why =
+                text!("polling stopped unexpectedly"; "опрос (polling) неожиданно остановился");
+            self.end(CloseReason::TransportError, Some(why), reader)
+                .await;
+            return;
+        };
+        let Probed {
+            writer: mut ws_writer,
+            reader: ws_reader,
+        } = *probed;
+        if let Err(err) = ws_writer.send(EioPacket::Upgrade).await {
+            let text = err.text();
+            self.end(CloseReason::TransportError, Some(text), reader)
+                .await;
+            return;
+        }
+        // The polling writer is dropped without a close packet: the session lives on.
+        drop(std::mem::replace(
+            &mut session.writer,
+            Writer::WebSocket(ws_writer),
+        ));
+        if let Some(polling) = reader.replace(Reader::WebSocket(ws_reader)) {
+            polling.close().await;
+        }
     }
 }

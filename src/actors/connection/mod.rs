@@ -3,14 +3,20 @@
 //! It runs the connection life cycle (dial, Engine.IO open, namespace CONNECT, open, close),
 //! answers pings, decodes inbound packets into [`Inbound`] items for the Registry, and sends the
 //! packets waiting in the outbox once the namespace is joined. One select loop waits on: control
-//! commands, internal events (dial results, heartbeat), the websocket, the outbox (only while
-//! joined: until then the channel itself is the offline buffer) and the connect deadline.
+//! commands, internal events (dial results, upgrade probes, heartbeat), the transport's reader,
+//! the outbox (only while joined: until then the channel itself is the offline buffer) and the
+//! connect deadline.
+//!
+//! The transport is a [`Reader`]/[`Writer`] pair (websocket or polling). A polling session that
+//! may be upgraded is probed by a task of its own; when the probe succeeds polling pauses, and
+//! once the reader reports it drained the Connection sends `5` on the websocket and swaps both
+//! halves (`lifecycle`).
 //!
 //! It ends when the facade drops the command channel (`Done`), closing the transport without
 //! reporting anything, and drops its senders to the Heartbeat and the Registry, which then end.
 //!
 //! - this file: the actor's state and its select loop;
-//! - `lifecycle`: Connect, dial, join, Disconnect, and every way a connection ends;
+//! - `lifecycle`: Connect, dial, join, the upgrade, Disconnect, and every way a connection ends;
 //! - `inbound`: Engine.IO and Socket.IO packets from the server;
 //! - `outbound`: packets from the outbox to the server.
 
@@ -30,9 +36,10 @@ use super::messages::{
 use super::shared::Shared;
 use crate::events::CloseReason;
 use crate::protocol::binary::Reassembler;
-use crate::protocol::{EioVersion, Frame};
+use crate::protocol::EioVersion;
 use crate::rt::{self, Task};
-use crate::transport::{self, TransportError, WsReader, WsWriter};
+use crate::transport::upgrade::Probed;
+use crate::transport::{self, Incoming, Reader, TransportError, Writer};
 
 /// How long a polite close (Socket.IO DISCONNECT, websocket close) may take before the socket is
 /// simply dropped.
@@ -80,11 +87,25 @@ enum Phase {
 
 /// An open Engine.IO session.
 struct Session {
-    writer: WsWriter,
+    writer: Writer,
     version: EioVersion,
+    /// The Engine.IO session id (the socket id of Engine.IO 3 servers is made from it).
+    engine_sid: String,
+    /// Where the upgrade of a polling session to websocket stands.
+    upgrade: Upgrade,
     reassembler: Reassembler,
     /// Events that arrived before the CONNECT reply, delivered right after Open.
     early: Vec<Inbound>,
+}
+
+/// The upgrade of a polling session to websocket.
+enum Upgrade {
+    /// None under way (a websocket session, an upgrade done, refused or not possible).
+    None,
+    /// The probe task runs.
+    Probing(Task<()>),
+    /// The websocket answered the probe; polling is pausing (until the reader is drained).
+    Ready(Box<Probed>),
 }
 
 /// The actor's state.
@@ -106,7 +127,7 @@ struct Connection {
 enum Input {
     Command(Option<ConnCmd>),
     Event(ConnEvent),
-    Frame(Option<Result<Frame, TransportError>>),
+    Incoming(Option<Result<Incoming, TransportError>>),
     Outbound(Outbound),
     Deadline,
 }
@@ -131,12 +152,12 @@ pub async fn run(channels: Channels, shared: Arc<Shared>) {
         namespace: Arc::from("/"),
         deadline: None,
     };
-    let mut reader: Option<WsReader> = None;
+    let mut reader: Option<Reader> = None;
     loop {
         let input = {
             let open = matches!(conn.phase, Phase::Open(_));
             let deadline = conn.deadline;
-            let frame = async {
+            let incoming = async {
                 match reader.as_mut() {
                     Some(r) => r.next().await,
                     None => futures::future::pending().await,
@@ -165,7 +186,7 @@ pub async fn run(channels: Channels, shared: Arc<Shared>) {
                     // The actor holds a sender itself, so this channel never closes first.
                     Err(_) => Input::Command(None),
                 },
-                frame = frame.fuse() => Input::Frame(frame),
+                incoming = incoming.fuse() => Input::Incoming(incoming),
                 out = outbound.fuse() => Input::Outbound(out),
                 _ = timer.fuse() => Input::Deadline,
             }
@@ -180,13 +201,19 @@ pub async fn run(channels: Channels, shared: Arc<Shared>) {
                 conn.disconnect(&outbox, &mut reader).await
             }
             Input::Event(ev) => conn.on_event(ev, &mut reader).await,
-            Input::Frame(Some(Ok(frame))) => conn.on_frame(frame, &mut reader).await,
-            Input::Frame(Some(Err(err))) => {
+            Input::Incoming(Some(Ok(Incoming::Packet(packet)))) => {
+                conn.on_engine_packet(packet, &mut reader).await
+            }
+            Input::Incoming(Some(Ok(Incoming::Drained))) => conn.on_drained(&mut reader).await,
+            Input::Incoming(Some(Err(TransportError::Protocol(err)))) => {
+                conn.parse_error(err.to_string(), &mut reader).await
+            }
+            Input::Incoming(Some(Err(err))) => {
                 let text = err.text();
                 conn.end(CloseReason::TransportError, Some(text), &mut reader)
                     .await
             }
-            Input::Frame(None) => {
+            Input::Incoming(None) => {
                 conn.end(CloseReason::TransportClose, None, &mut reader)
                     .await
             }

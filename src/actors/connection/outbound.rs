@@ -6,9 +6,9 @@ use super::{Connection, Phase, WRITE_BATCH};
 use crate::actors::messages::{Arg, Outbound};
 use crate::events::CloseReason;
 use crate::protocol::binary;
-use crate::protocol::engineio::{self, Packet as EioPacket};
+use crate::protocol::engineio::Packet as EioPacket;
 use crate::protocol::socketio;
-use crate::transport::{TransportError, WsReader};
+use crate::transport::{Reader, TransportError};
 
 impl Connection {
     /// Sends one outbox packet and then whatever else is already waiting, flushing once.
@@ -16,7 +16,7 @@ impl Connection {
         &mut self,
         first: Outbound,
         outbox: &Receiver<Outbound>,
-        reader: &mut Option<WsReader>,
+        reader: &mut Option<Reader>,
     ) {
         let mut result = self.write_outbound(first).await;
         let mut batch = 1;
@@ -43,17 +43,10 @@ impl Connection {
             return Ok(());
         };
         let Outbound::Event { name, args } = out;
-        let version = session.version;
         let (text, attachments) = encode_event(&self.namespace, &name, &args);
-        session
-            .writer
-            .feed(engineio::encode(version, &EioPacket::Message(text)))
-            .await?;
+        session.writer.feed(EioPacket::Message(text)).await?;
         for bytes in attachments {
-            session
-                .writer
-                .feed(engineio::encode(version, &EioPacket::Binary(bytes)))
-                .await?;
+            session.writer.feed(EioPacket::Binary(bytes)).await?;
         }
         Ok(())
     }
