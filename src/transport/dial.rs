@@ -32,24 +32,40 @@ const PROBE_CLOSE_WAIT: Duration = Duration::from_secs(1);
 
 /// Opens a session for `request`: transports in order, revision chosen, detected or remembered.
 pub async fn dial(request: Arc<ConnectRequest>) -> Result<Dialed, TransportError> {
-    let settings = &request.settings;
     let server = url::server_key(&request);
-    let known = match settings.protocol {
-        ProtocolChoice::V3 => Some(EioVersion::V3),
-        ProtocolChoice::V4 => Some(EioVersion::V4),
-        ProtocolChoice::Auto => versions::recall(&server),
+    let (known, remembered) = match request.settings.protocol {
+        ProtocolChoice::V3 => (Some(EioVersion::V3), false),
+        ProtocolChoice::V4 => (Some(EioVersion::V4), false),
+        ProtocolChoice::Auto => {
+            let recalled = versions::recall(&server);
+            (recalled, recalled.is_some())
+        }
     };
-    let result = match settings.transports.first() {
-        Some(TransportKind::WebSocket) => websocket_first(&request, known).await,
-        Some(TransportKind::Polling) | None => polling_first(&request, known).await,
-    };
-    if settings.protocol == ProtocolChoice::Auto {
+    let mut result = dial_as(&request, known).await;
+    if request.settings.protocol == ProtocolChoice::Auto {
+        if result.is_err() && remembered {
+            // The server may have been replaced since it was asked: ask again rather than fail
+            // on an old answer.
+            versions::forget(&server);
+            result = dial_as(&request, None).await;
+        }
         match &result {
             Ok(dialed) => versions::remember(&server, dialed.version),
             Err(_) => versions::forget(&server),
         }
     }
     result
+}
+
+/// One try: the first transport first, in revision `known` (or detected when `None`).
+async fn dial_as(
+    request: &Arc<ConnectRequest>,
+    known: Option<EioVersion>,
+) -> Result<Dialed, TransportError> {
+    match request.settings.transports.first() {
+        Some(TransportKind::WebSocket) => websocket_first(request, known).await,
+        Some(TransportKind::Polling) | None => polling_first(request, known).await,
+    }
 }
 
 /// Forgets the revision remembered for the server of `request` (its answers did not fit).

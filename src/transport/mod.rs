@@ -200,6 +200,17 @@ impl TransportError {
             ),
             TransportError::BothFailed { websocket, polling } => {
                 let (w, p) = (websocket.text(), polling.text());
+                if matches!(
+                    **polling,
+                    TransportError::VersionRefused { .. } | TransportError::WrongVersion { .. }
+                ) {
+                    // The polling answer names the cause (a server that refuses the revision
+                    // breaks the websocket without saying why).
+                    return p;
+                }
+                if w == p {
+                    return w;
+                }
                 text!("websocket: {}; polling: {}", w.en, p.en; "websocket: {}; polling: {}", w.ru, p.ru)
             }
         }

@@ -30,8 +30,12 @@ use crate::protocol::engineio::{OpenInfo, Packet};
 use crate::protocol::{polling, EioVersion};
 use crate::rt::{self, Task};
 
-/// The `Content-Type` of a POST body (text in both revisions; binary packets as base64).
-const POST_CONTENT_TYPE: &str = "text/plain;charset=UTF-8";
+/// The `Content-Type` of an Engine.IO 4 POST body (text; binary packets as base64).
+const TEXT_CONTENT_TYPE: &str = "text/plain;charset=UTF-8";
+
+/// The `Content-Type` of an Engine.IO 3 POST body: the binary framing, which 1.x, 2.x, 4.x
+/// (`allowEIO3`) and python-engineio 3 servers all read alike (their text framings differ).
+const BINARY_CONTENT_TYPE: &str = "application/octet-stream";
 
 /// The `maxPayload` assumed when the server does not announce one (Engine.IO 3 and servers
 /// before engine.io 6.2): socket.io's default `maxHttpBufferSize`.
@@ -327,7 +331,8 @@ fn decode(response: Response, version: EioVersion) -> Result<Vec<Packet>, Transp
 }
 
 /// The sending side of a polling session: packets are queued by [`PollingWriter::feed`] and
-/// POSTed by [`PollingWriter::flush`], one request at a time, each within `maxPayload`.
+/// POSTed by [`PollingWriter::flush`], one request at a time, each within `maxPayload` (as the
+/// text framing would count it, which is never less than the binary framing of Engine.IO 3).
 pub struct PollingWriter {
     http: HttpClient,
     target: String,
@@ -348,14 +353,23 @@ impl PollingWriter {
         while !self.queue.is_empty() {
             let n = polling::fit_payload(self.version, &self.queue, self.max_payload)
                 .clamp(1, self.queue.len());
-            let body =
-                polling::encode_payload(self.version, self.queue.get(..n).unwrap_or_default());
+            let packets = self.queue.get(..n).unwrap_or_default();
+            let (content_type, body) = match self.version {
+                EioVersion::V4 => (
+                    TEXT_CONTENT_TYPE,
+                    polling::encode_payload(self.version, packets),
+                ),
+                EioVersion::V3 => (
+                    BINARY_CONTENT_TYPE,
+                    polling::encode_binary_payload_v3(packets),
+                ),
+            };
             let sent = self
                 .http
                 .send(
                     Method::Post,
                     &self.target,
-                    Some((POST_CONTENT_TYPE, &body)),
+                    Some((content_type, &body)),
                     self.timeout,
                 )
                 .await;

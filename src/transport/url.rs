@@ -29,8 +29,12 @@ pub fn engine_url(
 }
 
 /// The same request in origin form (`/socket.io/?EIO=4&transport=…`), as an HTTP request line
-/// takes it. Engine.IO 3 polling requests carry `b64=1`: the client cannot take binary bodies,
-/// so the server answers in text (socket.io 1.7.4 would otherwise frame even text as binary).
+/// takes it.
+///
+/// Engine.IO 3 polling requests do not carry `b64=1`: the client reads binary bodies, and with
+/// `b64=1` socket.io 1.x answers in text that is UTF-8 encoded twice with byte lengths (its
+/// parser's "utf8encode"), while 2.x answers real text with UTF-16 lengths and python-engineio 3
+/// counts code points: only the binary framing means the same thing everywhere.
 pub fn engine_target(
     req: &ConnectRequest,
     websocket: bool,
@@ -48,9 +52,6 @@ pub fn engine_target(
     if let Some(sid) = sid {
         url.push_str("&sid=");
         percent_encode(sid, &mut url);
-    }
-    if !websocket && version == EioVersion::V3 {
-        url.push_str("&b64=1");
     }
     for (k, v) in &req.endpoint.query {
         url.push('&');
@@ -99,7 +100,7 @@ mod tests {
         );
         assert_eq!(
             engine_url(&req, false, EioVersion::V3, Some("a b")),
-            "http://127.0.0.1:3000/socket.io/?EIO=3&transport=polling&sid=a%20b&b64=1&token=x&user=%D0%98%D0%B2%D0%B0%D0%BD"
+            "http://127.0.0.1:3000/socket.io/?EIO=3&transport=polling&sid=a%20b&token=x&user=%D0%98%D0%B2%D0%B0%D0%BD"
         );
         assert_eq!(
             engine_target(&req, false, EioVersion::V4, Some("s")),

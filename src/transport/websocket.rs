@@ -125,6 +125,13 @@ pub async fn dial(
     let (writer, mut reader) = open(req, version, None, jar).await?;
     let open = match reader.next().await {
         None => return Err(TransportError::Closed),
+        // A socket.io 3.x/4.x server without `allowEIO3` accepts the websocket of an Engine.IO 3
+        // client and then writes an HTTP 400 into it, which reads as a broken frame.
+        Some(Err(TransportError::Io(why))) if version == EioVersion::V3 => {
+            return Err(TransportError::Io(format!(
+                "{why} (before the Engine.IO handshake; if the server is socket.io 3.x/4.x, set ProtocolVersion to \"auto\" or \"4\")"
+            )))
+        }
         Some(Err(err)) => return Err(err),
         Some(Ok(Packet::Open(open))) => open,
         Some(Ok(other)) => {

@@ -1,0 +1,583 @@
+//! Every Engine.IO revision over both transports, end to end: the add-in loaded through its C
+//! ABI by the host emulator, against real socket.io 4.8 (strict and with `allowEIO3`), 2.5.1,
+//! 1.7.4 and python-socketio 5 servers started on free loopback ports.
+//!
+//! The matrix: the round-trip scenario (connect, a subscribed event with Cyrillic data, `echo`
+//! sent and received back, Disconnect with Close/Normal) for each server flavor over websocket
+//! only, polling only, and polling upgraded to websocket; one #[test] per cell. Then the
+//! Engine.IO revision (`ProtocolVersion` auto, 3 and 4, right and wrong), the fallback from
+//! websocket to polling, websocket-only servers, binary events over polling, and the socket id
+//! of Engine.IO 3 namespaces.
+//!
+//! Every wait is for an event or a server line, with a generous deadline; nothing sleeps.
+
+use std::time::{Duration, Instant};
+
+use testkit::host::{library, Event, HostOptions, Object, V};
+use testkit::servers::{Flavor, Server, ServerOptions};
+
+/// Long enough for a loaded CI machine; a passing run takes milliseconds per wait.
+const WAIT: Duration = Duration::from_secs(20);
+
+const OPEN: &str = r#"{"Event": "Connection","State": "Open"}"#;
+const CLOSE_NORMAL: &str = r#"{"Event": "Connection","State": "Close","Reason": "Normal"}"#;
+const FAIL: &str = r#"{"Event": "Connection","State": "Fail"}"#;
+
+/// The transports a test asks for, by the `Transports` property.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// `websocket`: websocket only.
+    WebSocket,
+    /// `polling`: long-polling only.
+    Polling,
+    /// `polling,websocket`: start on polling, upgrade to websocket.
+    Upgrade,
+}
+
+impl Mode {
+    fn transports(self) -> &'static str {
+        match self {
+            Mode::WebSocket => "websocket",
+            Mode::Polling => "polling",
+            Mode::Upgrade => "polling,websocket",
+        }
+    }
+
+    /// The transport the session starts on (what the server reports at the namespace join).
+    fn first(self) -> &'static str {
+        match self {
+            Mode::WebSocket => "websocket",
+            Mode::Polling | Mode::Upgrade => "polling",
+        }
+    }
+
+    /// The transport the session ends up on.
+    fn last(self) -> &'static str {
+        match self {
+            Mode::WebSocket | Mode::Upgrade => "websocket",
+            Mode::Polling => "polling",
+        }
+    }
+}
+
+/// A Client object whose texts are in English (the emulated platform speaks Russian).
+fn client() -> Object {
+    let obj = library()
+        .create("Client", &HostOptions::default())
+        .expect("create the Client object");
+    obj.set_language("en");
+    obj
+}
+
+fn is_connection(e: &Event) -> bool {
+    e.event.starts_with(r#"{"Event": "Connection""#)
+}
+
+fn is_message(name: &str) -> impl Fn(&Event) -> bool + '_ {
+    move |e: &Event| {
+        e.event.starts_with(r#"{"Event": "Message""#)
+            && e.event.contains(&format!(r#""Name": "{name}""#))
+    }
+}
+
+fn last_error(obj: &Object) -> String {
+    obj.get("LastError")
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Connects `obj` to `url` and waits for the Open event.
+fn connect(obj: &Object, url: &str) {
+    obj.call("Connect", &[V::from(url)]).expect("Connect");
+    let ev = obj
+        .wait_event(WAIT, is_connection)
+        .expect("a connection event");
+    assert_eq!(
+        ev.event,
+        OPEN,
+        "expected Open, got {ev:?}; LastError = {:?}",
+        last_error(obj)
+    );
+}
+
+/// Connects `obj` to `url` expecting Fail; returns LastError.
+fn connect_fails(obj: &Object, url: &str) -> String {
+    obj.call("Connect", &[V::from(url)]).expect("Connect");
+    let ev = obj
+        .wait_event(WAIT, is_connection)
+        .expect("a connection event");
+    assert_eq!(ev.event, FAIL, "expected Fail, got {ev:?}");
+    obj.wait_event(WAIT, |e| e.event.starts_with(r#"{"Event": "Error""#))
+        .expect("an Error event after Fail");
+    last_error(obj)
+}
+
+/// Waits for the server's report that a client joined `nsp` over `transport`.
+fn wait_join(server: &Server, nsp: &str, transport: &str) -> String {
+    let prefix = format!(r#"{{"type":"connect","nsp":"{nsp}","#);
+    let over = format!(r#""transport":"{transport}""#);
+    server
+        .wait_line(WAIT, |l| l.starts_with(&prefix) && l.contains(&over))
+        .unwrap_or_else(|| {
+            panic!(
+                "the server saw no join of {nsp} over {transport}; lines: {:#?}",
+                server.lines()
+            )
+        })
+}
+
+/// The Engine.IO revision a flavor speaks to a client that lets it choose.
+fn native_eio(flavor: Flavor) -> u8 {
+    if flavor.speaks_eio4() {
+        4
+    } else {
+        3
+    }
+}
+
+/// Asks the server which transport the session is on (the `transport` handler emits it back)
+/// until it says `want`: an upgrade completes shortly after Open, asynchronously.
+fn wait_transport(obj: &Object, want: &str) {
+    let deadline = Instant::now() + WAIT;
+    let expected = format!(r#"["transport","{want}"]"#);
+    loop {
+        obj.call("Send", &[V::from("transport"), V::Empty])
+            .expect("Send");
+        let left = deadline.saturating_duration_since(Instant::now());
+        let answer = obj
+            .wait_event(left, is_message("transport"))
+            .unwrap_or_else(|| panic!("the server never said it is on {want}"));
+        if answer.data == expected {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still {} after {WAIT:?}, expected {want}",
+            answer.data
+        );
+    }
+}
+
+/// The round-trip scenario against `flavor` over `mode`, with `ProtocolVersion` auto.
+fn round_trip(flavor: Flavor, mode: Mode) {
+    let server = Server::start(ServerOptions::new(flavor));
+    let obj = client();
+    obj.set("Transports", V::from(mode.transports())).unwrap();
+    for name in ["greeting", "echo", "transport"] {
+        obj.call("On", &[V::from(name)]).unwrap();
+    }
+    connect(&obj, &server.url("/"));
+
+    // The server's view: joined over the transport asked for, in its own revision, and the
+    // SessionID is its socket id.
+    let joined = wait_join(&server, "/", mode.first());
+    let eio = native_eio(flavor);
+    assert!(
+        joined.contains(&format!(r#""eio":{eio}"#)),
+        "expected Engine.IO {eio}: {joined}"
+    );
+    let sid = obj.get("SessionID").unwrap();
+    let sid = sid.as_str().unwrap_or_default();
+    assert!(
+        !sid.is_empty() && joined.contains(&format!(r#""sid":"{sid}""#)),
+        "SessionID {sid:?} is not the server's socket id: {joined}"
+    );
+
+    let greeting = obj
+        .wait_event(WAIT, is_message("greeting"))
+        .expect("the greeting");
+    assert_eq!(greeting.data, r#"["greeting","Привет мир!"]"#);
+
+    // The session is on the transport it should end on (after the upgrade, for Upgrade), and
+    // the echo travels over it.
+    wait_transport(&obj, mode.last());
+    obj.call("Send", &[V::from("echo"), V::from("Привет, эхо! 😀")])
+        .unwrap();
+    let got = server
+        .wait_event(WAIT, "echo")
+        .expect("the server got the echo");
+    assert!(got.contains(r#""args":["Привет, эхо! 😀"]"#), "{got}");
+    let echo = obj
+        .wait_event(WAIT, is_message("echo"))
+        .expect("the echo came back");
+    assert_eq!(
+        echo.event,
+        r#"{"Event": "Message","Namespace": "/","Name": "echo","Type": "String"}"#
+    );
+    assert_eq!(echo.data, r#"["echo","Привет, эхо! 😀"]"#);
+
+    obj.call("Disconnect", &[]).unwrap();
+    let close = obj.wait_event(WAIT, is_connection).expect("Close");
+    assert_eq!(close.event, CLOSE_NORMAL);
+    server
+        .wait_disconnect(WAIT, "/")
+        .expect("the server saw the disconnect");
+    obj.done().unwrap();
+}
+
+// ----- the round-trip matrix: flavor × transport ---------------------------------------------
+
+#[test]
+fn sio4_over_websocket() {
+    round_trip(Flavor::Sio4, Mode::WebSocket);
+}
+
+#[test]
+fn sio4_over_polling() {
+    round_trip(Flavor::Sio4, Mode::Polling);
+}
+
+#[test]
+fn sio4_upgraded_from_polling() {
+    round_trip(Flavor::Sio4, Mode::Upgrade);
+}
+
+#[test]
+fn sio4_eio3_over_websocket() {
+    round_trip(Flavor::Sio4Eio3, Mode::WebSocket);
+}
+
+#[test]
+fn sio4_eio3_over_polling() {
+    round_trip(Flavor::Sio4Eio3, Mode::Polling);
+}
+
+#[test]
+fn sio4_eio3_upgraded_from_polling() {
+    round_trip(Flavor::Sio4Eio3, Mode::Upgrade);
+}
+
+#[test]
+fn sio2_over_websocket() {
+    round_trip(Flavor::Sio2, Mode::WebSocket);
+}
+
+#[test]
+fn sio2_over_polling() {
+    round_trip(Flavor::Sio2, Mode::Polling);
+}
+
+#[test]
+fn sio2_upgraded_from_polling() {
+    round_trip(Flavor::Sio2, Mode::Upgrade);
+}
+
+#[test]
+fn sio1_over_websocket() {
+    round_trip(Flavor::Sio1, Mode::WebSocket);
+}
+
+#[test]
+fn sio1_over_polling() {
+    round_trip(Flavor::Sio1, Mode::Polling);
+}
+
+#[test]
+fn sio1_upgraded_from_polling() {
+    round_trip(Flavor::Sio1, Mode::Upgrade);
+}
+
+#[test]
+fn python5_over_websocket() {
+    round_trip(Flavor::Python5, Mode::WebSocket);
+}
+
+#[test]
+fn python5_over_polling() {
+    round_trip(Flavor::Python5, Mode::Polling);
+}
+
+#[test]
+fn python5_upgraded_from_polling() {
+    round_trip(Flavor::Python5, Mode::Upgrade);
+}
+
+// ----- ProtocolVersion -----------------------------------------------------------------------
+
+/// Connects with `ProtocolVersion = version` over `mode`, checks the revision the server saw,
+/// and echoes text that is not ASCII (UTF-16 surrogates included) both ways.
+fn joins_with(flavor: Flavor, version: &str, eio: u8, mode: Mode) {
+    let server = Server::start(ServerOptions::new(flavor));
+    let obj = client();
+    obj.set("ProtocolVersion", V::from(version)).unwrap();
+    obj.set("Transports", V::from(mode.transports())).unwrap();
+    obj.call("On", &[V::from("echo")]).unwrap();
+    connect(&obj, &server.url("/"));
+    let joined = wait_join(&server, "/", mode.first());
+    assert!(
+        joined.contains(&format!(r#""eio":{eio}"#)),
+        "ProtocolVersion {version}: expected Engine.IO {eio}: {joined}"
+    );
+    obj.call("Send", &[V::from("echo"), V::from("ёжик € 😀")])
+        .unwrap();
+    let got = server.wait_event(WAIT, "echo").expect("the echo");
+    assert!(
+        got.contains(r#""args":["ёжик € 😀"]"#),
+        "{flavor} {mode:?}: {got}"
+    );
+    let echo = obj
+        .wait_event(WAIT, is_message("echo"))
+        .expect("the echo came back");
+    assert_eq!(echo.data, r#"["echo","ёжик € 😀"]"#, "{flavor} {mode:?}");
+    obj.done().unwrap();
+}
+
+#[test]
+fn version_3_and_4_both_work_with_allow_eio3() {
+    for mode in [Mode::WebSocket, Mode::Polling] {
+        joins_with(Flavor::Sio4Eio3, "3", 3, mode);
+        joins_with(Flavor::Sio4Eio3, "4", 4, mode);
+    }
+}
+
+#[test]
+fn version_3_works_with_socket_io_2_and_1() {
+    for mode in [Mode::WebSocket, Mode::Polling] {
+        joins_with(Flavor::Sio2, "3", 3, mode);
+        joins_with(Flavor::Sio1, "3", 3, mode);
+    }
+}
+
+#[test]
+fn version_4_works_with_socket_io_4_and_python() {
+    for mode in [Mode::WebSocket, Mode::Polling] {
+        joins_with(Flavor::Sio4, "4", 4, mode);
+        joins_with(Flavor::Python5, "4", 4, mode);
+    }
+}
+
+#[test]
+fn version_4_against_socket_io_2_fails_clearly() {
+    for transports in ["websocket,polling", "polling"] {
+        let server = Server::start(ServerOptions::new(Flavor::Sio2));
+        let obj = client();
+        obj.set("ProtocolVersion", V::from("4")).unwrap();
+        obj.set("Transports", V::from(transports)).unwrap();
+        let error = connect_fails(&obj, &server.url("/"));
+        assert!(
+            error.contains("socket.io 1.x/2.x") && error.contains("ProtocolVersion"),
+            "{transports}: {error}"
+        );
+        obj.done().unwrap();
+    }
+}
+
+#[test]
+fn version_3_against_strict_socket_io_4_fails_clearly() {
+    for flavor in [Flavor::Sio4, Flavor::Python5] {
+        for transports in ["websocket,polling", "polling"] {
+            let server = Server::start(ServerOptions::new(flavor));
+            let obj = client();
+            obj.set("ProtocolVersion", V::from("3")).unwrap();
+            obj.set("Transports", V::from(transports)).unwrap();
+            let error = connect_fails(&obj, &server.url("/"));
+            assert!(
+                error.contains("does not accept Engine.IO 3") && error.contains("\"auto\""),
+                "{flavor} {transports}: {error}"
+            );
+            obj.done().unwrap();
+        }
+    }
+}
+
+/// Auto over websocket first: the first connect asks by a polling handshake (a socket.io 2
+/// server shows it as a join over polling); the answer is remembered, so the second connect
+/// goes straight to the websocket.
+#[test]
+fn auto_detection_is_remembered_per_server() {
+    let server = Server::start(ServerOptions::new(Flavor::Sio2));
+    let polling_joins = |server: &Server| {
+        server
+            .lines()
+            .iter()
+            .filter(|l| {
+                l.starts_with(r#"{"type":"connect","#) && l.contains(r#""transport":"polling""#)
+            })
+            .count()
+    };
+    let obj = client();
+    connect(&obj, &server.url("/"));
+    wait_join(&server, "/", "websocket");
+    assert_eq!(
+        polling_joins(&server),
+        1,
+        "the first connect asks by polling"
+    );
+    obj.call("Disconnect", &[]).unwrap();
+    obj.wait_event(WAIT, is_connection).expect("Close");
+
+    connect(&obj, &server.url("/"));
+    // A probe would come before the websocket join: once the join is in, the count is final.
+    wait_join(&server, "/", "websocket");
+    assert_eq!(
+        polling_joins(&server),
+        1,
+        "the second connect asked again: {:#?}",
+        server.lines()
+    );
+    obj.done().unwrap();
+}
+
+// ----- fallback and websocket-only servers ---------------------------------------------------
+
+/// A server that allows polling only: the default `websocket,polling` falls back to polling
+/// (after the revision is detected, or with it given).
+#[test]
+fn websocket_falls_back_to_polling() {
+    for (flavor, version) in [
+        (Flavor::Sio4, "auto"),
+        (Flavor::Sio4, "4"),
+        (Flavor::Sio2, "auto"),
+        (Flavor::Sio2, "3"),
+    ] {
+        let server = Server::start(ServerOptions {
+            transports: Some("polling".into()),
+            ..ServerOptions::new(flavor)
+        });
+        let obj = client();
+        obj.set("ProtocolVersion", V::from(version)).unwrap();
+        obj.call("On", &[V::from("echo")]).unwrap();
+        connect(&obj, &server.url("/"));
+        wait_join(&server, "/", "polling");
+        obj.call("Send", &[V::from("echo"), V::from("назад")])
+            .unwrap();
+        let echo = obj
+            .wait_event(WAIT, is_message("echo"))
+            .unwrap_or_else(|| panic!("{flavor} {version}: no echo over the fallback"));
+        assert_eq!(echo.data, r#"["echo","назад"]"#);
+        obj.done().unwrap();
+    }
+}
+
+/// A server that refuses polling: auto detection asks over the websocket instead.
+#[test]
+fn auto_detection_against_websocket_only_servers() {
+    for flavor in [Flavor::Sio4, Flavor::Sio2, Flavor::Python5] {
+        let server = Server::start(ServerOptions {
+            transports: Some("websocket".into()),
+            ..ServerOptions::new(flavor)
+        });
+        let obj = client();
+        obj.call("On", &[V::from("greeting")]).unwrap();
+        connect(&obj, &server.url("/"));
+        let joined = wait_join(&server, "/", "websocket");
+        let eio = native_eio(flavor);
+        assert!(
+            joined.contains(&format!(r#""eio":{eio}"#)),
+            "{flavor}: expected Engine.IO {eio}: {joined}"
+        );
+        let greeting = obj
+            .wait_event(WAIT, is_message("greeting"))
+            .expect("the greeting");
+        assert_eq!(greeting.data, r#"["greeting","Привет мир!"]"#);
+        obj.done().unwrap();
+    }
+}
+
+#[test]
+fn polling_only_against_a_websocket_only_server_fails_clearly() {
+    let server = Server::start(ServerOptions {
+        transports: Some("websocket".into()),
+        ..ServerOptions::new(Flavor::Sio4)
+    });
+    let obj = client();
+    obj.set("Transports", V::from("polling")).unwrap();
+    let error = connect_fails(&obj, &server.url("/"));
+    assert!(
+        error.contains("HTTP 400") && error.contains("Transport unknown"),
+        "{error}"
+    );
+    obj.done().unwrap();
+}
+
+// ----- binary over polling, Engine.IO 3 namespaces, headers --------------------------------
+
+/// The `binary` handler's event and an echoed BinaryData, over polling.
+fn binary_over_polling(flavor: Flavor, version: &str) {
+    let server = Server::start(ServerOptions::new(flavor));
+    let obj = client();
+    obj.set("Transports", V::from("polling")).unwrap();
+    obj.set("ProtocolVersion", V::from(version)).unwrap();
+    obj.call("On", &[V::from("*")]).unwrap();
+    connect(&obj, &server.url("/"));
+
+    obj.call("Send", &[V::from("binary"), V::Empty]).unwrap();
+    let binary = obj
+        .wait_event(WAIT, is_message("binary"))
+        .expect("the binary event");
+    assert_eq!(
+        binary.event, r#"{"Event": "Message","Namespace": "/","Name": "binary","Type": "Binary"}"#,
+        "{flavor} {version}"
+    );
+    assert!(
+        binary.data.contains(r#""num":0,"base64":"AQID""#)
+            && binary.data.contains(r#""num":1,"base64":"aGVsbG8=""#),
+        "{flavor} {version}: {}",
+        binary.data
+    );
+
+    obj.call("Send", &[V::from("echo"), V::Blob(vec![0, 1, 2, 255])])
+        .unwrap();
+    let got = server.wait_event(WAIT, "echo").expect("the binary echo");
+    assert!(
+        got.contains(r#""args":[{"_binary_base64":"AAEC/w=="}]"#),
+        "{flavor} {version}: {got}"
+    );
+    let echo = obj
+        .wait_event(WAIT, is_message("echo"))
+        .expect("the echo came back");
+    assert!(
+        echo.data.contains(r#""base64":"AAEC/w==""#),
+        "{}",
+        echo.data
+    );
+    obj.done().unwrap();
+}
+
+#[test]
+fn binary_over_polling_engine_io_4() {
+    binary_over_polling(Flavor::Sio4, "auto");
+    binary_over_polling(Flavor::Python5, "auto");
+}
+
+#[test]
+fn binary_over_polling_engine_io_3() {
+    binary_over_polling(Flavor::Sio2, "3");
+    binary_over_polling(Flavor::Sio4Eio3, "3");
+    // Without b64=1 (the detecting handshake), socket.io 1.7.4 frames its bodies as binary.
+    binary_over_polling(Flavor::Sio1, "auto");
+    binary_over_polling(Flavor::Sio1, "3");
+}
+
+/// On Engine.IO 3 the CONNECT reply carries no id: SessionID is the server's socket id,
+/// `/chat#<engine sid>`. Also: the Headers property reaches the server over polling.
+#[test]
+fn engine_io_3_namespace_socket_ids_over_both_transports() {
+    for flavor in [Flavor::Sio2, Flavor::Sio1] {
+        for mode in [Mode::Polling, Mode::WebSocket] {
+            let server = Server::start(ServerOptions::new(flavor));
+            let obj = client();
+            obj.set("Transports", V::from(mode.transports())).unwrap();
+            obj.set("Headers", V::from(r#"{"X-Tenant":"t1"}"#)).unwrap();
+            obj.call("On", &[V::from("greeting")]).unwrap();
+            connect(&obj, &server.url("/chat"));
+            let joined = wait_join(&server, "/chat", mode.first());
+            let sid = obj.get("SessionID").unwrap();
+            let sid = sid.as_str().unwrap_or_default();
+            assert!(
+                sid.starts_with("/chat#") && joined.contains(&format!(r#""sid":"{sid}""#)),
+                "{flavor} {mode:?}: SessionID {sid:?}, server: {joined}"
+            );
+            assert!(joined.contains(r#""x-tenant":"t1""#), "{joined}");
+            let greeting = obj
+                .wait_event(WAIT, is_message("greeting"))
+                .expect("the greeting");
+            assert_eq!(
+                greeting.event,
+                r#"{"Event": "Message","Namespace": "/chat","Name": "greeting","Type": "String"}"#
+            );
+            obj.done().unwrap();
+        }
+    }
+}
