@@ -581,3 +581,118 @@ fn engine_io_3_namespace_socket_ids_over_both_transports() {
         }
     }
 }
+
+// ----- polling under load, heartbeats, Done ----------------------------------------------------
+
+/// Sends queued before Open go out in one batch, which the writer splits into POSTs within the
+/// server's `maxPayload` (here 2000 bytes; one POST of everything would be refused with 413).
+#[test]
+fn polling_posts_stay_within_max_payload() {
+    for (flavor, version) in [
+        (Flavor::Sio4, "auto"),
+        (Flavor::Sio4Eio3, "3"),
+        (Flavor::Python5, "auto"),
+    ] {
+        let server = Server::start(ServerOptions {
+            max_payload: Some(2000),
+            ..ServerOptions::new(flavor)
+        });
+        let obj = client();
+        obj.set("Transports", V::from("polling")).unwrap();
+        obj.set("ProtocolVersion", V::from(version)).unwrap();
+        obj.call("Connect", &[V::from(server.url("/").as_str())])
+            .unwrap();
+        // Queued in the offline buffer: 60 packets of about 220 bytes (16 of them, the most
+        // one POST carries, would already be 3.5 KB).
+        let text = "ж".repeat(100);
+        for i in 0..60 {
+            obj.call(
+                "SendJSON",
+                &[
+                    V::from("batch"),
+                    V::from(format!(r#"[{i},"{text}"]"#).as_str()),
+                ],
+            )
+            .unwrap();
+        }
+        let open = obj.wait_event(WAIT, is_connection).expect("Open");
+        assert_eq!(open.event, OPEN, "{flavor}: {:?}", last_error(&obj));
+        // python-socketio runs handlers concurrently: the lines may come in any order.
+        let mut got: Vec<u32> = (0..60)
+            .map(|n| {
+                let line = server
+                    .wait_event(WAIT, "batch")
+                    .unwrap_or_else(|| panic!("{flavor}: only {n} batch events arrived"));
+                assert!(line.contains(&text), "{flavor}: {line}");
+                let args = line.split(r#""args":["#).nth(1).unwrap_or_default();
+                args.split(',').next().unwrap_or_default().parse().unwrap()
+            })
+            .collect();
+        got.sort_unstable();
+        assert_eq!(got, (0..60).collect::<Vec<u32>>(), "{flavor}");
+        assert!(
+            !obj.seen().iter().any(is_connection),
+            "{flavor}: {:?}",
+            obj.seen()
+        );
+        obj.done().unwrap();
+    }
+}
+
+/// A quiet polling session lives through several heartbeats: Engine.IO 4 pongs (POSTed) and
+/// Engine.IO 3 pings (POSTed, answered on the GET). Heartbeats can only be shown over time: with
+/// pingInterval 500 ms and pingTimeout 1000 ms a missing heartbeat ends the session after 1.5 s;
+/// the session is watched for 4 s, then must still carry an echo.
+#[test]
+fn heartbeats_over_polling() {
+    for flavor in [Flavor::Sio4, Flavor::Sio2, Flavor::Sio1] {
+        let server = Server::start(ServerOptions {
+            ping_interval_ms: Some(500),
+            ping_timeout_ms: Some(1000),
+            ..ServerOptions::new(flavor)
+        });
+        let obj = client();
+        obj.set("Transports", V::from("polling")).unwrap();
+        obj.call("On", &[V::from("echo")]).unwrap();
+        connect(&obj, &server.url("/"));
+        let ended = obj.wait_event(Duration::from_secs(4), is_connection);
+        assert!(
+            ended.is_none(),
+            "{flavor}: the quiet session ended: {ended:?}; LastError = {:?}; server: {:#?}",
+            last_error(&obj),
+            server.lines()
+        );
+        obj.call("Send", &[V::from("echo"), V::from("жив")])
+            .unwrap();
+        let echo = obj
+            .wait_event(WAIT, is_message("echo"))
+            .expect("the echo after the quiet time");
+        assert_eq!(echo.data, r#"["echo","жив"]"#);
+        obj.done().unwrap();
+    }
+}
+
+/// Done while the GET loop delivers a flood: no event reaches the host afterwards (the GET task
+/// ends with the object).
+#[test]
+fn destroying_an_object_while_polling_delivers_a_flood_is_clean() {
+    for flavor in [Flavor::Sio4, Flavor::Sio2] {
+        let server = Server::start(ServerOptions::new(flavor));
+        let obj = client();
+        obj.set("Transports", V::from("polling")).unwrap();
+        obj.call("On", &[V::from("tick")]).unwrap();
+        connect(&obj, &server.url("/"));
+        obj.call(
+            "SendJSON",
+            &[
+                V::from("flood"),
+                V::from(r#"{"n": 100000, "event": "tick"}"#),
+            ],
+        )
+        .unwrap();
+        obj.wait_event(WAIT, is_message("tick"))
+            .expect("the flood started");
+        obj.done().unwrap();
+        testkit::host::assert_clean();
+    }
+}

@@ -268,3 +268,68 @@ impl WsWriter {
         let _ = rt::timeout(wait, self.sink.close(None)).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+
+    use super::*;
+    use crate::component::settings::Settings;
+    use crate::endpoint::Endpoint;
+
+    /// The upgrade of a polling session carries the session id, the `Headers` property and the
+    /// session's cookies (after the user's own `Cookie`); a refusal names the server's reason.
+    #[test]
+    fn the_upgrade_request_carries_sid_headers_and_cookies() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut head = String::new();
+            while !head.ends_with("\r\n\r\n") {
+                if reader.read_line(&mut head).unwrap() == 0 {
+                    break;
+                }
+            }
+            let body = r#"{"code":3,"message":"Bad request"}"#;
+            let mut stream = stream;
+            write!(
+                stream,
+                "HTTP/1.1 400 Bad Request\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .unwrap();
+            head
+        });
+        let settings = Settings {
+            headers: vec![
+                ("X-Api-Key".into(), "k".into()),
+                ("Cookie".into(), "user=1".into()),
+                ("Sec-WebSocket-Key".into(), "forged".into()),
+            ],
+            ..Settings::default()
+        };
+        let request = ConnectRequest {
+            endpoint: Endpoint::parse(&format!("ws://127.0.0.1:{port}/")).unwrap(),
+            settings,
+        };
+        let jar = CookieJar::new();
+        jar.store("io=abc; Path=/; HttpOnly");
+        let result = rt::block_on(open(&request, EioVersion::V4, Some("s1"), &jar));
+        match result {
+            Err(TransportError::Handshake(why)) => assert_eq!(why, "HTTP 400 Bad request"),
+            Err(other) => panic!("{other:?}"),
+            Ok(_) => panic!("the handshake cannot succeed"),
+        }
+        let head = server.join().unwrap().to_ascii_lowercase();
+        assert!(
+            head.starts_with("get /socket.io/?eio=4&transport=websocket&sid=s1 http/1.1\r\n"),
+            "{head}"
+        );
+        assert!(head.contains("\r\nx-api-key: k\r\n"), "{head}");
+        assert!(head.contains("\r\ncookie: user=1; io=abc\r\n"), "{head}");
+        assert!(!head.contains("forged"), "{head}");
+    }
+}
