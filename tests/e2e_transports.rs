@@ -493,11 +493,11 @@ fn polling_only_against_a_websocket_only_server_fails_clearly() {
 
 // ----- binary over polling, Engine.IO 3 namespaces, headers --------------------------------
 
-/// The `binary` handler's event and an echoed BinaryData, over polling.
-fn binary_over_polling(flavor: Flavor, version: &str) {
+/// The `binary` handler's event and an echoed BinaryData, over `mode`.
+fn binary_over(flavor: Flavor, version: &str, mode: Mode) {
     let server = Server::start(ServerOptions::new(flavor));
     let obj = client();
-    obj.set("Transports", V::from("polling")).unwrap();
+    obj.set("Transports", V::from(mode.transports())).unwrap();
     obj.set("ProtocolVersion", V::from(version)).unwrap();
     obj.call("On", &[V::from("*")]).unwrap();
     connect(&obj, &server.url("/"));
@@ -508,12 +508,12 @@ fn binary_over_polling(flavor: Flavor, version: &str) {
         .expect("the binary event");
     assert_eq!(
         binary.event, r#"{"Event": "Message","Namespace": "/","Name": "binary","Type": "Binary"}"#,
-        "{flavor} {version}"
+        "{flavor} {version} {mode:?}"
     );
     assert!(
         binary.data.contains(r#""num":0,"base64":"AQID""#)
             && binary.data.contains(r#""num":1,"base64":"aGVsbG8=""#),
-        "{flavor} {version}: {}",
+        "{flavor} {version} {mode:?}: {}",
         binary.data
     );
 
@@ -522,7 +522,7 @@ fn binary_over_polling(flavor: Flavor, version: &str) {
     let got = server.wait_event(WAIT, "echo").expect("the binary echo");
     assert!(
         got.contains(r#""args":[{"_binary_base64":"AAEC/w=="}]"#),
-        "{flavor} {version}: {got}"
+        "{flavor} {version} {mode:?}: {got}"
     );
     let echo = obj
         .wait_event(WAIT, is_message("echo"))
@@ -537,17 +537,49 @@ fn binary_over_polling(flavor: Flavor, version: &str) {
 
 #[test]
 fn binary_over_polling_engine_io_4() {
-    binary_over_polling(Flavor::Sio4, "auto");
-    binary_over_polling(Flavor::Python5, "auto");
+    binary_over(Flavor::Sio4, "auto", Mode::Polling);
+    binary_over(Flavor::Python5, "auto", Mode::Polling);
 }
 
 #[test]
 fn binary_over_polling_engine_io_3() {
-    binary_over_polling(Flavor::Sio2, "3");
-    binary_over_polling(Flavor::Sio4Eio3, "3");
-    // Without b64=1 (the detecting handshake), socket.io 1.7.4 frames its bodies as binary.
-    binary_over_polling(Flavor::Sio1, "auto");
-    binary_over_polling(Flavor::Sio1, "3");
+    binary_over(Flavor::Sio2, "3", Mode::Polling);
+    binary_over(Flavor::Sio4Eio3, "3", Mode::Polling);
+    // socket.io 1.7.4 frames every body as binary (text too).
+    binary_over(Flavor::Sio1, "auto", Mode::Polling);
+}
+
+/// The binary frame layouts: a `0x04` type byte in Engine.IO 3, raw data in Engine.IO 4.
+#[test]
+fn binary_over_websocket_in_both_revisions() {
+    binary_over(Flavor::Sio4, "4", Mode::WebSocket);
+    binary_over(Flavor::Sio4Eio3, "3", Mode::WebSocket);
+    binary_over(Flavor::Sio2, "auto", Mode::WebSocket);
+    binary_over(Flavor::Sio1, "auto", Mode::WebSocket);
+}
+
+/// Engine.IO 3 servers refuse a namespace with a plain string (`44/admin,"Not authorized"`):
+/// Fail, with the server's words in LastError; the handshake query is how such a client
+/// authenticates.
+#[test]
+fn engine_io_3_refusals_and_query_authentication() {
+    for flavor in [Flavor::Sio2, Flavor::Sio1] {
+        for mode in [Mode::Polling, Mode::WebSocket] {
+            let server = Server::start(ServerOptions::new(flavor));
+            let obj = client();
+            obj.set("Transports", V::from(mode.transports())).unwrap();
+            let error = connect_fails(&obj, &server.url("/admin"));
+            assert!(
+                error.contains("Not authorized"),
+                "{flavor} {mode:?}: {error}"
+            );
+            obj.set("Query", V::from(r#"{"token":"secret"}"#)).unwrap();
+            connect(&obj, &server.url("/admin"));
+            let joined = wait_join(&server, "/admin", mode.first());
+            assert!(joined.contains(r#""token":"secret""#), "{joined}");
+            obj.done().unwrap();
+        }
+    }
 }
 
 /// On Engine.IO 3 the CONNECT reply carries no id: SessionID is the server's socket id,
