@@ -728,3 +728,75 @@ fn destroying_an_object_while_polling_delivers_a_flood_is_clean() {
         testkit::host::assert_clean();
     }
 }
+
+/// The server ends the session over polling: a namespace disconnect (`41`) is Close with
+/// ServerDisconnect; an engine close (the close packet on the GET) is Close with TransportClose.
+#[test]
+fn server_side_endings_over_polling() {
+    for flavor in [Flavor::Sio4, Flavor::Sio2, Flavor::Python5] {
+        for (action, reason) in [
+            ("disconnect-me", "ServerDisconnect"),
+            ("close-transport", "TransportClose"),
+        ] {
+            let server = Server::start(ServerOptions::new(flavor));
+            let obj = client();
+            obj.set("Transports", V::from("polling")).unwrap();
+            obj.set("Reconnection", V::Bool(false)).unwrap();
+            connect(&obj, &server.url("/"));
+            obj.call("Send", &[V::from(action), V::Empty]).unwrap();
+            let ev = obj.wait_event(WAIT, is_connection).expect("Close");
+            assert_eq!(
+                ev.event,
+                format!(r#"{{"Event": "Connection","State": "Close","Reason": "{reason}"}}"#),
+                "{flavor} {action}: LastError = {:?}",
+                last_error(&obj)
+            );
+            obj.done().unwrap();
+        }
+    }
+}
+
+/// Starts `flavor` on `port` (a port another server of this test just left).
+fn start_on(flavor: Flavor, port: u16) -> Server {
+    Server::start(ServerOptions {
+        extra_args: vec!["--port".into(), port.to_string()],
+        ..ServerOptions::new(flavor)
+    })
+}
+
+/// What auto detection remembers goes out of date when another server version takes over the
+/// address (1C processes run for months): the next Connect still succeeds, in the new revision.
+#[test]
+fn a_server_replaced_by_another_version_is_detected_again() {
+    for (before, after) in [(Flavor::Sio4, Flavor::Sio2), (Flavor::Sio2, Flavor::Sio4)] {
+        let first = Server::start(ServerOptions::new(before));
+        let port = first.port();
+        let obj = client();
+        obj.call("On", &[V::from("echo")]).unwrap();
+        connect(&obj, &first.url("/"));
+        wait_join(&first, "/", "websocket");
+        obj.call("Disconnect", &[]).unwrap();
+        obj.wait_event(WAIT, is_connection).expect("Close");
+        drop(first);
+
+        let second = start_on(after, port);
+        assert_eq!(second.port(), port);
+        connect(&obj, &second.url("/"));
+        let joined = wait_join(&second, "/", "websocket");
+        let eio = native_eio(after);
+        assert!(
+            joined.contains(&format!(r#""eio":{eio}"#)),
+            "{before} → {after}: {joined}"
+        );
+        obj.call("Send", &[V::from("echo"), V::from("снова")])
+            .unwrap();
+        let echo = obj.wait_event(WAIT, is_message("echo")).expect("echo");
+        assert_eq!(echo.data, r#"["echo","снова"]"#);
+        assert!(
+            !obj.seen().iter().any(|e| e.event == FAIL),
+            "{before} → {after}: {:?}",
+            obj.seen()
+        );
+        obj.done().unwrap();
+    }
+}

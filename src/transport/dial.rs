@@ -68,9 +68,9 @@ async fn dial_as(
     }
 }
 
-/// Forgets the revision remembered for the server of `request` (its answers did not fit).
-pub fn forget_version(request: &ConnectRequest) {
-    versions::forget(&url::server_key(request));
+/// Remembers that the server of `request` speaks `version` (found out after the dial).
+pub fn remember_version(request: &ConnectRequest, version: EioVersion) {
+    versions::remember(&url::server_key(request), version);
 }
 
 async fn polling_first(

@@ -12,7 +12,7 @@ use crate::protocol::socketio::{self, Packet as SioPacket, PacketKind};
 use crate::protocol::EioVersion;
 use crate::rt;
 use crate::text;
-use crate::transport::{self, Reader};
+use crate::transport::Reader;
 
 impl Connection {
     /// One Engine.IO packet from the server, whichever transport brought it.
@@ -96,15 +96,7 @@ impl Connection {
                     // Engine.IO 4 (a wrong ProtocolVersion, or a wrong guess).
                     None => {
                         self.phase = Phase::Joining(session);
-                        if let Some(request) = &self.request {
-                            transport::dial::forget_version(request);
-                        }
-                        let why = text!(
-                            "the server joined the namespace without a session id, as socket.io 1.x/2.x servers do: set ProtocolVersion to \"3\" or \"auto\"";
-                            "сервер подключил пространство имён без идентификатора сессии, как серверы socket.io 1.x/2.x: установите ВерсияПротокола \"3\" или \"auto\""
-                        );
-                        self.end(CloseReason::TransportError, Some(why), reader)
-                            .await;
+                        self.on_engine_io_3_server(reader).await;
                         return;
                     }
                 };

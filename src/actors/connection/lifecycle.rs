@@ -2,7 +2,7 @@
 //! Disconnect, and every way it ends.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::{
     Connection, Phase, Session, Upgrade, CLOSE_WAIT, MAX_ATTACHMENTS, MAX_ATTACHMENT_BYTES,
@@ -10,6 +10,7 @@ use super::{
 use crate::actors::messages::{
     ConnEvent, ConnectRequest, HeartbeatMsg, Inbound, Outbound, RegistryCmd,
 };
+use crate::component::settings::ProtocolChoice;
 use crate::events::{self, CloseReason};
 use crate::lang::Text;
 use crate::protocol::binary::Reassembler;
@@ -30,9 +31,16 @@ impl Connection {
             // here and is ignored rather than tearing down a live connection.
             return;
         }
+        self.version_corrected = false;
+        let deadline = rt::now() + request.settings.timeout;
+        self.begin(request, deadline);
+    }
+
+    /// Starts attempt `gen + 1` (a dial task) that must reach Open by `deadline`.
+    fn begin(&mut self, request: Arc<ConnectRequest>, deadline: Instant) {
         self.gen += 1;
         self.namespace = Arc::from(request.endpoint.namespace.as_str());
-        self.deadline = Some(rt::now() + request.settings.timeout);
+        self.deadline = Some(deadline);
         self.request = Some(request.clone());
         self.shared.set_busy(true);
         let gen = self.gen;
@@ -42,6 +50,35 @@ impl Connection {
             let _ = events.send(ConnEvent::Dialed { gen, result }).await;
         });
         self.phase = Phase::Dialing { dial };
+    }
+
+    /// The server answered the namespace CONNECT without a session id: it speaks Socket.IO
+    /// rev 4 over Engine.IO 3 (socket.io 1.x/2.x), although this session was opened as Engine.IO
+    /// 4. With `ProtocolVersion` "auto" (the revision came from memory that is out of date, or
+    /// from a websocket-only server slow to show it) the answer is corrected and the `Connect`
+    /// starts over, once and without telling 1C; with "4" it is a Fail that says what to change.
+    pub(super) async fn on_engine_io_3_server(&mut self, reader: &mut Option<Reader>) {
+        match self.request.clone() {
+            Some(request)
+                if request.settings.protocol == ProtocolChoice::Auto && !self.version_corrected =>
+            {
+                transport::dial::remember_version(&request, EioVersion::V3);
+                self.version_corrected = true;
+                let deadline = self
+                    .deadline
+                    .unwrap_or_else(|| rt::now() + request.settings.timeout);
+                self.teardown(reader).await;
+                self.begin(request, deadline);
+            }
+            _ => {
+                let why = text!(
+                    "the server joined the namespace without a session id, as socket.io 1.x/2.x servers do: set ProtocolVersion to \"3\" or \"auto\"";
+                    "сервер подключил пространство имён без идентификатора сессии, как серверы socket.io 1.x/2.x: установите ВерсияПротокола \"3\" или \"auto\""
+                );
+                self.end(CloseReason::TransportError, Some(why), reader)
+                    .await;
+            }
+        }
     }
 
     /// `Disconnect`: sends what is already in the outbox, leaves the namespace, closes, and

@@ -121,6 +121,9 @@ struct Connection {
     namespace: Arc<str>,
     /// When the current attempt fails if it has not reached Open.
     deadline: Option<Instant>,
+    /// The Engine.IO revision was corrected once in this `Connect` (see
+    /// `lifecycle::on_engine_io_3_server`): a second surprise is a Fail.
+    version_corrected: bool,
 }
 
 /// One thing the select loop woke up for.
@@ -151,6 +154,7 @@ pub async fn run(channels: Channels, shared: Arc<Shared>) {
         request: None,
         namespace: Arc::from("/"),
         deadline: None,
+        version_corrected: false,
     };
     let mut reader: Option<Reader> = None;
     loop {
