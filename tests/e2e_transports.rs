@@ -800,3 +800,28 @@ fn a_server_replaced_by_another_version_is_detected_again() {
         obj.done().unwrap();
     }
 }
+
+/// Polling and its upgrade over TLS (`https://`, then `wss://`), verified against a CA made for
+/// the test.
+#[test]
+fn polling_and_upgrade_over_tls() {
+    let certs = testkit::servers::TestCerts::generate();
+    for flavor in [Flavor::Sio4, Flavor::Sio2] {
+        let server = Server::start(ServerOptions::new(flavor).with_tls(&certs));
+        let obj = client();
+        obj.set("Transports", V::from("polling,websocket")).unwrap();
+        obj.set("CACertificate", V::from(certs.ca_pem().as_str()))
+            .unwrap();
+        for name in ["echo", "transport"] {
+            obj.call("On", &[V::from(name)]).unwrap();
+        }
+        connect(&obj, &server.http_url("/"));
+        wait_join(&server, "/", "polling");
+        wait_transport(&obj, "websocket");
+        obj.call("Send", &[V::from("echo"), V::from("защищено")])
+            .unwrap();
+        let echo = obj.wait_event(WAIT, is_message("echo")).expect("echo");
+        assert_eq!(echo.data, r#"["echo","защищено"]"#, "{flavor}");
+        obj.done().unwrap();
+    }
+}

@@ -19,7 +19,7 @@ use std::time::Duration;
 use futures::{AsyncReadExt, AsyncWriteExt};
 
 use super::cookies::CookieJar;
-use super::{connect, BoxedIo, TransportError};
+use super::{connect, url, BoxedIo, TransportError};
 use crate::actors::messages::ConnectRequest;
 use crate::protocol::EioVersion;
 use crate::rt;
@@ -221,7 +221,7 @@ impl HttpClient {
             "{} {} HTTP/1.1\r\nHost: {}\r\nAccept: */*\r\nConnection: keep-alive\r\n",
             method.as_str(),
             target,
-            self.request.endpoint.authority()
+            url::host_header(&self.request.endpoint)
         );
         let mut user_cookie = None;
         let mut user_agent = false;

@@ -2,7 +2,7 @@
 //! its origin form for HTTP request lines, and the key that names a server. Pure.
 
 use crate::actors::messages::ConnectRequest;
-use crate::endpoint::percent_encode;
+use crate::endpoint::{percent_encode, Endpoint};
 use crate::protocol::EioVersion;
 
 /// Builds the URL of an Engine.IO request. `websocket` picks `ws(s)`/`transport=websocket`,
@@ -23,9 +23,22 @@ pub fn engine_url(
     };
     format!(
         "{scheme}://{}{}",
-        e.authority(),
+        host_header(e),
         engine_target(req, websocket, version, sid)
     )
+}
+
+/// The `Host` of every request: `host:port`, without the port when it is the scheme's default
+/// (as browsers send it; virtual hosts behind a reverse proxy are matched on it).
+pub fn host_header(e: &Endpoint) -> String {
+    let default_port = if e.secure { 443 } else { 80 };
+    if e.port != default_port {
+        e.authority()
+    } else if e.host.contains(':') {
+        format!("[{}]", e.host)
+    } else {
+        e.host.clone()
+    }
 }
 
 /// The same request in origin form (`/socket.io/?EIO=4&transport=…`), as an HTTP request line
@@ -107,5 +120,11 @@ mod tests {
             "/socket.io/?EIO=4&transport=polling&sid=s&token=x&user=%D0%98%D0%B2%D0%B0%D0%BD"
         );
         assert_eq!(server_key(&req), "http://127.0.0.1:3000/socket.io/");
+        let host = |uri: &str| host_header(&Endpoint::parse(uri).unwrap());
+        assert_eq!(host("ws://example.org:80/"), "example.org");
+        assert_eq!(host("https://example.org/"), "example.org");
+        assert_eq!(host("wss://example.org:80/"), "example.org:80");
+        assert_eq!(host("http://[::1]/"), "[::1]");
+        assert_eq!(host("http://[::1]:3000/"), "[::1]:3000");
     }
 }
