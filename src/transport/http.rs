@@ -53,7 +53,7 @@ const RESERVED_HEADERS: [&str; 8] = [
     "cookie",
 ];
 
-/// True for a header name the transports set themselves (see [`RESERVED_HEADERS`]; also every
+/// True for a header name the transports set themselves (see `RESERVED_HEADERS`; also every
 /// `Sec-WebSocket-*`). A `Cookie` from the `Headers` property is sent, merged with the jar.
 pub fn is_reserved_header(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();

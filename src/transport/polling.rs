@@ -337,7 +337,7 @@ fn decode(response: Response, version: EioVersion) -> Result<Vec<Packet>, Transp
 /// The sending side of a polling session: packets are queued by [`PollingWriter::feed`] and
 /// POSTed by [`PollingWriter::flush`], one request at a time, each within `maxPayload` (as the
 /// text framing would count it, which is never less than the binary framing of Engine.IO 3) and
-/// [`MAX_PACKETS_PER_POST`].
+/// `MAX_PACKETS_PER_POST` (16).
 pub struct PollingWriter {
     http: HttpClient,
     target: String,
