@@ -11,6 +11,7 @@
 //!
 //! Every wait is for an event or a server line, with a generous deadline; nothing sleeps.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use testkit::host::{library, Event, HostOptions, Object, V};
@@ -62,12 +63,48 @@ impl Mode {
     }
 }
 
-/// A Client object whose texts are in English (the emulated platform speaks Russian).
-fn client() -> Object {
+/// A test server on an Engine.IO path of its own. The process remembers each server's
+/// Engine.IO revision by scheme, host, port and path; ports are reused by later servers of this
+/// process, and a path of its own keeps one test's server from inheriting what was learnt about
+/// an earlier one (of another version).
+struct TestServer {
+    server: Server,
+    path: String,
+}
+
+impl std::ops::Deref for TestServer {
+    type Target = Server;
+
+    fn deref(&self) -> &Server {
+        &self.server
+    }
+}
+
+/// Starts a server with `opts` on a path of its own.
+fn serve(opts: ServerOptions) -> TestServer {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let path = format!("/sio-{}/", NEXT.fetch_add(1, Ordering::Relaxed));
+    serve_at(opts, &path)
+}
+
+/// Starts a server with `opts` on `path`.
+fn serve_at(mut opts: ServerOptions, path: &str) -> TestServer {
+    opts.extra_args.extend(["--path".into(), path.to_owned()]);
+    TestServer {
+        server: Server::start(opts),
+        path: path.to_owned(),
+    }
+}
+
+/// A Client object for `server` (its `Path` set), with texts in English (the emulated platform
+/// speaks Russian).
+fn client(server: &TestServer) -> Object {
     let obj = library()
         .create("Client", &HostOptions::default())
         .expect("create the Client object");
     obj.set_language("en");
+    obj.set("Path", V::from(server.path.as_str()))
+        .expect("set Path");
     obj
 }
 
@@ -117,7 +154,7 @@ fn connect_fails(obj: &Object, url: &str) -> String {
 
 /// Waits for the server's report that `obj` joined `nsp` (the line with its SessionID) and
 /// checks it came over one of `transports`. Returns the line.
-fn wait_join(server: &Server, obj: &Object, nsp: &str, transports: &[&str]) -> String {
+fn wait_join(server: &TestServer, obj: &Object, nsp: &str, transports: &[&str]) -> String {
     let sid = obj.get("SessionID").unwrap();
     let sid = sid.as_str().unwrap_or_default().to_owned();
     assert!(!sid.is_empty(), "no SessionID after Open");
@@ -173,8 +210,8 @@ fn wait_transport(obj: &Object, want: &str) {
 
 /// The round-trip scenario against `flavor` over `mode`, with `ProtocolVersion` auto.
 fn round_trip(flavor: Flavor, mode: Mode) {
-    let server = Server::start(ServerOptions::new(flavor));
-    let obj = client();
+    let server = serve(ServerOptions::new(flavor));
+    let obj = client(&server);
     obj.set("Transports", V::from(mode.transports())).unwrap();
     for name in ["greeting", "echo", "transport"] {
         obj.call("On", &[V::from(name)]).unwrap();
@@ -304,8 +341,8 @@ fn python5_upgraded_from_polling() {
 /// Connects with `ProtocolVersion = version` over `mode`, checks the revision the server saw,
 /// and echoes text that is not ASCII (UTF-16 surrogates included) both ways.
 fn joins_with(flavor: Flavor, version: &str, eio: u8, mode: Mode) {
-    let server = Server::start(ServerOptions::new(flavor));
-    let obj = client();
+    let server = serve(ServerOptions::new(flavor));
+    let obj = client(&server);
     obj.set("ProtocolVersion", V::from(version)).unwrap();
     obj.set("Transports", V::from(mode.transports())).unwrap();
     obj.call("On", &[V::from("echo")]).unwrap();
@@ -356,8 +393,8 @@ fn version_4_works_with_socket_io_4_and_python() {
 #[test]
 fn version_4_against_socket_io_2_fails_clearly() {
     for transports in ["websocket,polling", "polling"] {
-        let server = Server::start(ServerOptions::new(Flavor::Sio2));
-        let obj = client();
+        let server = serve(ServerOptions::new(Flavor::Sio2));
+        let obj = client(&server);
         obj.set("ProtocolVersion", V::from("4")).unwrap();
         obj.set("Transports", V::from(transports)).unwrap();
         let error = connect_fails(&obj, &server.url("/"));
@@ -373,8 +410,8 @@ fn version_4_against_socket_io_2_fails_clearly() {
 fn version_3_against_strict_socket_io_4_fails_clearly() {
     for flavor in [Flavor::Sio4, Flavor::Python5] {
         for transports in ["websocket,polling", "polling"] {
-            let server = Server::start(ServerOptions::new(flavor));
-            let obj = client();
+            let server = serve(ServerOptions::new(flavor));
+            let obj = client(&server);
             obj.set("ProtocolVersion", V::from("3")).unwrap();
             obj.set("Transports", V::from(transports)).unwrap();
             let error = connect_fails(&obj, &server.url("/"));
@@ -392,14 +429,8 @@ fn version_3_against_strict_socket_io_4_fails_clearly() {
 /// goes straight to the websocket.
 #[test]
 fn auto_detection_is_remembered_per_server() {
-    // A path of its own: nothing this process remembers about an earlier server on the same
-    // port applies.
-    let path = format!("/remembered-{}/", std::process::id());
-    let server = Server::start(ServerOptions {
-        extra_args: vec!["--path".into(), path.clone()],
-        ..ServerOptions::new(Flavor::Sio2)
-    });
-    let polling_joins = |server: &Server| {
+    let server = serve(ServerOptions::new(Flavor::Sio2));
+    let polling_joins = |server: &TestServer| {
         server
             .lines()
             .iter()
@@ -408,8 +439,7 @@ fn auto_detection_is_remembered_per_server() {
             })
             .count()
     };
-    let obj = client();
-    obj.set("Path", V::from(path.as_str())).unwrap();
+    let obj = client(&server);
     connect(&obj, &server.url("/"));
     wait_join(&server, &obj, "/", &["websocket"]);
     assert_eq!(
@@ -444,11 +474,11 @@ fn websocket_falls_back_to_polling() {
         (Flavor::Sio2, "auto"),
         (Flavor::Sio2, "3"),
     ] {
-        let server = Server::start(ServerOptions {
+        let server = serve(ServerOptions {
             transports: Some("polling".into()),
             ..ServerOptions::new(flavor)
         });
-        let obj = client();
+        let obj = client(&server);
         obj.set("ProtocolVersion", V::from(version)).unwrap();
         obj.call("On", &[V::from("echo")]).unwrap();
         connect(&obj, &server.url("/"));
@@ -467,11 +497,11 @@ fn websocket_falls_back_to_polling() {
 #[test]
 fn auto_detection_against_websocket_only_servers() {
     for flavor in [Flavor::Sio4, Flavor::Sio2, Flavor::Python5] {
-        let server = Server::start(ServerOptions {
+        let server = serve(ServerOptions {
             transports: Some("websocket".into()),
             ..ServerOptions::new(flavor)
         });
-        let obj = client();
+        let obj = client(&server);
         obj.call("On", &[V::from("greeting")]).unwrap();
         connect(&obj, &server.url("/"));
         let joined = wait_join(&server, &obj, "/", &["websocket"]);
@@ -490,11 +520,11 @@ fn auto_detection_against_websocket_only_servers() {
 
 #[test]
 fn polling_only_against_a_websocket_only_server_fails_clearly() {
-    let server = Server::start(ServerOptions {
+    let server = serve(ServerOptions {
         transports: Some("websocket".into()),
         ..ServerOptions::new(Flavor::Sio4)
     });
-    let obj = client();
+    let obj = client(&server);
     obj.set("Transports", V::from("polling")).unwrap();
     let error = connect_fails(&obj, &server.url("/"));
     assert!(
@@ -508,8 +538,8 @@ fn polling_only_against_a_websocket_only_server_fails_clearly() {
 
 /// The `binary` handler's event and an echoed BinaryData, over `mode`.
 fn binary_over(flavor: Flavor, version: &str, mode: Mode) {
-    let server = Server::start(ServerOptions::new(flavor));
-    let obj = client();
+    let server = serve(ServerOptions::new(flavor));
+    let obj = client(&server);
     obj.set("Transports", V::from(mode.transports())).unwrap();
     obj.set("ProtocolVersion", V::from(version)).unwrap();
     obj.call("On", &[V::from("*")]).unwrap();
@@ -578,8 +608,8 @@ fn binary_over_websocket_in_both_revisions() {
 fn engine_io_3_refusals_and_query_authentication() {
     for flavor in [Flavor::Sio2, Flavor::Sio1] {
         for mode in [Mode::Polling, Mode::WebSocket] {
-            let server = Server::start(ServerOptions::new(flavor));
-            let obj = client();
+            let server = serve(ServerOptions::new(flavor));
+            let obj = client(&server);
             obj.set("Transports", V::from(mode.transports())).unwrap();
             let error = connect_fails(&obj, &server.url("/admin"));
             assert!(
@@ -601,8 +631,8 @@ fn engine_io_3_refusals_and_query_authentication() {
 fn engine_io_3_namespace_socket_ids_over_both_transports() {
     for flavor in [Flavor::Sio2, Flavor::Sio1] {
         for mode in [Mode::Polling, Mode::WebSocket] {
-            let server = Server::start(ServerOptions::new(flavor));
-            let obj = client();
+            let server = serve(ServerOptions::new(flavor));
+            let obj = client(&server);
             obj.set("Transports", V::from(mode.transports())).unwrap();
             obj.set("Headers", V::from(r#"{"X-Tenant":"t1"}"#)).unwrap();
             obj.call("On", &[V::from("greeting")]).unwrap();
@@ -638,11 +668,11 @@ fn polling_posts_stay_within_max_payload() {
         (Flavor::Sio4Eio3, "3"),
         (Flavor::Python5, "auto"),
     ] {
-        let server = Server::start(ServerOptions {
+        let server = serve(ServerOptions {
             max_payload: Some(2000),
             ..ServerOptions::new(flavor)
         });
-        let obj = client();
+        let obj = client(&server);
         obj.set("Transports", V::from("polling")).unwrap();
         obj.set("ProtocolVersion", V::from(version)).unwrap();
         obj.call("Connect", &[V::from(server.url("/").as_str())])
@@ -691,12 +721,12 @@ fn polling_posts_stay_within_max_payload() {
 #[test]
 fn heartbeats_over_polling() {
     for flavor in [Flavor::Sio4, Flavor::Sio2, Flavor::Sio1] {
-        let server = Server::start(ServerOptions {
+        let server = serve(ServerOptions {
             ping_interval_ms: Some(500),
             ping_timeout_ms: Some(1000),
             ..ServerOptions::new(flavor)
         });
-        let obj = client();
+        let obj = client(&server);
         obj.set("Transports", V::from("polling")).unwrap();
         obj.call("On", &[V::from("echo")]).unwrap();
         connect(&obj, &server.url("/"));
@@ -722,8 +752,8 @@ fn heartbeats_over_polling() {
 #[test]
 fn destroying_an_object_while_polling_delivers_a_flood_is_clean() {
     for flavor in [Flavor::Sio4, Flavor::Sio2] {
-        let server = Server::start(ServerOptions::new(flavor));
-        let obj = client();
+        let server = serve(ServerOptions::new(flavor));
+        let obj = client(&server);
         obj.set("Transports", V::from("polling")).unwrap();
         obj.call("On", &[V::from("tick")]).unwrap();
         connect(&obj, &server.url("/"));
@@ -751,8 +781,8 @@ fn server_side_endings_over_polling() {
             ("disconnect-me", "ServerDisconnect"),
             ("close-transport", "TransportClose"),
         ] {
-            let server = Server::start(ServerOptions::new(flavor));
-            let obj = client();
+            let server = serve(ServerOptions::new(flavor));
+            let obj = client(&server);
             obj.set("Transports", V::from("polling")).unwrap();
             obj.set("Reconnection", V::Bool(false)).unwrap();
             connect(&obj, &server.url("/"));
@@ -769,12 +799,13 @@ fn server_side_endings_over_polling() {
     }
 }
 
-/// Starts `flavor` on `port` (a port another server of this test just left).
-fn start_on(flavor: Flavor, port: u16) -> Server {
-    Server::start(ServerOptions {
+/// Starts `flavor` on `port` and `path`: the address another server of this test just left.
+fn serve_in_place_of(flavor: Flavor, port: u16, path: &str) -> TestServer {
+    let opts = ServerOptions {
         extra_args: vec!["--port".into(), port.to_string()],
         ..ServerOptions::new(flavor)
-    })
+    };
+    serve_at(opts, path)
 }
 
 /// What auto detection remembers goes out of date when another server version takes over the
@@ -782,9 +813,9 @@ fn start_on(flavor: Flavor, port: u16) -> Server {
 #[test]
 fn a_server_replaced_by_another_version_is_detected_again() {
     for (before, after) in [(Flavor::Sio4, Flavor::Sio2), (Flavor::Sio2, Flavor::Sio4)] {
-        let first = Server::start(ServerOptions::new(before));
-        let port = first.port();
-        let obj = client();
+        let first = serve(ServerOptions::new(before));
+        let (port, path) = (first.port(), first.path.clone());
+        let obj = client(&first);
         obj.call("On", &[V::from("echo")]).unwrap();
         connect(&obj, &first.url("/"));
         wait_join(&first, &obj, "/", &["websocket"]);
@@ -792,7 +823,7 @@ fn a_server_replaced_by_another_version_is_detected_again() {
         obj.wait_event(WAIT, is_connection).expect("Close");
         drop(first);
 
-        let second = start_on(after, port);
+        let second = serve_in_place_of(after, port, &path);
         assert_eq!(second.port(), port);
         connect(&obj, &second.url("/"));
         let joined = wait_join(&second, &obj, "/", &["websocket"]);
@@ -820,8 +851,8 @@ fn a_server_replaced_by_another_version_is_detected_again() {
 fn polling_and_upgrade_over_tls() {
     let certs = testkit::servers::TestCerts::generate();
     for flavor in [Flavor::Sio4, Flavor::Sio2] {
-        let server = Server::start(ServerOptions::new(flavor).with_tls(&certs));
-        let obj = client();
+        let server = serve(ServerOptions::new(flavor).with_tls(&certs));
+        let obj = client(&server);
         obj.set("Transports", V::from("polling,websocket")).unwrap();
         obj.set("CACertificate", V::from(certs.ca_pem().as_str()))
             .unwrap();
