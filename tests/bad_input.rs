@@ -22,9 +22,14 @@ fn client() -> Object {
         language: "en".into(),
         ..HostOptions::default()
     };
-    library()
+    let obj = library()
         .create("Client", &english)
-        .expect("create the Client object")
+        .expect("create the Client object");
+    // The fake servers here speak Engine.IO 4 over a websocket only: no revision probe by
+    // polling.
+    obj.set("ProtocolVersion", "4").unwrap();
+    obj.set("Transports", "websocket").unwrap();
+    obj
 }
 
 /// 10 MB of text.

@@ -44,6 +44,9 @@ fn client() -> Object {
     obj.set("Timeout", CONNECT_TIMEOUT).unwrap();
     // Reconnecting to a hostile server would only repeat the case.
     obj.set("Reconnection", false).unwrap();
+    // The fake server speaks Engine.IO 4 over a websocket only: no revision probe by polling.
+    obj.set("ProtocolVersion", "4").unwrap();
+    obj.set("Transports", "websocket").unwrap();
     obj.call("On", &["*".into()]).unwrap();
     obj
 }

@@ -9,6 +9,7 @@ use crate::component::settings::Settings;
 use crate::endpoint::Endpoint;
 use crate::events::{HostEvent, MessageType};
 use crate::protocol::EioVersion;
+use crate::transport::upgrade::Probed;
 use crate::transport::{Dialed, TransportError};
 
 /// Facade → Connection: control commands. Emits travel on their own channel ([`Outbound`]),
@@ -137,6 +138,13 @@ pub enum ConnEvent {
         gen: u64,
         /// The open transport and the server's open packet, or why not.
         result: Result<Dialed, TransportError>,
+    },
+    /// The websocket probe of attempt `gen`'s polling session finished (the upgrade).
+    Upgraded {
+        /// The connection attempt this answers (stale answers are dropped).
+        gen: u64,
+        /// The probed websocket, or why the session stays on polling.
+        result: Result<Probed, TransportError>,
     },
     /// Heartbeat: time to send a ping (Engine.IO 3, where the client pings).
     SendPing {

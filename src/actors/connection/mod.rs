@@ -3,15 +3,20 @@
 //! It runs the connection life cycle (dial, Engine.IO open, namespace CONNECT, open, close),
 //! answers pings, decodes inbound packets into [`Inbound`] items for the Registry, and sends the
 //! packets waiting in the outbox once the namespace is joined. One select loop waits on: control
-//! commands, internal events (dial results, heartbeat), the websocket, the outbox (while not
-//! joined its packets move to the offline buffer), the connect deadline and the wake-up timer
-//! (acknowledgement timeouts, reconnect backoff).
+//! commands, internal events (dial results, upgrade probes, heartbeat), the transport's reader,
+//! the outbox (while not joined its packets move to the offline buffer), the connect deadline
+//! and the wake-up timer (acknowledgement timeouts, reconnect backoff).
+//!
+//! The transport is a [`Reader`]/[`Writer`] pair (websocket or polling). A polling session that
+//! may be upgraded is probed by a task of its own; when the probe succeeds polling pauses, and
+//! once the reader reports it drained the Connection sends `5` on the websocket and swaps both
+//! halves (`lifecycle`).
 //!
 //! It ends when the facade drops the command channel (`Done`), closing the transport without
 //! reporting anything, and drops its senders to the Heartbeat and the Registry, which then end.
 //!
 //! - this file: the actor's state and its select loop;
-//! - `lifecycle`: Connect, dial, join, Disconnect, and every way a connection ends;
+//! - `lifecycle`: Connect, dial, join, the upgrade, Disconnect, and every way a connection ends;
 //! - `inbound`: Engine.IO and Socket.IO packets from the server;
 //! - `outbound`: packets from the outbox to the server, and the offline buffer;
 //! - `acks`: `SendWithAck` Ids waiting for their acknowledgement;
@@ -36,9 +41,10 @@ use super::messages::{
 use super::shared::Shared;
 use crate::events::CloseReason;
 use crate::protocol::binary::Reassembler;
-use crate::protocol::{EioVersion, Frame};
+use crate::protocol::EioVersion;
 use crate::rt::{self, Task};
-use crate::transport::{self, TransportError, WsReader, WsWriter};
+use crate::transport::upgrade::Probed;
+use crate::transport::{self, Incoming, Reader, TransportError, Writer};
 
 /// How long a polite close (Socket.IO DISCONNECT, websocket close) may take before the socket is
 /// simply dropped.
@@ -86,11 +92,25 @@ enum Phase {
 
 /// An open Engine.IO session.
 struct Session {
-    writer: WsWriter,
+    writer: Writer,
     version: EioVersion,
+    /// The Engine.IO session id (the socket id of Engine.IO 3 servers is made from it).
+    engine_sid: String,
+    /// Where the upgrade of a polling session to websocket stands.
+    upgrade: Upgrade,
     reassembler: Reassembler,
     /// Events that arrived before the CONNECT reply, delivered right after Open.
     early: Vec<Inbound>,
+}
+
+/// The upgrade of a polling session to websocket.
+enum Upgrade {
+    /// None under way (a websocket session, an upgrade done, refused or not possible).
+    None,
+    /// The probe task runs.
+    Probing(Task<()>),
+    /// The websocket answered the probe; polling is pausing (until the reader is drained).
+    Ready(Box<Probed>),
 }
 
 /// The actor's state.
@@ -112,13 +132,16 @@ struct Connection {
     acks: acks::Acks,
     /// Reconnection and recovery state.
     reconnect: reconnect::Reconnect,
+    /// The Engine.IO revision was corrected once in this `Connect` (see
+    /// `lifecycle::on_engine_io_3_server`): a second surprise is a Fail.
+    version_corrected: bool,
 }
 
 /// One thing the select loop woke up for.
 enum Input {
     Command(Option<ConnCmd>),
     Event(ConnEvent),
-    Frame(Option<Result<Frame, TransportError>>),
+    Incoming(Option<Result<Incoming, TransportError>>),
     Outbound(Outbound),
     Deadline,
     Wake,
@@ -146,14 +169,15 @@ pub async fn run(channels: Channels, shared: Arc<Shared>) {
         send_buffer: VecDeque::new(),
         acks: acks::Acks::default(),
         reconnect: reconnect::Reconnect::default(),
+        version_corrected: false,
     };
-    let mut reader: Option<WsReader> = None;
+    let mut reader: Option<Reader> = None;
     loop {
         let input = {
             let take_outbox = matches!(conn.phase, Phase::Open(_)) || conn.buffer_has_room();
             let deadline = conn.deadline;
             let wake = conn.next_wake();
-            let frame = async {
+            let incoming = async {
                 match reader.as_mut() {
                     Some(r) => r.next().await,
                     None => futures::future::pending().await,
@@ -188,7 +212,7 @@ pub async fn run(channels: Channels, shared: Arc<Shared>) {
                     // The actor holds a sender itself, so this channel never closes first.
                     Err(_) => Input::Command(None),
                 },
-                frame = frame.fuse() => Input::Frame(frame),
+                incoming = incoming.fuse() => Input::Incoming(incoming),
                 out = outbound.fuse() => Input::Outbound(out),
                 _ = timer.fuse() => Input::Deadline,
                 _ = wake.fuse() => Input::Wake,
@@ -204,13 +228,19 @@ pub async fn run(channels: Channels, shared: Arc<Shared>) {
                 conn.disconnect(&outbox, &mut reader).await
             }
             Input::Event(ev) => conn.on_event(ev, &mut reader).await,
-            Input::Frame(Some(Ok(frame))) => conn.on_frame(frame, &mut reader).await,
-            Input::Frame(Some(Err(err))) => {
+            Input::Incoming(Some(Ok(Incoming::Packet(packet)))) => {
+                conn.on_engine_packet(packet, &mut reader).await
+            }
+            Input::Incoming(Some(Ok(Incoming::Drained))) => conn.on_drained(&mut reader).await,
+            Input::Incoming(Some(Err(TransportError::Protocol(err)))) => {
+                conn.parse_error(err.to_string(), &mut reader).await
+            }
+            Input::Incoming(Some(Err(err))) => {
                 let text = err.text();
                 conn.end(CloseReason::TransportError, Some(text), &mut reader)
                     .await
             }
-            Input::Frame(None) => {
+            Input::Incoming(None) => {
                 conn.end(CloseReason::TransportClose, None, &mut reader)
                     .await
             }

@@ -13,10 +13,10 @@ use crate::actors::messages::{Arg, Outbound};
 use crate::actors::OUTBOX_CAPACITY;
 use crate::events::CloseReason;
 use crate::protocol::binary;
-use crate::protocol::engineio::{self, Packet as EioPacket};
+use crate::protocol::engineio::Packet as EioPacket;
 use crate::protocol::socketio;
 use crate::rt;
-use crate::transport::{TransportError, WsReader};
+use crate::transport::{Reader, TransportError};
 
 impl Connection {
     /// Whether the offline buffer takes another packet (the facade's bound makes this the
@@ -31,7 +31,7 @@ impl Connection {
         &mut self,
         first: Outbound,
         outbox: &Receiver<Outbound>,
-        reader: &mut Option<WsReader>,
+        reader: &mut Option<Reader>,
     ) {
         if !matches!(self.phase, Phase::Open(_)) {
             self.buffer(first);
@@ -53,7 +53,7 @@ impl Connection {
 
     /// The namespace has just been joined: sends the offline buffer, in order, before anything
     /// newer from the outbox.
-    pub(super) async fn flush_send_buffer(&mut self, reader: &mut Option<WsReader>) {
+    pub(super) async fn flush_send_buffer(&mut self, reader: &mut Option<Reader>) {
         let mut result = Ok(());
         let mut unflushed = 0;
         while result.is_ok() && matches!(self.phase, Phase::Open(_)) {
@@ -76,7 +76,7 @@ impl Connection {
     async fn flush_or_end(
         &mut self,
         mut result: Result<(), TransportError>,
-        reader: &mut Option<WsReader>,
+        reader: &mut Option<Reader>,
     ) {
         if result.is_ok() {
             if let Phase::Open(s) = &mut self.phase {
@@ -147,16 +147,9 @@ impl Connection {
         let Phase::Open(session) = &mut self.phase else {
             return Ok(());
         };
-        let version = session.version;
-        session
-            .writer
-            .feed(engineio::encode(version, &EioPacket::Message(text)))
-            .await?;
+        session.writer.feed(EioPacket::Message(text)).await?;
         for bytes in attachments {
-            session
-                .writer
-                .feed(engineio::encode(version, &EioPacket::Binary(bytes)))
-                .await?;
+            session.writer.feed(EioPacket::Binary(bytes)).await?;
         }
         Ok(())
     }

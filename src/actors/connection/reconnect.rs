@@ -14,6 +14,7 @@
 //! Auth, and the server, when it still has the session, answers with the same pid (the Open event
 //! then says `"Recovered": true`) and replays what was missed.
 
+use futures::future::BoxFuture;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -128,24 +129,26 @@ impl Connection {
     }
 
     /// The wake-up timer fired: expires acknowledgements and starts a due reconnect attempt.
-    pub(super) async fn on_wake(&mut self) {
-        let now = rt::now();
-        self.expire_acks(now).await;
-        if !self.reconnect.due.is_some_and(|at| at <= now) {
-            return;
-        }
-        self.reconnect.due = None;
-        self.reconnect.attempts = self.reconnect.attempts.saturating_add(1);
-        self.report(events::reconnecting(self.reconnect.attempts))
-            .await;
-        match self.request.clone() {
-            Some(request) => self.start(request),
-            // Unreachable: a reconnect is only planned with a request. Stay consistent anyway.
-            None => {
-                self.reconnect = Reconnect::default();
-                self.shared.set_busy(false);
+    pub(super) fn on_wake<'a>(&'a mut self) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let now = rt::now();
+            self.expire_acks(now).await;
+            if !self.reconnect.due.is_some_and(|at| at <= now) {
+                return;
             }
-        }
+            self.reconnect.due = None;
+            self.reconnect.attempts = self.reconnect.attempts.saturating_add(1);
+            self.report(events::reconnecting(self.reconnect.attempts))
+                .await;
+            match self.request.clone() {
+                Some(request) => self.start(request),
+                // Unreachable: a reconnect is only planned with a request. Stay consistent anyway.
+                None => {
+                    self.reconnect = Reconnect::default();
+                    self.shared.set_busy(false);
+                }
+            }
+        })
     }
 
     /// The payload of this attempt's CONNECT (protocol rev 5): Auth, with the recovery pid and
