@@ -99,6 +99,9 @@ fn ws_through_the_proxy_opens_and_the_proxy_saw_one_tunnel() {
     let server = Server::start(ServerOptions::new(Flavor::Sio4));
     let proxy = Proxy::start(ProxyOptions::default());
     let obj = client();
+    // A websocket with the revision given: exactly one connection, so exactly one tunnel.
+    obj.set("ProtocolVersion", V::from("4")).unwrap();
+    obj.set("Transports", V::from("websocket")).unwrap();
     obj.set("Proxy", V::from(proxy.url().as_str())).unwrap();
     obj.call("On", &[V::from("echo")]).unwrap();
     expect_open(&obj, &server.url("/"));
@@ -124,6 +127,9 @@ fn wss_through_the_proxy_verifies_the_servers_real_name() {
     let server = Server::start(ServerOptions::new(Flavor::Sio4).with_tls(&certs));
     let proxy = Proxy::start(ProxyOptions::default());
     let obj = client();
+    // A websocket with the revision given: exactly one connection, so exactly one tunnel.
+    obj.set("ProtocolVersion", V::from("4")).unwrap();
+    obj.set("Transports", V::from("websocket")).unwrap();
     obj.set("Proxy", V::from(proxy.url().as_str())).unwrap();
     obj.set("CACertificate", V::from(certs.ca_pem().as_str()))
         .unwrap();
@@ -286,4 +292,34 @@ fn a_proxy_that_never_answers_fails_within_the_timeout() {
     let why = expect_fail(&obj, &format!("ws://127.0.0.1:{}/", closed_port()));
     assert!(why.contains("timeout"), "{why}");
     drop(silent);
+}
+
+#[test]
+fn polling_and_the_upgrade_go_through_the_proxy_too() {
+    let server = Server::start(ServerOptions::new(Flavor::Sio4));
+    let proxy = Proxy::start(ProxyOptions::default());
+    let obj = client();
+    obj.set("Proxy", V::from(proxy.url().as_str())).unwrap();
+    obj.set("Transports", V::from("polling,websocket")).unwrap();
+    obj.call("On", &[V::from("echo")]).unwrap();
+    expect_open(&obj, &server.url("/"));
+    round_trip(&obj, "опрос через прокси");
+    obj.call("Disconnect", &[]).unwrap();
+    let close = obj.wait_event(WAIT, is_connection).expect("Close");
+    assert_eq!(close.event, CLOSE_NORMAL);
+
+    // Every HTTP request and the websocket went through a tunnel to the server, none around it.
+    let target = format!("127.0.0.1:{}", server.port());
+    let requests = proxy.requests();
+    assert!(
+        requests.len() >= 2,
+        "polling and the upgrade need several connections: {requests:?}"
+    );
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.target == target && r.outcome == Outcome::Tunnel),
+        "{requests:?}"
+    );
+    obj.done().unwrap();
 }
