@@ -6,56 +6,14 @@
 //! anything else fails with a Fail event, the reason in LastError and an Error event, and never
 //! falls back to plain `ws://`.
 
-use std::time::Duration;
+mod common;
 
-use testkit::host::{library, Event, HostOptions, Object, V};
+use common::{
+    english_client as client, is_connection, is_error, is_message, last_error, CLOSE_NORMAL, FAIL,
+    OPEN, WAIT,
+};
+use testkit::host::{library, HostOptions, Object, V};
 use testkit::servers::{json_string, Flavor, Server, ServerOptions, TestCerts};
-
-/// Long enough for a loaded CI machine; a passing run takes milliseconds per wait.
-const WAIT: Duration = Duration::from_secs(20);
-
-const OPEN: &str = r#"{"Event": "Connection","State": "Open"}"#;
-const CLOSE_NORMAL: &str = r#"{"Event": "Connection","State": "Close","Reason": "Normal"}"#;
-const FAIL: &str = r#"{"Event": "Connection","State": "Fail"}"#;
-
-/// A Client object of an English interface (the texts asserted on are the English ones), that
-/// does not reconnect.
-fn client() -> Object {
-    let english = HostOptions {
-        locale: "en_US".into(),
-        language: "en".into(),
-        ..HostOptions::default()
-    };
-    let obj = library()
-        .create("Client", &english)
-        .expect("create the Client object");
-    // A failed attempt must end in Fail, not in reconnection attempts.
-    obj.set("Reconnection", V::Bool(false)).unwrap();
-    obj
-}
-
-fn is_connection(e: &Event) -> bool {
-    e.event.starts_with(r#"{"Event": "Connection""#)
-}
-
-fn is_error(e: &Event) -> bool {
-    e.event.starts_with(r#"{"Event": "Error""#)
-}
-
-fn is_message(name: &str) -> impl Fn(&Event) -> bool + '_ {
-    move |e: &Event| {
-        e.event.starts_with(r#"{"Event": "Message""#)
-            && e.event.contains(&format!(r#""Name": "{name}""#))
-    }
-}
-
-fn last_error(obj: &Object) -> String {
-    obj.get("LastError")
-        .unwrap()
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
 
 fn tls_server(certs: &TestCerts) -> Server {
     Server::start(ServerOptions::new(Flavor::Sio4).with_tls(certs))

@@ -1,6 +1,5 @@
-//! What the end-to-end tests of acknowledgements, reconnection and queue mode share: making a
-//! `Client` object through the C ABI, connecting it, calling its methods, and telling events
-//! apart by their exact text (api.md).
+//! What the end-to-end tests share: making a `Client` object through the C ABI, connecting it,
+//! calling its methods, and telling events apart by their exact text (api.md).
 //!
 //! Every wait is for an event or a server line, with a generous deadline; nothing sleeps.
 
@@ -19,6 +18,8 @@ pub const OPEN: &str = r#"{"Event": "Connection","State": "Open"}"#;
 pub const OPEN_RECOVERED: &str = r#"{"Event": "Connection","State": "Open","Recovered": true}"#;
 /// The seed Fail event.
 pub const FAIL: &str = r#"{"Event": "Connection","State": "Fail"}"#;
+/// The seed Close event after `Disconnect`.
+pub const CLOSE_NORMAL: &str = r#"{"Event": "Connection","State": "Close","Reason": "Normal"}"#;
 
 /// The Close event with `reason`.
 pub fn close(reason: &str) -> String {
@@ -38,6 +39,28 @@ pub fn ack_event(id: u64, name: &str, state: &str) -> String {
 /// A `Client` object as a 1C client creates it.
 pub fn client() -> Object {
     client_with(&HostOptions::default())
+}
+
+/// A `Client` object of an English interface (the texts asserted on are the English ones) that
+/// does not reconnect, so a failed attempt ends in Fail.
+pub fn english_client() -> Object {
+    let english = HostOptions {
+        locale: "en_US".into(),
+        language: "en".into(),
+        ..HostOptions::default()
+    };
+    let obj = client_with(&english);
+    obj.set("Reconnection", V::Bool(false)).unwrap();
+    obj
+}
+
+/// `LastError` as text.
+pub fn last_error(obj: &Object) -> String {
+    obj.get("LastError")
+        .unwrap()
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// A `Client` object on a platform described by `opts`.
