@@ -54,27 +54,11 @@ impl Component {
             Method::Disconnect => self.command(ConnCmd::Disconnect).map(|()| Value::Empty),
             Method::Send => {
                 let name = event_name(arg(args, 0))?;
-                let args = vec![message_arg(arg(args, 1))?];
-                let ticket = self.outbox_ticket(&name, &args)?;
-                self.emit(Outbound::Event {
-                    name,
-                    args,
-                    ack: None,
-                    ticket,
-                })
-                .map(|()| Value::Empty)
+                self.send_event(name, vec![message_arg(arg(args, 1))?])
             }
             Method::SendJson => {
                 let name = event_name(arg(args, 0))?;
-                let args = json_args(arg(args, 1))?;
-                let ticket = self.outbox_ticket(&name, &args)?;
-                self.emit(Outbound::Event {
-                    name,
-                    args,
-                    ack: None,
-                    ticket,
-                })
-                .map(|()| Value::Empty)
+                self.send_event(name, json_args(arg(args, 1))?)
             }
             Method::SendWithAck => self.send_with_ack(args),
             Method::Ack => self.ack(args).map(|()| Value::Empty),
@@ -152,6 +136,18 @@ impl Component {
                 }
             }
         }
+    }
+
+    /// `Send` and `SendJSON`: an event without an acknowledgement.
+    fn send_event(&self, name: String, args: Vec<Arg>) -> Result<Value, Text> {
+        let ticket = self.outbox_ticket(&name, &args)?;
+        self.emit(Outbound::Event {
+            name,
+            args,
+            ack: None,
+            ticket,
+        })
+        .map(|()| Value::Empty)
     }
 
     /// `SendWithAck(EventName, ArgumentsJSON, TimeoutSeconds)`: the event goes out (or into the
