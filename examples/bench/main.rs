@@ -46,6 +46,8 @@ pub struct Sample {
     pub wall_s: f64,
     /// Client CPU seconds (user + system).
     pub cpu_s: f64,
+    /// Of which system (kernel) seconds.
+    pub sys_s: f64,
     /// Voluntary context switches of the client process.
     pub vcsw: f64,
     /// Round trips: median and 99th percentile, microseconds.

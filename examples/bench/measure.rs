@@ -26,6 +26,8 @@ extern "C" {
 pub struct Usage {
     /// User + system CPU seconds.
     pub cpu_s: f64,
+    /// System (kernel) CPU seconds: syscalls, wake-ups, scheduling.
+    pub sys_s: f64,
     /// Voluntary context switches (a thread went to sleep: waits, wake-ups between threads).
     pub vcsw: i64,
     /// Involuntary context switches (preempted: the machine is busy).
@@ -42,6 +44,7 @@ impl Usage {
         let secs = |tv: [i64; 2]| tv[0] as f64 + tv[1] as f64 / 1e6;
         Usage {
             cpu_s: secs(u.utime) + secs(u.stime),
+            sys_s: secs(u.stime),
             // ru_nvcsw and ru_nivcsw are the last two longs.
             vcsw: u.longs[12],
             ivcsw: u.longs[13],
@@ -52,6 +55,7 @@ impl Usage {
     pub fn since(self, earlier: Usage) -> Usage {
         Usage {
             cpu_s: self.cpu_s - earlier.cpu_s,
+            sys_s: self.sys_s - earlier.sys_s,
             vcsw: self.vcsw - earlier.vcsw,
             ivcsw: self.ivcsw - earlier.ivcsw,
         }

@@ -102,6 +102,7 @@ fn sample(v: &Value) -> Sample {
     Sample {
         wall_s: f("wall_s"),
         cpu_s: f("cpu_s"),
+        sys_s: f("sys_s"),
         vcsw: f("vcsw"),
         p50_us: f("p50_us"),
         p99_us: f("p99_us"),

@@ -214,6 +214,7 @@ fn measure(f: impl FnOnce()) -> Sample {
     Sample {
         wall_s,
         cpu_s: used.cpu_s,
+        sys_s: used.sys_s,
         vcsw: used.vcsw as f64,
         threads,
         ..Sample::default()

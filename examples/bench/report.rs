@@ -48,6 +48,11 @@ fn metrics(s: Scenario, mode: RttMode) -> Vec<Metric> {
                 |x, o| 1000.0 * x.vcsw / o.inbound as f64,
                 false,
             ),
+            m(
+                "inbound kernel share of client CPU (%)",
+                |x, _| 100.0 * x.sys_s / x.cpu_s,
+                false,
+            ),
         ],
         Scenario::Outbound => vec![
             m(
@@ -68,6 +73,11 @@ fn metrics(s: Scenario, mode: RttMode) -> Vec<Metric> {
                 &format!("{rtt}s per client-CPU-s"),
                 |x, o| o.rtt as f64 / x.cpu_s,
                 true,
+            ),
+            m(
+                &format!("voluntary ctx switches per {rtt}"),
+                |x, o| x.vcsw / o.rtt as f64,
+                false,
             ),
         ],
     }
