@@ -58,8 +58,8 @@ pub struct Sample {
     pub server_received: Option<u64>,
     /// Ours: events the host emulator dropped (must be 0).
     pub dropped: usize,
-    /// Ours: CPU seconds per thread name.
-    pub threads: BTreeMap<String, f64>,
+    /// Ours: CPU seconds and context switches per thread name.
+    pub threads: BTreeMap<String, measure::ThreadUse>,
 }
 
 /// How the server is asked how many events it received on a socket.

@@ -62,14 +62,22 @@ impl Usage {
     }
 }
 
-/// CPU seconds per thread name (`comm`, with trailing digits folded so that a pool's threads
-/// add up: `async-std/runti`, `blocking-1` → `blocking-#`), from the nanosecond counters of
-/// `/proc/self/task/<tid>/schedstat`. The calling thread is reported as `main`.
-pub fn thread_cpu() -> BTreeMap<String, f64> {
+/// CPU seconds and voluntary context switches of one group of threads.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ThreadUse {
+    /// CPU seconds (`/proc/self/task/<tid>/schedstat`, nanosecond counters).
+    pub cpu_s: f64,
+    /// Voluntary context switches (`voluntary_ctxt_switches` of its `status`).
+    pub vcsw: f64,
+}
+
+/// [`ThreadUse`] per thread name (`comm`, with trailing digits folded so that a pool's threads
+/// add up: `blocking-1` → `blocking-#`). The calling thread is reported as `main`.
+pub fn thread_use() -> BTreeMap<String, ThreadUse> {
     let me = std::fs::read_link("/proc/thread-self")
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()));
-    let mut out = BTreeMap::new();
+    let mut out: BTreeMap<String, ThreadUse> = BTreeMap::new();
     let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
         return out;
     };
@@ -84,6 +92,12 @@ pub fn thread_cpu() -> BTreeMap<String, f64> {
             .next()
             .and_then(|n| n.parse().ok())
             .unwrap_or(0.0);
+        let vcsw: f64 = std::fs::read_to_string(path.join("status"))
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0.0);
         let name = if Some(&tid) == me.as_ref() {
             "main".to_owned()
         } else {
@@ -96,20 +110,29 @@ pub fn thread_cpu() -> BTreeMap<String, f64> {
                 comm.to_owned()
             }
         };
-        *out.entry(name).or_insert(0.0) += ns / 1e9;
+        let t = out.entry(name).or_default();
+        t.cpu_s += ns / 1e9;
+        t.vcsw += vcsw;
     }
     out
 }
 
-/// Per-thread-name CPU seconds spent between two [`thread_cpu`] readings (threads that ended in
-/// between are missing).
-pub fn thread_cpu_since(
-    now: &BTreeMap<String, f64>,
-    earlier: &BTreeMap<String, f64>,
-) -> BTreeMap<String, f64> {
+/// What each thread group used between two [`thread_use`] readings (threads that ended in
+/// between are missing; idle groups are left out).
+pub fn thread_use_since(
+    now: &BTreeMap<String, ThreadUse>,
+    earlier: &BTreeMap<String, ThreadUse>,
+) -> BTreeMap<String, ThreadUse> {
     now.iter()
-        .map(|(k, v)| (k.clone(), v - earlier.get(k).copied().unwrap_or(0.0)))
-        .filter(|(_, v)| *v > 0.0005)
+        .map(|(k, v)| {
+            let e = earlier.get(k).copied().unwrap_or_default();
+            let d = ThreadUse {
+                cpu_s: v.cpu_s - e.cpu_s,
+                vcsw: v.vcsw - e.vcsw,
+            };
+            (k.clone(), d)
+        })
+        .filter(|(_, v)| v.cpu_s > 0.0005 || v.vcsw > 0.0)
         .collect()
 }
 

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use testkit::host::{library, Event, HostOptions, Object, V};
 
-use crate::measure::{quantile, thread_cpu, thread_cpu_since, Usage};
+use crate::measure::{quantile, thread_use, thread_use_since, ThreadUse, Usage};
 use crate::{Received, Sample};
 
 /// Deadline of any single wait: far above any healthy run, so a hang fails loudly.
@@ -202,15 +202,15 @@ impl Ours {
 }
 
 /// Runs `f` and reports its wall time, this process's CPU time and context switches, and the
-/// CPU time per thread.
+/// CPU time and context switches per thread.
 fn measure(f: impl FnOnce()) -> Sample {
-    let threads0 = thread_cpu();
+    let threads0 = thread_use();
     let u0 = Usage::now();
     let t0 = Instant::now();
     f();
     let wall_s = t0.elapsed().as_secs_f64();
     let used = Usage::now().since(u0);
-    let threads: BTreeMap<String, f64> = thread_cpu_since(&thread_cpu(), &threads0);
+    let threads: BTreeMap<String, ThreadUse> = thread_use_since(&thread_use(), &threads0);
     Sample {
         wall_s,
         cpu_s: used.cpu_s,

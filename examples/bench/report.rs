@@ -238,29 +238,44 @@ fn targets(ratios: &BTreeMap<(Kind, String), f64>, mode: RttMode) {
     }
 }
 
-/// Where our process's CPU time went, per thread name (medians of the shares).
+/// Where our process's CPU time and sleeps went, per thread name (medians over the runs).
 fn threads(o: &Opts, results: &Results) {
-    for &kind in &o.servers {
-        let Some(samples) = results.get(&(Scenario::Inbound, kind, Client::Ours)) else {
-            continue;
+    for &scenario in &[Scenario::Inbound, Scenario::Rtt] {
+        let (per, unit) = match scenario {
+            Scenario::Inbound => (o.inbound as f64 / 1000.0, "per 1000 events"),
+            _ => (o.rtt as f64, "per round trip"),
         };
-        let mut shares: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-        for s in samples {
-            let total: f64 = s.threads.values().sum();
-            for (name, secs) in &s.threads {
-                shares.entry(name).or_default().push(100.0 * secs / total);
+        for &kind in &o.servers {
+            let Some(samples) = results.get(&(scenario, kind, Client::Ours)) else {
+                continue;
+            };
+            let mut shares: BTreeMap<&str, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+            for s in samples {
+                let total: f64 = s.threads.values().map(|t| t.cpu_s).sum();
+                for (name, t) in &s.threads {
+                    let e = shares.entry(name).or_default();
+                    e.0.push(100.0 * t.cpu_s / total);
+                    e.1.push(t.vcsw / per);
+                }
             }
+            let parts: Vec<String> = shares
+                .iter()
+                .map(|(name, (cpu, sw))| {
+                    format!(
+                        "{name} {:.0} % CPU, {} switches",
+                        summary(cpu).0,
+                        fmt(summary(sw).0)
+                    )
+                })
+                .collect();
+            println!();
+            println!(
+                "ours, {scenario:?} with the {}, per thread (CPU share; voluntary context switches {unit}): {}",
+                server_name(kind),
+                parts.join("; ")
+            );
         }
-        let parts: Vec<String> = shares
-            .iter()
-            .map(|(name, v)| format!("{name} {:.0} %", summary(v).0))
-            .collect();
-        println!();
-        println!(
-            "ours, inbound from the {}: CPU per thread (median share): {}",
-            server_name(kind),
-            parts.join(", ")
-        );
-        println!("  (`main` is the host emulator's event loop: waiting, draining and copying events; the add-in's threads include the host's ExternalEvent callback)");
     }
+    println!();
+    println!("`main` is the host emulator's 1C thread (its event loop waits on a condition variable, so each wake-up is a switch); `async-std/runti` are the add-in's executor threads, which also run the host's ExternalEvent callback; `async-io` is the reactor.");
 }
