@@ -69,9 +69,7 @@ pub async fn run(
                 }
                 // Bounded: waits while the queue is full, which in the end stops the socket
                 // reads. Nothing is dropped.
-                None => {
-                    let _ = shared.queue_sender().send(event).await;
-                }
+                None => shared.queue_push(event).await,
             }
         }
         if let (Some(sink), true) = (sink, overflow.notice_due) {
@@ -120,15 +118,12 @@ async fn deliver_or_queue(
         overflow.active = true;
         overflow.notice_due = true;
         let note = moved_note(overflow.moved + 1);
-        let _ = shared
-            .queue_sender()
-            .send(events::error(&note.en, None))
-            .await;
+        shared.queue_push(events::error(&note.en, None)).await;
     }
     overflow.moved += 1;
     shared.count_undelivered();
     shared.set_last_error(moved_note(overflow.moved));
-    let _ = shared.queue_sender().send(event).await;
+    shared.queue_push(event).await;
 }
 
 /// The text that says events were moved to the queue.

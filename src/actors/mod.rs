@@ -48,9 +48,9 @@ pub const OUTBOX_CAPACITY: usize = 10_000;
 /// once; also the largest single message `Send` accepts.
 pub const OUTBOX_MAX_BYTES: usize = 64 << 20;
 /// Capacity of the control channels (commands are few; the bound only guards against misuse).
-const CONTROL_CAPACITY: usize = 256;
+const CONTROL_CAPACITY: usize = 16;
 /// Capacity of the channels that carry inbound events between actors.
-const PIPE_CAPACITY: usize = 1024;
+const PIPE_CAPACITY: usize = 128;
 
 /// How long a cancelled task may take to stop (it only has to leave its current poll).
 const CANCEL_WAIT: Duration = Duration::from_millis(200);
@@ -80,7 +80,9 @@ impl ClientActors {
     /// Spawns the four actors of one object on the shared runtime.
     pub fn spawn(shared: Arc<Shared>, sink: Option<Arc<dyn EventSink>>) -> ClientActors {
         let (commands, commands_rx) = async_channel::bounded(CONTROL_CAPACITY);
-        let (outbox, outbox_rx) = async_channel::bounded(OUTBOX_CAPACITY);
+        // Unbounded underneath (a bounded channel allocates every slot up front); the facade
+        // keeps it within OUTBOX_CAPACITY packets and OUTBOX_MAX_BYTES bytes.
+        let (outbox, outbox_rx) = async_channel::unbounded();
         let (registry, registry_rx) = async_channel::bounded(PIPE_CAPACITY);
         let (dispatch_tx, dispatch_rx) = async_channel::bounded(PIPE_CAPACITY);
         let (heartbeat_tx, heartbeat_rx) = async_channel::bounded(CONTROL_CAPACITY);

@@ -23,6 +23,9 @@ pub const QUEUE_CAPACITY: usize = 100_000;
 /// is forgotten (answering it then raises "unknown Id").
 pub const MAX_ACK_REQUESTS: usize = 65_536;
 
+/// How often a dispatcher waiting for room in a full queue looks again.
+const QUEUE_FULL_POLL: std::time::Duration = std::time::Duration::from_millis(2);
+
 /// Shared between the facade and the actors of one object.
 #[derive(Debug)]
 pub struct Shared {
@@ -57,7 +60,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Shared {
     /// Fresh state: not connected, events mode, source `SocketIO`.
     pub fn new() -> Arc<Shared> {
-        let (queue_tx, queue_rx) = async_channel::bounded(QUEUE_CAPACITY);
+        // Unbounded underneath (a bounded channel allocates every slot up front: megabytes per
+        // object); `queue_push` keeps it within QUEUE_CAPACITY.
+        let (queue_tx, queue_rx) = async_channel::unbounded();
         Arc::new(Shared {
             connected: AtomicBool::new(false),
             busy: AtomicBool::new(false),
@@ -200,6 +205,16 @@ impl Shared {
     /// Forgets every request: the connection they came on is over, and the server with it.
     pub fn clear_ack_requests(&self) {
         lock(&self.asked).by_id.clear();
+    }
+
+    /// Puts an event in the queue of queue mode, waiting while [`QUEUE_CAPACITY`] events wait
+    /// there (which in the end stops the socket reads: nothing is dropped). Returns at once once
+    /// the queue is closed (`Done`).
+    pub async fn queue_push(&self, event: HostEvent) {
+        while self.queue_rx.len() >= QUEUE_CAPACITY && !self.queue_tx.is_closed() {
+            crate::rt::sleep(QUEUE_FULL_POLL).await;
+        }
+        let _ = self.queue_tx.try_send(event);
     }
 
     /// The queue of queue mode: the dispatcher's end.

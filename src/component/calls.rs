@@ -27,7 +27,8 @@ use crate::value::Value;
 /// The longest `GetEvent` may be asked to wait (one day), so a typo cannot hang a job forever.
 const MAX_GET_EVENT_WAIT_MS: f64 = 86_400_000.0;
 
-/// How often a `Send` that waits for room in the outbox's byte budget looks again.
+/// How often a `Send` that waits for room in the outbox (its packets or its byte budget)
+/// looks again.
 const BYTES_POLL: Duration = Duration::from_millis(5);
 
 /// The longest acknowledgement timeout `SendWithAck` takes (one day).
@@ -245,39 +246,25 @@ impl Component {
                   "буфер отправки заполнен ({} сообщений ждут сервер); отправляйте реже или проверьте соединение", OUTBOX_CAPACITY)
         };
         // Only this thread adds to the count, and the Connection only takes away, so the bound
-        // is exact.
-        if !self.shared.connected() && self.shared.outgoing() >= OUTBOX_CAPACITY {
-            return Err(full());
+        // is exact. Offline, a full buffer is an error at once; connected, a full buffer means
+        // the network is slower than the sends: wait for room, at most `Timeout`.
+        if self.shared.outgoing() >= OUTBOX_CAPACITY {
+            if !self.shared.connected() {
+                return Err(full());
+            }
+            let room = async {
+                while self.shared.outgoing() >= OUTBOX_CAPACITY {
+                    rt::sleep(BYTES_POLL).await;
+                }
+            };
+            rt::block_on(rt::timeout(self.settings.timeout, room)).ok_or_else(full)?;
         }
         self.shared.add_outgoing();
-        let result = self.hand_over(outbox, out, full);
+        let result = outbox.try_send(out).map_err(|_| stopped());
         if result.is_err() {
             self.shared.remove_outgoing();
         }
         result
-    }
-
-    /// Puts `out` in the outbox, waiting for room (at most `Timeout`) only while connected.
-    fn hand_over(
-        &self,
-        outbox: &async_channel::Sender<Outbound>,
-        out: Outbound,
-        full: impl Fn() -> Text,
-    ) -> Result<(), Text> {
-        match outbox.try_send(out) {
-            Ok(()) => Ok(()),
-            Err(TrySendError::Closed(_)) => Err(stopped()),
-            Err(TrySendError::Full(out)) => {
-                if !self.shared.connected() {
-                    return Err(full());
-                }
-                match rt::block_on(rt::timeout(self.settings.timeout, outbox.send(out))) {
-                    Some(Ok(())) => Ok(()),
-                    Some(Err(_)) => Err(stopped()),
-                    None => Err(full()),
-                }
-            }
-        }
     }
 
     /// `GetEvent(Event, Data, TimeoutMs)`: the next queued event into the first two arguments.

@@ -30,6 +30,9 @@ use crate::rt;
 /// bounding what a hostile server can make us allocate.
 pub const MAX_MESSAGE_BYTES: usize = 64 << 20;
 
+/// The websocket read buffer of each connection.
+const READ_BUFFER_BYTES: usize = 8 * 1024;
+
 /// The sending half of an open websocket.
 pub struct WsWriter {
     sink: WebSocketSender<BoxedIo>,
@@ -81,6 +84,10 @@ pub async fn open(
     let mut config = WebSocketConfig::default();
     config.max_message_size = Some(MAX_MESSAGE_BYTES);
     config.max_frame_size = Some(MAX_MESSAGE_BYTES);
+    // tungstenite reads into a 128 KiB buffer by default (zero-filled before each read): per
+    // connection that is most of an idle object's memory. Socket.IO frames are small; a large
+    // one is still read whole, in more steps.
+    config.read_buffer_size = READ_BUFFER_BYTES;
     let (stream, response) = async_tungstenite::client_async_with_config(request, io, Some(config))
         .await
         .map_err(|err| match err {
