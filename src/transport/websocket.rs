@@ -332,7 +332,14 @@ mod tests {
         jar.store("io=abc; Path=/; HttpOnly");
         let result = rt::block_on(open(&request, EioVersion::V4, Some("s1"), &jar));
         match result {
-            Err(TransportError::Handshake(why)) => assert_eq!(why, "HTTP 400 Bad request"),
+            // tungstenite hands over only the part of the body that came with the headers, so
+            // the server's reason may or may not be there; the status always is.
+            Err(TransportError::Handshake(why)) => {
+                assert!(
+                    why == "HTTP 400 Bad request" || why.trim() == "HTTP 400",
+                    "{why}"
+                )
+            }
             Err(other) => panic!("{other:?}"),
             Ok(_) => panic!("the handshake cannot succeed"),
         }
