@@ -7,8 +7,9 @@
 #   bash .ci/package/run-hosts.sh win64 lin32     # a subset
 #
 # Per target, tests/cross_hosts/host.c (explicit vtables: MSVC layout on Windows, Itanium on
-# Linux) runs four scenarios: ws:// (external events), ws:// as a server (queue mode, GetEvent),
-# wss:// trusting a custom CA (CACertificate), wss:// with an unrelated CA (must fail). On Linux
+# Linux) runs five scenarios: ws:// (external events), ws:// as a server (queue mode, GetEvent),
+# wss:// trusting a custom CA (CACertificate), wss:// with an unrelated CA (must fail), wss://
+# with VerifyCertificate = False (the insecure opt-in connects). On Linux
 # the g++-built tests/cpp_host/host.cpp (compiler-made vtables) also runs its live mode.
 #   lin64     native                    lin32  native, through the i686 cross loader
 #   linarm64  qemu-aarch64 (user mode)  win64  Debian's Wine 8 (64-bit)
@@ -101,7 +102,7 @@ run_host() {
   fi
 }
 
-# The four C-host scenarios; $1 = key, $2 = library path as the host sees it, $3/$4 = the CA
+# The five C-host scenarios; $1 = key, $2 = library path as the host sees it, $3/$4 = the CA
 # files as the host sees them, then the command that starts the host.
 c_scenarios() {
   local key=$1 lib=$2 ca=$3 other=$4
@@ -111,6 +112,7 @@ c_scenarios() {
   run_host "$key" "C host wss custom CA" "$@" "$lib" "wss://127.0.0.1:$WSS_PORT/" --ca "$ca"
   run_host "$key" "C host wss unknown CA rejected" "$@" "$lib" "wss://127.0.0.1:$WSS_PORT/" --ca "$other" \
     --expect-reject
+  run_host "$key" "C host wss unverified (opt-in)" "$@" "$lib" "wss://127.0.0.1:$WSS_PORT/" --insecure
 }
 
 # The C++ host was written for LP64 and i386 Linux (tests/cpp_host/host.cpp).

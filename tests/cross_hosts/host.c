@@ -8,11 +8,12 @@
  *   i686-w64-mingw32-gcc   ... -o host32.exe host.c          (compile-time layout checks)
  *   gcc / i686-linux-gnu-gcc / aarch64-linux-gnu-gcc -std=gnu11 ... -o host host.c -ldl -lpthread
  * Run:
- *   host LIB URL [--ca CA.pem] [--server] [--expect-reject]
+ *   host LIB URL [--ca CA.pem] [--server] [--expect-reject] [--insecure]
  *     URL              ws://127.0.0.1:PORT/ or wss://127.0.0.1:PORT/ of tests/servers/server.js
  *     --ca FILE        set CACertificate (custom CA) before connecting
  *     --server         report eAppServer: the add-in queues events, pulled with GetEvent
  *     --expect-reject  the TLS handshake must fail (unknown CA): expect a Fail event
+ *     --insecure       set VerifyCertificate = False (a Boolean property) before connecting
  * One line per check ("ok   ..." / "FAIL ..."), "ALL OK" and exit 0 when everything passed.
  */
 #include "abi.h"
@@ -342,6 +343,19 @@ static bool get_prop(Component* o, const WCHAR_T* name, tVariant* out) {
     return p >= 0 && o->lang->IsPropReadable(LANG(o), p) && o->lang->GetPropVal(LANG(o), p, out);
 }
 
+static bool set_bool_prop(Component* o, const WCHAR_T* name, bool value) {
+    long p = o->lang->FindProp(LANG(o), name);
+    tVariant v;
+    memset(&v, 0, sizeof v);
+    v.vt = VTYPE_BOOL;
+    v.bVal = value;
+    bool ok = p >= 0 && o->lang->SetPropVal(LANG(o), p, &v);
+    memset(&v, 0, sizeof v);
+    ok = ok && get_prop(o, name, &v) && v.vt == VTYPE_BOOL && v.bVal == value;
+    clear(&v);
+    return ok;
+}
+
 static bool set_prop(Component* o, const WCHAR_T* name, const WCHAR_T* value) {
     long p = o->lang->FindProp(LANG(o), name);
     tVariant v;
@@ -442,7 +456,7 @@ static void destroy(Component** o, Conn* conn, const char* label) {
 
 /* ---- the scenario ------------------------------------------------------------------------- */
 
-static void seed(Component* o, Conn* c, const char* url, const char* ca, bool expect_reject) {
+static void seed(Component* o, Conn* c, const char* url, const char* ca, bool expect_reject, bool insecure) {
     tVariant v;
     long ver = o->lang->FindProp(LANG(o), u"version");
     check(ver >= 0 && ver == o->lang->FindProp(LANG(o), u"ВЕРСИЯ"), "FindProp(\"version\") = FindProp(\"ВЕРСИЯ\")");
@@ -454,6 +468,7 @@ static void seed(Component* o, Conn* c, const char* url, const char* ca, bool ex
         check(set_prop(o, u"СертификатУЦ", path), "CACertificate = %s", ca);
         free(path);
     }
+    if (insecure) check(set_bool_prop(o, u"ПроверятьСертификат", false), "VerifyCertificate = False (reads back)");
     check(call1(o, u"On", u"greeting") && call1(o, u"Подписаться", u"echo"), "On(\"greeting\"), On(\"echo\")");
     WCHAR_T* wurl = from_ascii(url);
     check(call1(o, u"Connect", wurl), "Connect(\"%s\")", url);
@@ -499,7 +514,7 @@ static void seed(Component* o, Conn* c, const char* url, const char* ca, bool ex
 
 int main(int argc, char** argv) {
     const char *lib_path = NULL, *url = NULL, *ca = NULL;
-    bool expect_reject = false;
+    bool expect_reject = false, insecure = false;
     for (int i = 1; i < argc; ++i) {
         if (strcmp(argv[i], "--ca") == 0 && i + 1 < argc)
             ca = argv[++i];
@@ -507,13 +522,15 @@ int main(int argc, char** argv) {
             g_app_type = eAppServer;
         else if (strcmp(argv[i], "--expect-reject") == 0)
             expect_reject = true;
+        else if (strcmp(argv[i], "--insecure") == 0)
+            insecure = true;
         else if (lib_path == NULL)
             lib_path = argv[i];
         else
             url = argv[i];
     }
     if (lib_path == NULL || url == NULL) {
-        fprintf(stderr, "usage: %s LIB URL [--ca CA.pem] [--server] [--expect-reject]\n", argv[0]);
+        fprintf(stderr, "usage: %s LIB URL [--ca CA.pem] [--server] [--expect-reject] [--insecure]\n", argv[0]);
         return 2;
     }
     mutex_init(&g_mem_mu);
@@ -541,7 +558,7 @@ int main(int argc, char** argv) {
     Conn c1, c2;
     Component* o = create(&c1);
     if (o == NULL) return 1;
-    seed(o, &c1, url, ca, expect_reject);
+    seed(o, &c1, url, ca, expect_reject, insecure);
     destroy(&o, &c1, "object 1");
 
     /* OneScript's teardown: Done, then C++ `delete` through the virtual deleting destructor
