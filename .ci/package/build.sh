@@ -55,7 +55,7 @@ section "MANIFEST.XML and the ZIP"
   echo '<bundle xmlns="http://v8.1c.ru/8.2/addin/bundle">'
   for key in "${ALL_KEYS[@]}"; do
     [ -f "$(packaged_lib "$key")" ] || continue
-    [[ " ${keys[*]} " =~ " $key " ]] || continue
+    has "$key" "${keys[@]}" || continue
     printf '  <component os="%s" path="%s" type="native" arch="%s"/>\n' \
       "$(manifest_os "$key")" "$(zip_file "$key")" "$(manifest_arch "$key")"
   done

@@ -51,7 +51,7 @@ for key in "${keys[@]}"; do
   # Defined, global, default-visibility functions = the exports.
   exports=$(readelf --dyn-syms -W "$lib" | awk '$4 == "FUNC" && $5 == "GLOBAL" && $7 != "UND" {print $8}' \
     | sed 's/@.*//' | sort | tr '\n' ' ')
-  [ "$exports" = "$EXPORTS " ] && echo "ok   exports: $exports" || fail "exports: '$exports', expected '$EXPORTS'"
+  [ "$exports" = "$EXPORTS " ] && echo "ok   exports: $exports" || fail "exports: '${exports:0:300}', expected '$EXPORTS'"
 
   needed=$(readelf -d -W "$lib" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
   bad=$(tr ' ' '\n' <<<"$needed" | grep -Ev "$ALLOWED_NEEDED" | grep . || true)

@@ -37,7 +37,7 @@ for key in "${keys[@]}"; do
   # The export name table: lines "[   n] Name" after "[Ordinal/Name Pointer] Table".
   exports=$(sed -n '/\[Ordinal\/Name Pointer\] Table/,/^$/p' <<<"$dump" | sed -n 's/^\s*\[ *[0-9]*\] //p' \
     | sort | tr '\n' ' ')
-  [ "$exports" = "$EXPORTS " ] && echo "ok   exports: $exports" || fail "exports: '$exports', expected '$EXPORTS'"
+  [ "$exports" = "$EXPORTS " ] && echo "ok   exports: $exports" || fail "exports: '${exports:0:300}', expected '$EXPORTS'"
 
   dlls=$(sed -n 's/^\s*DLL Name: //p' <<<"$dump" | tr 'A-Z' 'a-z' | sort -u | tr '\n' ' ')
   bad=$(tr ' ' '\n' <<<"$dlls" | grep -Ev "$ALLOWED_DLLS" | grep . || true)

@@ -50,6 +50,13 @@ zip_file() { field "$1" 4; }
 manifest_os() { field "$1" 5; }
 manifest_arch() { field "$1" 6; }
 is_linux() { [ "$(manifest_os "$1")" = Linux ]; }
+# has WORD LIST...: WORD is one of LIST.
+has() {
+  local w=$1 x
+  shift
+  for x; do [ "$x" = "$w" ] && return 0; done
+  return 1
+}
 
 # The library cargo writes for KEY (the zigbuild suffix is not part of the directory name).
 built_lib() {

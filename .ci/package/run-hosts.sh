@@ -56,12 +56,12 @@ trap cleanup EXIT
 # start_server NAME ARGS... sets PORT. Not called in $(...): the server must outlive the call, and
 # it lives as long as the fd that feeds its stdin stays open in this shell.
 start_server() {
-  local name=$1 fd port i
+  local name=$1 fd port
   shift
   exec {fd}> >(exec node tests/servers/server.js --flavor sio4 --port 0 "$@" \
     >"$RUN/server-$name.log" 2>"$RUN/server-$name.err")
   server_pids+=($!)
-  for i in $(seq 200); do
+  for _ in $(seq 200); do
     port=$(sed -n 's/^LISTENING //p' "$RUN/server-$name.log" 2>/dev/null | head -n1)
     [ -n "$port" ] && break
     sleep 0.1

@@ -43,7 +43,7 @@ else
 fi
 
 # ---- zig and cargo-zigbuild (the glibc 2.17 Linux builds) -----------------------------------
-if [[ " ${keys[*]} " =~ " lin" ]]; then
+if has lin32 "${keys[@]}" || has lin64 "${keys[@]}" || has linarm64 "${keys[@]}"; then
   if python3 -m ziglang version >/dev/null 2>&1 && command -v cargo-zigbuild >/dev/null; then
     echo "zig $(python3 -m ziglang version), $(cargo-zigbuild --version): present"
   else
@@ -55,7 +55,7 @@ fi
 
 # ---- rsbegin.o / rsend.o for i686 Windows ---------------------------------------------------
 # rustup ships these per target; Debian's Rust does not, and -Zbuild-std does not build them.
-if [[ " ${keys[*]} " =~ " win32 " ]] && [ ! -s "$RTSTARTUP_DIR/rsend.o" ]; then
+if has win32 "${keys[@]}" && [ ! -s "$RTSTARTUP_DIR/rsend.o" ]; then
   src=$(ls -d /usr/src/rustc-*/library/rtstartup 2>/dev/null | sort -V | tail -n1)
   [ -n "$src" ] || die "no /usr/src/rustc-*/library/rtstartup: is rust-web-src installed?"
   mkdir -p "$RTSTARTUP_DIR"
@@ -67,7 +67,7 @@ if [[ " ${keys[*]} " =~ " win32 " ]] && [ ! -s "$RTSTARTUP_DIR/rsend.o" ]; then
 fi
 
 # ---- a private 32-bit Wine for the Windows x86 DLL (wine32.sh says why it is private) ------
-if [[ " ${keys[*]} " =~ " win32 " ]]; then
+if has win32 "${keys[@]}"; then
   echo "wine32: $(bash .ci/package/wine32.sh)"
 fi
 
