@@ -1,7 +1,7 @@
 //! Where to connect: the URI given to `Connect`, parsed and checked, and the Engine.IO URLs
 //! built from it. Pure code.
 
-use crate::lang::Text;
+use crate::lang::{clip, Text};
 use crate::text;
 
 /// A parsed `Connect` URI.
@@ -23,7 +23,8 @@ impl Endpoint {
     /// Parses `ws://`, `wss://`, `http://` or `https://` URIs. The error says what to change.
     pub fn parse(uri: &str) -> Result<Endpoint, Text> {
         let uri = uri.trim();
-        let bad = |why: Text| text!("invalid URI \"{}\": {}", uri, why.en; "неверный URI \"{}\": {}", uri, why.ru);
+        let shown = clip(uri);
+        let bad = |why: Text| text!("invalid URI \"{}\": {}", shown, why.en; "неверный URI \"{}\": {}", shown, why.ru);
         let (scheme, rest) = uri.split_once("://").ok_or_else(|| {
             bad(
                 text!("it must start with ws://, wss://, http:// or https://";
@@ -104,6 +105,9 @@ impl Endpoint {
     }
 }
 
+/// The longest host name accepted (the longest DNS name).
+const MAX_HOST_LEN: usize = 253;
+
 /// Splits `host[:port]` / `[v6][:port]`; `None` when the host is empty or the port invalid.
 fn split_host_port(authority: &str) -> Option<(String, Option<u16>)> {
     let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
@@ -118,7 +122,9 @@ fn split_host_port(authority: &str) -> Option<(String, Option<u16>)> {
             None => (authority, None),
         }
     };
+    // 253 characters is the longest DNS name; anything longer cannot be a host.
     if host.is_empty()
+        || host.len() > MAX_HOST_LEN
         || host
             .chars()
             .any(|c| c.is_whitespace() || c == '/' || c == '[' || c == ']')

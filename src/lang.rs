@@ -25,6 +25,27 @@ impl Lang {
     }
 }
 
+/// The most characters of a value from 1C (or from a server) that an error message quotes.
+pub const ECHO_CHARS: usize = 200;
+
+/// `s` as an error message quotes it: at most [`ECHO_CHARS`] characters, with `…` when cut,
+/// so that a 10 MB argument gives a readable exception, not a 10 MB one; a NUL becomes `␀`,
+/// since the platform would end the message there.
+pub fn clip(s: &str) -> std::borrow::Cow<'_, str> {
+    let (kept, cut) = match s.char_indices().nth(ECHO_CHARS) {
+        Some((cut, _)) => (&s[..cut], true),
+        None => (s, false),
+    };
+    if !cut && !kept.contains('\0') {
+        return kept.into();
+    }
+    let mut out = kept.replace('\0', "␀");
+    if cut {
+        out.push('…');
+    }
+    out.into()
+}
+
 /// A text in both languages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Text {
@@ -64,4 +85,20 @@ macro_rules! text {
     ($($en:expr),+ ; $($ru:expr),+) => {
         $crate::lang::Text::new(format!($($en),+), format!($($ru),+))
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clip_cuts_long_values_on_a_char_boundary() {
+        assert_eq!(clip("short"), "short");
+        let long = "я".repeat(ECHO_CHARS + 1);
+        let clipped = clip(&long);
+        assert_eq!(clipped.chars().count(), ECHO_CHARS + 1);
+        assert!(clipped.ends_with("я…"));
+        assert_eq!(clip(&long[..ECHO_CHARS * 2]), &long[..ECHO_CHARS * 2]);
+        assert_eq!(clip("a\0b"), "a␀b");
+    }
 }

@@ -8,7 +8,8 @@
 //! - [`protocol`]: Engine.IO 3/4 and Socket.IO 4/5 codecs, binary reassembly, heartbeat timing;
 //!   pure: bytes in, bytes out, time passed in.
 //! - [`actors`]: the Connection, Heartbeat, Registry and Dispatcher actors of each object.
-//! - [`transport`]: websocket (and later polling, TLS, proxies): bytes to and from the server.
+//! - [`transport`]: websocket and HTTP long-polling (with upgrade), TLS, HTTP CONNECT proxies,
+//!   Engine.IO revision detection: bytes to and from the server.
 //! - [`events`]: the exact text of every event 1C receives.
 //! - [`endpoint`]: the `Connect` URI, parsed.
 //! - [`rt`]: the async runtime seam (the only file that names async-std).
@@ -16,6 +17,17 @@
 //! - [`wide`]: UTF-16 for the platform.
 //! - [`host`]: the traits through which the safe code reaches the platform (events, depth).
 //! - [`value`]: owned 1C values.
+//!
+//! # How things flow
+//! An inbound event: socket → `transport` reader → Connection actor (Engine.IO and Socket.IO
+//! decoding) → Registry actor (subscriptions, event text) → Dispatcher actor → `ExternalEvent`,
+//! or the object's queue for `GetEvent`. A 1C call goes the other way: `addin` converts the
+//! arguments, `component` checks them and sends a command to an actor; no 1C call waits on the
+//! network (the bounded waits are documented on the methods). The topology and the shutdown
+//! order are described in [`actors`].
+#![deny(unsafe_code)]
+#![warn(missing_docs, rust_2018_idioms)]
+
 pub mod actors;
 pub mod addin;
 pub mod component;

@@ -2,26 +2,11 @@
 //! the URI's path is the namespace, a refused namespace gives Fail with the server's message in
 //! LastError and in an Error event, and each namespace gets only its own events.
 
-use std::time::Duration;
+mod common;
 
-use testkit::host::{library, Event, HostOptions, Object, V};
+use common::{client, is_connection, is_error, WAIT};
+use testkit::host::V;
 use testkit::servers::{Server, ServerOptions};
-
-const WAIT: Duration = Duration::from_secs(20);
-
-fn client() -> Object {
-    library()
-        .create("Client", &HostOptions::default())
-        .expect("create the Client object")
-}
-
-fn is_connection(e: &Event) -> bool {
-    e.event.starts_with(r#"{"Event": "Connection""#)
-}
-
-fn is_error(e: &Event) -> bool {
-    e.event.starts_with(r#"{"Event": "Error""#)
-}
 
 #[test]
 fn auth_is_sent_in_the_connect_packet_and_opens_a_protected_namespace() {

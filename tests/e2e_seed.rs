@@ -3,53 +3,16 @@
 //!
 //! Every wait is for an event, with a generous deadline; nothing sleeps and hopes.
 
-use std::net::TcpListener;
-use std::time::Duration;
+mod common;
 
-use testkit::host::{library, Event, HostOptions, Object, V};
+use common::{client, connect, is_connection, is_message, CLOSE_NORMAL, FAIL, OPEN, WAIT};
+use std::net::TcpListener;
+use testkit::host::{Object, V};
 use testkit::servers::{closed_port, Server, ServerOptions};
 
-/// Long enough for a loaded CI machine; a passing run takes milliseconds per wait.
-const WAIT: Duration = Duration::from_secs(20);
-
-const OPEN: &str = r#"{"Event": "Connection","State": "Open"}"#;
 const OPEN_DATA: &str = r#"{"Connection": "Open"}"#;
-const CLOSE_NORMAL: &str = r#"{"Event": "Connection","State": "Close","Reason": "Normal"}"#;
 const CLOSE_DATA: &str = r#"{"Connection": "Close"}"#;
-const FAIL: &str = r#"{"Event": "Connection","State": "Fail"}"#;
 const FAIL_DATA: &str = r#"{"Connection": "Fail"}"#;
-
-fn client() -> Object {
-    library()
-        .create("Client", &HostOptions::default())
-        .expect("create the Client object")
-}
-
-fn is_connection(e: &Event) -> bool {
-    e.event.starts_with(r#"{"Event": "Connection""#)
-}
-
-fn is_message(name: &str) -> impl Fn(&Event) -> bool + '_ {
-    move |e: &Event| {
-        e.event.starts_with(r#"{"Event": "Message""#)
-            && e.event.contains(&format!(r#""Name": "{name}""#))
-    }
-}
-
-/// Connects `obj` to `url` and waits for the Open event, returning it.
-fn connect(obj: &Object, url: &str) -> Event {
-    obj.call("Connect", &[V::from(url)]).expect("Connect");
-    let ev = obj
-        .wait_event(WAIT, is_connection)
-        .expect("a connection event");
-    assert_eq!(
-        ev.event,
-        OPEN,
-        "expected Open, got {ev:?}; LastError = {:?}",
-        obj.get("LastError")
-    );
-    ev
-}
 
 #[test]
 fn open_message_send_and_close_with_the_seed_strings() {

@@ -3,6 +3,13 @@
 //! In events mode it calls `ExternalEvent` (through [`EventSink`]) from its own task, with
 //! UTF-16 buffers it reuses; in queue mode (or when the platform gave no sink) it puts events in
 //! the object's queue for `GetEvent`. When `Done` starts it stops delivering and drains.
+//!
+//! Nothing is lost silently. When the platform refuses an event (its buffer of
+//! `EventBufferDepth` events is full and it says so) the event is tried again a few times; if it
+//! still cannot be handed over it goes to the queue, and so does everything after it until 1C
+//! has read the queue empty and the platform takes events again, so the order holds. An Error
+//! event says so: first in the queue, and through `ExternalEvent` as soon as the platform has
+//! room.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +19,7 @@ use async_channel::Receiver;
 use super::shared::Shared;
 use crate::events::{self, HostEvent};
 use crate::host::EventSink;
+use crate::lang::Text;
 use crate::rt;
 use crate::text;
 use crate::wide;
@@ -25,6 +33,10 @@ const RETRY_PAUSES: [Duration; 3] = [
     Duration::from_millis(250),
 ];
 
+/// How often the notice about moved events is offered to the platform while no other event
+/// comes.
+const NOTICE_RETRY: Duration = Duration::from_millis(250);
+
 /// Runs until the registry drops its sender.
 pub async fn run(
     inbox: Receiver<HostEvent>,
@@ -32,21 +44,36 @@ pub async fn run(
     sink: Option<Arc<dyn EventSink>>,
 ) {
     let mut buffers = Buffers::default();
-    while let Ok(event) = inbox.recv().await {
+    let mut overflow = Overflow::default();
+    loop {
+        let event = if overflow.notice_due {
+            match rt::timeout(NOTICE_RETRY, inbox.recv()).await {
+                Some(Ok(event)) => Some(event),
+                Some(Err(_)) => break,
+                None => None,
+            }
+        } else {
+            match inbox.recv().await {
+                Ok(event) => Some(event),
+                Err(_) => break,
+            }
+        };
         if shared.closing() {
             continue;
         }
-        match &sink {
-            Some(sink) if !shared.queue_mode() => {
-                if !deliver(sink.as_ref(), &shared, &mut buffers, &event).await {
-                    to_queue_after_refusal(&shared, event).await;
+        let sink = sink.as_deref().filter(|_| !shared.queue_mode());
+        if let Some(event) = event {
+            match sink {
+                Some(sink) => {
+                    deliver_or_queue(sink, &shared, &mut buffers, &mut overflow, event).await
                 }
-            }
-            _ => {
                 // Bounded: waits while the queue is full, which in the end stops the socket
                 // reads. Nothing is dropped.
-                let _ = shared.queue_sender().send(event).await;
+                None => shared.queue_push(event).await,
             }
+        }
+        if let (Some(sink), true) = (sink, overflow.notice_due) {
+            offer_notice(sink, &shared, &mut buffers, &mut overflow);
         }
     }
 }
@@ -58,6 +85,71 @@ struct Buffers {
     data: Vec<u16>,
 }
 
+/// The state after the platform refused an event.
+#[derive(Default)]
+struct Overflow {
+    /// Events go to the queue (until 1C has read it empty), so they stay in order.
+    active: bool,
+    /// How many events went to the queue because of refusals, in all.
+    moved: u64,
+    /// The Error event about them has not reached the platform yet.
+    notice_due: bool,
+}
+
+/// Events mode: hands `event` to the platform, or to the queue while earlier events wait there.
+async fn deliver_or_queue(
+    sink: &dyn EventSink,
+    shared: &Shared,
+    buffers: &mut Buffers,
+    overflow: &mut Overflow,
+    event: HostEvent,
+) {
+    if overflow.active {
+        // Once 1C has read everything that was moved, the order is safe again: one try (no
+        // retries, the platform has just been refusing) decides whether its buffer has room.
+        if shared.queue_receiver().is_empty() && hand(sink, shared, buffers, &event) {
+            overflow.active = false;
+            return;
+        }
+    } else {
+        if deliver(sink, shared, buffers, &event).await {
+            return;
+        }
+        overflow.active = true;
+        overflow.notice_due = true;
+        let note = moved_note(overflow.moved + 1);
+        shared.queue_push(events::error(&note.en, None)).await;
+    }
+    overflow.moved += 1;
+    shared.count_undelivered();
+    shared.set_last_error(moved_note(overflow.moved));
+    shared.queue_push(event).await;
+}
+
+/// The text that says events were moved to the queue.
+fn moved_note(count: u64) -> Text {
+    text!(
+        "1C's external event buffer is full: {} event(s) moved to the queue; read them with GetEvent (events go there until it is empty), or raise EventBufferDepth", count;
+        "буфер внешних событий 1С переполнен: {} событий перемещено в очередь; прочитайте их ПолучитьСобытие (события идут туда, пока она не опустеет) или увеличьте ГлубинаБуфераСобытий", count
+    )
+}
+
+/// Offers the Error event about moved events to the platform once (no waiting).
+fn offer_notice(sink: &dyn EventSink, shared: &Shared, buffers: &mut Buffers, o: &mut Overflow) {
+    let notice = events::error(&moved_note(o.moved).en, None);
+    if hand(sink, shared, buffers, &notice) {
+        o.notice_due = false;
+    }
+}
+
+/// One `ExternalEvent` call. True when the platform took it.
+fn hand(sink: &dyn EventSink, shared: &Shared, buffers: &mut Buffers, event: &HostEvent) -> bool {
+    let source = shared.source();
+    wide::encode_nul_into(&event.event, &mut buffers.event);
+    wide::encode_nul_into(&event.data, &mut buffers.data);
+    sink.external_event(&source, &buffers.event, &buffers.data)
+}
+
 /// Calls `ExternalEvent`, retrying a refusal a few times. True when the platform took it.
 async fn deliver(
     sink: &dyn EventSink,
@@ -65,10 +157,7 @@ async fn deliver(
     buffers: &mut Buffers,
     event: &HostEvent,
 ) -> bool {
-    let source = shared.source();
-    wide::encode_nul_into(&event.event, &mut buffers.event);
-    wide::encode_nul_into(&event.data, &mut buffers.data);
-    if sink.external_event(&source, &buffers.event, &buffers.data) {
+    if hand(sink, shared, buffers, event) {
         return true;
     }
     for pause in RETRY_PAUSES {
@@ -76,25 +165,9 @@ async fn deliver(
         if shared.closing() {
             return true;
         }
-        if sink.external_event(&source, &buffers.event, &buffers.data) {
+        if hand(sink, shared, buffers, event) {
             return true;
         }
     }
     false
-}
-
-/// The platform would not take the event: keep it for `GetEvent` and say so, so that nothing is
-/// lost silently.
-async fn to_queue_after_refusal(shared: &Shared, event: HostEvent) {
-    let count = shared.count_undelivered();
-    let note = text!(
-        "1C's external event buffer is full: {} event(s) moved to the queue (read them with GetEvent, or raise EventBufferDepth)", count;
-        "буфер внешних событий 1С переполнен: {} событий перемещено в очередь (прочитайте их ПолучитьСобытие или увеличьте ГлубинаБуфераСобытий)", count
-    );
-    shared.set_last_error(note.clone());
-    let _ = shared.queue_sender().send(event).await;
-    let _ = shared
-        .queue_sender()
-        .send(events::error(&note.en, None))
-        .await;
 }

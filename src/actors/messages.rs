@@ -1,6 +1,7 @@
 //! Every message the actors of one `Client` exchange. Replies, where there are any, ride inside
 //! the message; most edges are fire-and-forget.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -8,6 +9,7 @@ use crate::component::settings::Settings;
 use crate::endpoint::Endpoint;
 use crate::events::{HostEvent, MessageType};
 use crate::protocol::EioVersion;
+use crate::transport::upgrade::Probed;
 use crate::transport::{Dialed, TransportError};
 
 /// Facade → Connection: control commands. Emits travel on their own channel ([`Outbound`]),
@@ -38,7 +40,84 @@ pub enum Outbound {
         name: String,
         /// The arguments after the name.
         args: Vec<Arg>,
+        /// `SendWithAck`: the id the server's acknowledgement will carry, and when to give up.
+        ack: Option<AckRequest>,
+        /// Its share of the outbox's byte budget, given back when the packet is dropped.
+        ticket: OutboxTicket,
     },
+    /// `Ack`: the answer to a server event that asked for an acknowledgement.
+    Ack {
+        /// The connection attempt (session) the request came on; the server forgets its
+        /// requests when the session ends, so an answer for another session is dropped.
+        session: u64,
+        /// The server's ack id.
+        id: u64,
+        /// The acknowledgement's arguments.
+        args: Vec<Arg>,
+        /// Its share of the outbox's byte budget, given back when the packet is dropped.
+        ticket: OutboxTicket,
+    },
+}
+
+impl Outbound {
+    /// The `SendWithAck` id of this packet, if it has one.
+    pub fn ack_id(&self) -> Option<u64> {
+        match self {
+            Outbound::Event { ack: Some(ack), .. } => Some(ack.id),
+            _ => None,
+        }
+    }
+}
+
+/// What `SendWithAck` attaches to its event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AckRequest {
+    /// The Id that `SendWithAck` returned; also the ack id on the wire.
+    pub id: u64,
+    /// When an Ack event with State Timeout is due if no acknowledgement came: counted from the
+    /// call, so it also runs while the packet waits in the offline buffer.
+    pub deadline: Instant,
+}
+
+/// A server event that asked for an acknowledgement, as the facade finds it by the AckId that
+/// 1C got in the Message event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AckAsked {
+    /// The connection attempt (session) the event came on.
+    pub session: u64,
+    /// The server's ack id.
+    pub id: u64,
+}
+
+/// The bytes of one queued packet, counted in its object's outbox total while the packet
+/// exists: the facade takes a ticket before queueing, and the Connection drops it with the
+/// packet once it is written (or the packet is dropped unsent), which gives the bytes back. So
+/// the outbox is bounded in bytes as well as in packets, whatever path a packet leaves by.
+#[derive(Debug)]
+pub struct OutboxTicket {
+    bytes: usize,
+    total: Arc<AtomicUsize>,
+}
+
+impl OutboxTicket {
+    /// Counts `bytes` in `total` if that keeps it within `max`; `None` (nothing counted) if not.
+    pub fn take(total: &Arc<AtomicUsize>, bytes: usize, max: usize) -> Option<OutboxTicket> {
+        total
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |now| {
+                now.checked_add(bytes).filter(|&after| after <= max)
+            })
+            .ok()
+            .map(|_| OutboxTicket {
+                bytes,
+                total: total.clone(),
+            })
+    }
+}
+
+impl Drop for OutboxTicket {
+    fn drop(&mut self) {
+        self.total.fetch_sub(self.bytes, Ordering::AcqRel);
+    }
 }
 
 /// One argument of an outbound event.
@@ -59,6 +138,13 @@ pub enum ConnEvent {
         gen: u64,
         /// The open transport and the server's open packet, or why not.
         result: Result<Dialed, TransportError>,
+    },
+    /// The websocket probe of attempt `gen`'s polling session finished (the upgrade).
+    Upgraded {
+        /// The connection attempt this answers (stale answers are dropped).
+        gen: u64,
+        /// The probed websocket, or why the session stays on polling.
+        result: Result<Probed, TransportError>,
     },
     /// Heartbeat: time to send a ping (Engine.IO 3, where the client pings).
     SendPing {

@@ -31,6 +31,7 @@ pub mod messages;
 pub mod registry;
 pub mod shared;
 
+use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,10 +44,13 @@ use shared::Shared;
 
 /// Capacity of the outbox: how many sends wait for a connection before `Send` refuses.
 pub const OUTBOX_CAPACITY: usize = 10_000;
+/// The most bytes (event names and argument texts or data) that sends may hold in the outbox at
+/// once; also the largest single message `Send` accepts.
+pub const OUTBOX_MAX_BYTES: usize = 64 << 20;
 /// Capacity of the control channels (commands are few; the bound only guards against misuse).
-const CONTROL_CAPACITY: usize = 256;
+const CONTROL_CAPACITY: usize = 16;
 /// Capacity of the channels that carry inbound events between actors.
-const PIPE_CAPACITY: usize = 1024;
+const PIPE_CAPACITY: usize = 128;
 
 /// How long a cancelled task may take to stop (it only has to leave its current poll).
 const CANCEL_WAIT: Duration = Duration::from_millis(200);
@@ -57,6 +61,8 @@ pub struct ClientActors {
     pub commands: Sender<ConnCmd>,
     /// Emits to the Connection, in order.
     pub outbox: Sender<Outbound>,
+    /// Bytes held by the packets in the outbox (see [`messages::OutboxTicket`]).
+    pub outbox_bytes: Arc<AtomicUsize>,
     /// Subscriptions to the Registry.
     pub registry: Sender<RegistryCmd>,
     tasks: Vec<Task<()>>,
@@ -74,7 +80,9 @@ impl ClientActors {
     /// Spawns the four actors of one object on the shared runtime.
     pub fn spawn(shared: Arc<Shared>, sink: Option<Arc<dyn EventSink>>) -> ClientActors {
         let (commands, commands_rx) = async_channel::bounded(CONTROL_CAPACITY);
-        let (outbox, outbox_rx) = async_channel::bounded(OUTBOX_CAPACITY);
+        // Unbounded underneath (a bounded channel allocates every slot up front); the facade
+        // keeps it within OUTBOX_CAPACITY packets and OUTBOX_MAX_BYTES bytes.
+        let (outbox, outbox_rx) = async_channel::unbounded();
         let (registry, registry_rx) = async_channel::bounded(PIPE_CAPACITY);
         let (dispatch_tx, dispatch_rx) = async_channel::bounded(PIPE_CAPACITY);
         let (heartbeat_tx, heartbeat_rx) = async_channel::bounded(CONTROL_CAPACITY);
@@ -96,6 +104,7 @@ impl ClientActors {
         ClientActors {
             commands,
             outbox,
+            outbox_bytes: Arc::default(),
             registry,
             tasks,
         }
@@ -109,6 +118,7 @@ impl ClientActors {
             outbox,
             registry,
             tasks,
+            ..
         } = self;
         drop((commands, outbox, registry));
         rt::block_on(async move {

@@ -1,18 +1,30 @@
 //! State that the 1C thread reads while the actors run: what properties such as `Connected`,
-//! `SessionID`, `LastError` and `QueueLength` show, and the event queue of queue mode.
+//! `SessionID`, `LastError` and `QueueLength` show, the event queue of queue mode, the count of
+//! emits waiting to be written (the offline buffer's bound), and the server's acknowledgement
+//! requests that `Ack` may answer.
 //!
 //! Actors write it, the facade reads it; every lock here is held for a copy, never across an
 //! `.await` or a platform call.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use super::messages::AckAsked;
 use crate::events::HostEvent;
 use crate::lang::Text;
 
 /// How many events queue mode keeps before the dispatcher waits (and so, in the end, stops
 /// reading the socket): bounded memory, no loss.
 pub const QUEUE_CAPACITY: usize = 100_000;
+
+/// Most unanswered acknowledgement requests of the server kept for `Ack`. Events nobody
+/// subscribed to may ask too, and nobody will answer those; past this bound the oldest request
+/// is forgotten (answering it then raises "unknown Id").
+pub const MAX_ACK_REQUESTS: usize = 65_536;
+
+/// How often a dispatcher waiting for room in a full queue looks again.
+const QUEUE_FULL_POLL: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// Shared between the facade and the actors of one object.
 #[derive(Debug)]
@@ -25,8 +37,18 @@ pub struct Shared {
     queue_mode: AtomicBool,
     closing: AtomicBool,
     undelivered: AtomicU64,
+    outgoing: AtomicUsize,
+    last_ack_id: AtomicU64,
+    asked: Mutex<AskedAcks>,
     queue_tx: async_channel::Sender<HostEvent>,
     queue_rx: async_channel::Receiver<HostEvent>,
+}
+
+/// The server's acknowledgement requests, by the AckId 1C sees.
+#[derive(Debug, Default)]
+struct AskedAcks {
+    last: u64,
+    by_id: BTreeMap<u64, AckAsked>,
 }
 
 /// Locks a mutex whose data stays consistent even if a holder panicked (every critical section
@@ -38,7 +60,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Shared {
     /// Fresh state: not connected, events mode, source `SocketIO`.
     pub fn new() -> Arc<Shared> {
-        let (queue_tx, queue_rx) = async_channel::bounded(QUEUE_CAPACITY);
+        // Unbounded underneath (a bounded channel allocates every slot up front: megabytes per
+        // object); `queue_push` keeps it within QUEUE_CAPACITY.
+        let (queue_tx, queue_rx) = async_channel::unbounded();
         Arc::new(Shared {
             connected: AtomicBool::new(false),
             busy: AtomicBool::new(false),
@@ -48,6 +72,9 @@ impl Shared {
             queue_mode: AtomicBool::new(false),
             closing: AtomicBool::new(false),
             undelivered: AtomicU64::new(0),
+            outgoing: AtomicUsize::new(0),
+            last_ack_id: AtomicU64::new(0),
+            asked: Mutex::new(AskedAcks::default()),
             queue_tx,
             queue_rx,
         })
@@ -123,6 +150,71 @@ impl Shared {
     /// Counts an event that could not be handed over.
     pub fn count_undelivered(&self) -> u64 {
         self.undelivered.fetch_add(1, Ordering::AcqRel) + 1
+    }
+
+    /// The facade accepted an emit (call before handing it over, so the count never goes below
+    /// the truth). Returns the count before this one.
+    pub fn add_outgoing(&self) -> usize {
+        self.outgoing.fetch_add(1, Ordering::AcqRel)
+    }
+
+    /// An accepted emit left the add-in: written, dropped after its timeout, or not handed over
+    /// after all.
+    pub fn remove_outgoing(&self) {
+        // Never below zero, even if a caller miscounts: the bound would only get looser.
+        let _ = self
+            .outgoing
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
+    }
+
+    /// Emits accepted and not yet written: what the offline buffer holds while not connected.
+    pub fn outgoing(&self) -> usize {
+        self.outgoing.load(Ordering::Acquire)
+    }
+
+    /// A new `SendWithAck` Id: 1, 2, 3, … per object.
+    pub fn next_ack_id(&self) -> u64 {
+        self.last_ack_id.fetch_add(1, Ordering::AcqRel) + 1
+    }
+
+    /// Keeps a server's acknowledgement request and returns the AckId 1C will see: 1, 2, 3, …
+    /// per object, never reused (the server's own ids start again at 0 on every connection).
+    pub fn ask_ack(&self, asked: AckAsked) -> u64 {
+        let mut acks = lock(&self.asked);
+        acks.last += 1;
+        let id = acks.last;
+        acks.by_id.insert(id, asked);
+        while acks.by_id.len() > MAX_ACK_REQUESTS {
+            acks.by_id.pop_first();
+        }
+        id
+    }
+
+    /// Takes the request that AckId `id` answers; `None` when there is none (unknown, answered
+    /// already, or its connection is over).
+    pub fn take_ack_request(&self, id: u64) -> Option<AckAsked> {
+        lock(&self.asked).by_id.remove(&id)
+    }
+
+    /// Puts back a request that [`Shared::take_ack_request`] took, when the answer could not be
+    /// handed over (so 1C may try again).
+    pub fn restore_ack_request(&self, id: u64, asked: AckAsked) {
+        lock(&self.asked).by_id.insert(id, asked);
+    }
+
+    /// Forgets every request: the connection they came on is over, and the server with it.
+    pub fn clear_ack_requests(&self) {
+        lock(&self.asked).by_id.clear();
+    }
+
+    /// Puts an event in the queue of queue mode, waiting while [`QUEUE_CAPACITY`] events wait
+    /// there (which in the end stops the socket reads: nothing is dropped). Returns at once once
+    /// the queue is closed (`Done`).
+    pub async fn queue_push(&self, event: HostEvent) {
+        while self.queue_rx.len() >= QUEUE_CAPACITY && !self.queue_tx.is_closed() {
+            crate::rt::sleep(QUEUE_FULL_POLL).await;
+        }
+        let _ = self.queue_tx.try_send(event);
     }
 
     /// The queue of queue mode: the dispatcher's end.

@@ -255,7 +255,7 @@ impl Platform for InitPlatform {
 }
 
 /// A connection written in Rust for unit tests: records every call.
-#[cfg(test)]
+#[cfg(any(test, fuzzing))]
 pub(crate) mod fake {
     use super::*;
     use std::sync::Mutex;

@@ -128,7 +128,7 @@ fn alloc_failed(bytes: usize) -> String {
 
 /// A memory manager written in Rust, for unit tests of the code that returns memory to 1C: it
 /// tracks live allocations so tests can check frees and leaks.
-#[cfg(test)]
+#[cfg(any(test, fuzzing))]
 pub(crate) mod fake {
     use super::*;
     use std::collections::HashMap;

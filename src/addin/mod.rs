@@ -18,6 +18,7 @@
 //!   `Platform` view for `Init`. `event_sink`: the `EventSink` the dispatcher thread calls.
 //! - `wstr`: reading NUL-terminated and counted strings out of host memory.
 //! - `guard`: `catch_unwind` around every entry (safe code). `pin`: keeping the library loaded.
+//! - `fuzzing` (only under `--cfg fuzzing`): raw variants from fuzzer input through the entries.
 //!
 //! # Invariants
 //! - **Pointers.** The object pointer from `GetClassObject` is valid until it is destroyed,
@@ -53,6 +54,8 @@ mod connection;
 mod event_sink;
 pub mod exports;
 mod extender;
+#[cfg(fuzzing)]
+pub mod fuzzing;
 mod guard;
 mod init_done;
 mod locale;

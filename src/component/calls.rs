@@ -3,15 +3,20 @@
 //! Nothing here waits on the network. The only waits are bounded and documented: a `Send` while
 //! the outbox is full waits at most `Timeout` for room (only while connected), and `GetEvent`
 //! waits at most its `TimeoutMs`.
+//!
+//! `SendWithAck` returns its Id at once; the answer comes later as an Ack event. `Ack` answers
+//! the server's request by the AckId of its Message event, once.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_channel::TrySendError;
 
-use super::{Component, Method};
-use crate::actors::messages::{Arg, ConnCmd, ConnectRequest, Outbound, RegistryCmd};
-use crate::actors::{ClientActors, OUTBOX_CAPACITY};
+use super::{number, Component, Method};
+use crate::actors::messages::{
+    AckRequest, Arg, ConnCmd, ConnectRequest, Outbound, OutboxTicket, RegistryCmd,
+};
+use crate::actors::{ClientActors, OUTBOX_CAPACITY, OUTBOX_MAX_BYTES};
 use crate::endpoint::Endpoint;
 use crate::lang::Text;
 use crate::protocol::{json, socketio, DecodeError};
@@ -22,6 +27,22 @@ use crate::value::Value;
 /// The longest `GetEvent` may be asked to wait (one day), so a typo cannot hang a job forever.
 const MAX_GET_EVENT_WAIT_MS: f64 = 86_400_000.0;
 
+/// How often a `Send` that waits for room in the outbox (its packets or its byte budget)
+/// looks again.
+const BYTES_POLL: Duration = Duration::from_millis(5);
+
+/// The longest acknowledgement timeout `SendWithAck` takes (one day).
+const MAX_ACK_TIMEOUT_S: f64 = 86_400.0;
+
+/// The largest Id a 1C Number carries exactly (2^53).
+const MAX_EXACT_ID: f64 = 9_007_199_254_740_992.0;
+
+/// Argument `i` of a call. `call` has checked the count, so the fallback is never used; it only
+/// keeps a miscount from becoming a panic.
+fn arg(args: &[Value], i: usize) -> &Value {
+    args.get(i).unwrap_or(&Value::Empty)
+}
+
 impl Component {
     /// Runs one method with its arguments already counted.
     pub(super) fn dispatch_call(
@@ -30,33 +51,24 @@ impl Component {
         args: &mut [Value],
     ) -> Result<Value, Text> {
         match method {
-            Method::Connect => self.connect(&args[0]).map(|()| Value::Empty),
+            Method::Connect => self.connect(arg(args, 0)).map(|()| Value::Empty),
             Method::Disconnect => self.command(ConnCmd::Disconnect).map(|()| Value::Empty),
             Method::Send => {
-                let name = event_name(&args[0])?;
-                let arg = message_arg(&args[1])?;
-                self.emit(Outbound::Event {
-                    name,
-                    args: vec![arg],
-                })
-                .map(|()| Value::Empty)
+                let name = event_name(arg(args, 0))?;
+                self.send_event(name, vec![message_arg(arg(args, 1))?])
             }
             Method::SendJson => {
-                let name = event_name(&args[0])?;
-                let args = json_args(&args[1])?;
-                self.emit(Outbound::Event { name, args })
-                    .map(|()| Value::Empty)
+                let name = event_name(arg(args, 0))?;
+                self.send_event(name, json_args(arg(args, 1))?)
             }
-            Method::SendWithAck | Method::Ack => Err(text!(
-                "acknowledgements are not available in this build yet";
-                "подтверждения пока недоступны в этой сборке"
-            )),
+            Method::SendWithAck => self.send_with_ack(args),
+            Method::Ack => self.ack(args).map(|()| Value::Empty),
             Method::On => {
-                let name = subscription_name(&args[0])?;
+                let name = subscription_name(arg(args, 0))?;
                 self.subscribe(RegistryCmd::On(name)).map(|()| Value::Empty)
             }
             Method::Off => {
-                let name = subscription_name(&args[0])?;
+                let name = subscription_name(arg(args, 0))?;
                 self.subscribe(RegistryCmd::Off(name))
                     .map(|()| Value::Empty)
             }
@@ -127,34 +139,137 @@ impl Component {
         }
     }
 
-    /// Puts an emit in the outbox. While not connected the outbox is the offline buffer and a
-    /// full one is an error at once; while connected a full outbox means the network is slower
-    /// than the sends, and the call waits for room at most `Timeout`.
+    /// `Send` and `SendJSON`: an event without an acknowledgement.
+    fn send_event(&self, name: String, args: Vec<Arg>) -> Result<Value, Text> {
+        let ticket = self.outbox_ticket(&name, &args)?;
+        self.emit(Outbound::Event {
+            name,
+            args,
+            ack: None,
+            ticket,
+        })
+        .map(|()| Value::Empty)
+    }
+
+    /// `SendWithAck(EventName, ArgumentsJSON, TimeoutSeconds)`: the event goes out (or into the
+    /// offline buffer) with a new Id, which is returned at once.
+    fn send_with_ack(&self, args: &[Value]) -> Result<Value, Text> {
+        let name = event_name(arg(args, 0))?;
+        let json = json_args(arg(args, 1))?;
+        let timeout = ack_timeout(arg(args, 2), self.settings.timeout)?;
+        let ticket = self.outbox_ticket(&name, &json)?;
+        let id = self.shared.next_ack_id();
+        let ack = AckRequest {
+            id,
+            deadline: rt::now() + timeout,
+        };
+        self.emit(Outbound::Event {
+            name,
+            args: json,
+            ack: Some(ack),
+            ticket,
+        })?;
+        Ok(number(id as f64))
+    }
+
+    /// `Ack(AckId, ArgumentsJSON)`: answers the server's request that came with AckId, once.
+    fn ack(&self, args: &[Value]) -> Result<(), Text> {
+        let id = ack_id(arg(args, 0))?;
+        let json = json_args(arg(args, 1))?;
+        let asked = self.shared.take_ack_request(id).ok_or_else(|| {
+            text!("Ack: there is no acknowledgement request with Id {}: it was answered already, its connection has closed, or the server never asked", id;
+                  "Подтвердить: нет запроса подтверждения с Ид {}: на него уже ответили, его соединение закрылось, или сервер не запрашивал подтверждение", id)
+        })?;
+        let result = self.outbox_ticket("", &json).and_then(|ticket| {
+            self.emit(Outbound::Ack {
+                session: asked.session,
+                id: asked.id,
+                args: json,
+                ticket,
+            })
+        });
+        if result.is_err() {
+            // Not handed over: 1C may try again.
+            self.shared.restore_ack_request(id, asked);
+        }
+        result
+    }
+
+    /// Counts a packet's bytes in the outbox's byte budget ([`OUTBOX_MAX_BYTES`]) before it is
+    /// queued. A single message over the budget is refused at once; while offline a full budget
+    /// is an error at once; while connected the call waits (at most `Timeout`) for the Connection
+    /// to write bytes out and give them back.
+    fn outbox_ticket(&self, name: &str, args: &[Arg]) -> Result<OutboxTicket, Text> {
+        let actors = self.actors()?;
+        let bytes = args.iter().fold(name.len(), |n, a| {
+            n.saturating_add(match a {
+                Arg::Json(json) => json.len(),
+                Arg::Binary(data) => data.len(),
+            })
+        });
+        if bytes > OUTBOX_MAX_BYTES {
+            return Err(
+                text!("the message is {} bytes, more than the message size limit of {} MiB", bytes, OUTBOX_MAX_BYTES >> 20;
+                      "сообщение занимает {} байт, больше предела размера сообщения {} МиБ", bytes, OUTBOX_MAX_BYTES >> 20),
+            );
+        }
+        let full = || {
+            text!("the send buffer is full ({} MiB wait for the server); slow down or check the connection", OUTBOX_MAX_BYTES >> 20;
+                  "буфер отправки заполнен ({} МиБ ждут сервер); отправляйте реже или проверьте соединение", OUTBOX_MAX_BYTES >> 20)
+        };
+        let take = || OutboxTicket::take(&actors.outbox_bytes, bytes, OUTBOX_MAX_BYTES);
+        if let Some(ticket) = take() {
+            return Ok(ticket);
+        }
+        if !self.shared.connected() {
+            return Err(full());
+        }
+        let wait = async {
+            loop {
+                if let Some(ticket) = take() {
+                    return ticket;
+                }
+                rt::sleep(BYTES_POLL).await;
+            }
+        };
+        rt::block_on(rt::timeout(self.settings.timeout, wait)).ok_or_else(full)
+    }
+
+    /// Puts an emit in the outbox. While not connected the emits wait in the offline buffer;
+    /// when [`OUTBOX_CAPACITY`] of them wait, a send is an error at once. While connected a full
+    /// outbox means the network is slower than the sends, and the call waits for room at most
+    /// `Timeout`.
     fn emit(&self, out: Outbound) -> Result<(), Text> {
         let outbox = &self.actors()?.outbox;
         let full = || {
             text!("the send buffer is full ({} messages wait for the server); slow down or check the connection", OUTBOX_CAPACITY;
                   "буфер отправки заполнен ({} сообщений ждут сервер); отправляйте реже или проверьте соединение", OUTBOX_CAPACITY)
         };
-        match outbox.try_send(out) {
-            Ok(()) => Ok(()),
-            Err(TrySendError::Closed(_)) => Err(stopped()),
-            Err(TrySendError::Full(out)) => {
-                if !self.shared.connected() {
-                    return Err(full());
-                }
-                match rt::block_on(rt::timeout(self.settings.timeout, outbox.send(out))) {
-                    Some(Ok(())) => Ok(()),
-                    Some(Err(_)) => Err(stopped()),
-                    None => Err(full()),
-                }
+        // Only this thread adds to the count, and the Connection only takes away, so the bound
+        // is exact. Offline, a full buffer is an error at once; connected, a full buffer means
+        // the network is slower than the sends: wait for room, at most `Timeout`.
+        if self.shared.outgoing() >= OUTBOX_CAPACITY {
+            if !self.shared.connected() {
+                return Err(full());
             }
+            let room = async {
+                while self.shared.outgoing() >= OUTBOX_CAPACITY {
+                    rt::sleep(BYTES_POLL).await;
+                }
+            };
+            rt::block_on(rt::timeout(self.settings.timeout, room)).ok_or_else(full)?;
         }
+        self.shared.add_outgoing();
+        let result = outbox.try_send(out).map_err(|_| stopped());
+        if result.is_err() {
+            self.shared.remove_outgoing();
+        }
+        result
     }
 
     /// `GetEvent(Event, Data, TimeoutMs)`: the next queued event into the first two arguments.
     fn get_event(&self, args: &mut [Value]) -> Result<Value, Text> {
-        let wait_ms = match &args[2] {
+        let wait_ms = match arg(args, 2) {
             Value::Empty => 0.0,
             Value::I32(n) => f64::from(*n),
             Value::F64(n) => *n,
@@ -183,8 +298,10 @@ impl Component {
         };
         Ok(match event {
             Some(event) => {
-                args[0] = Value::String(event.event);
-                args[1] = Value::String(event.data);
+                if let [first, second, ..] = args {
+                    *first = Value::String(event.event);
+                    *second = Value::String(event.data);
+                }
                 Value::Bool(true)
             }
             None => Value::Bool(false),
@@ -258,6 +375,48 @@ fn message_arg(v: &Value) -> Result<Arg, Text> {
             )
         }
     })
+}
+
+/// The timeout of `SendWithAck`: seconds (fractions allowed), or the `Timeout` property when
+/// omitted.
+fn ack_timeout(v: &Value, default: Duration) -> Result<Duration, Text> {
+    let secs = match v {
+        Value::Empty => return Ok(default),
+        Value::I32(n) => f64::from(*n),
+        Value::F64(n) => *n,
+        other => {
+            return Err(
+                text!("SendWithAck: TimeoutSeconds must be a Number of seconds, not {}", other.type_name();
+                      "ОтправитьСПодтверждением: ТаймаутСекунд должен быть числом секунд, а не {}", other.type_name()),
+            )
+        }
+    };
+    if !(secs > 0.0 && secs <= MAX_ACK_TIMEOUT_S) {
+        return Err(
+            text!("SendWithAck: TimeoutSeconds must be more than 0 and at most {}, not {}", MAX_ACK_TIMEOUT_S, secs;
+                  "ОтправитьСПодтверждением: ТаймаутСекунд должен быть больше 0 и не больше {}, а не {}", MAX_ACK_TIMEOUT_S, secs),
+        );
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// The AckId of `Ack`: a whole positive Number, as the Message event gave it.
+fn ack_id(v: &Value) -> Result<u64, Text> {
+    let n = match v {
+        Value::I32(n) => f64::from(*n),
+        Value::F64(n) => *n,
+        other => {
+            return Err(
+                text!("Ack: AckId must be the Number from the Message event, not {}", other.type_name();
+                      "Подтвердить: ИдПодтверждения должен быть числом из события Message, а не {}", other.type_name()),
+            )
+        }
+    };
+    if !((1.0..=MAX_EXACT_ID).contains(&n) && n.fract() == 0.0) {
+        return Err(text!("Ack: AckId must be a whole number from 1, not {}", n;
+                  "Подтвердить: ИдПодтверждения должен быть целым числом от 1, а не {}", n));
+    }
+    Ok(n as u64)
 }
 
 /// The arguments of `SendJSON`: an array is spread into arguments, anything else is one.
@@ -335,6 +494,39 @@ mod tests {
             vec![Arg::Json(r#"{"x":1}"#.into())]
         );
         assert!(json_args(&Value::String("[1,".into())).is_err());
+    }
+
+    #[test]
+    fn ack_arguments_are_checked() {
+        let default = Duration::from_secs(5);
+        assert_eq!(ack_timeout(&Value::Empty, default).unwrap(), default);
+        assert_eq!(
+            ack_timeout(&Value::F64(0.25), default).unwrap(),
+            Duration::from_millis(250)
+        );
+        assert_eq!(
+            ack_timeout(&Value::I32(3), default).unwrap(),
+            Duration::from_secs(3)
+        );
+        for bad in [
+            Value::I32(0),
+            Value::F64(-1.0),
+            Value::F64(f64::NAN),
+            Value::F64(1e9),
+            Value::String("5".into()),
+        ] {
+            assert!(ack_timeout(&bad, default).is_err(), "{bad:?}");
+        }
+        assert_eq!(ack_id(&Value::I32(7)).unwrap(), 7);
+        assert_eq!(ack_id(&Value::F64(8.0)).unwrap(), 8);
+        for bad in [
+            Value::I32(0),
+            Value::F64(1.5),
+            Value::F64(f64::INFINITY),
+            Value::Empty,
+        ] {
+            assert!(ack_id(&bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::lang::Text;
+use crate::lang::{clip, Text};
 use crate::text;
 use crate::value::Value;
 
@@ -38,8 +38,9 @@ pub enum DeliveryMode {
     Queue,
 }
 
-/// Every writable property, as stored.
-#[derive(Debug, Clone, PartialEq)]
+/// Every writable property, as stored. Its `Debug` shows `Headers`, `Auth` and `Proxy` as
+/// `<redacted>`: credentials must not reach a log, an event or `LastError` by way of `{:?}`.
+#[derive(Clone, PartialEq)]
 pub struct Settings {
     /// `Timeout`, as it reads back (a String).
     pub timeout_text: String,
@@ -83,6 +84,27 @@ pub struct Settings {
     pub event_buffer_depth: i32,
 }
 
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |set: bool| if set { "<redacted>" } else { "" };
+        f.debug_struct("Settings")
+            .field("timeout", &self.timeout)
+            .field("event_source", &self.event_source)
+            .field("reconnection", &self.reconnection)
+            .field("transports", &self.transports)
+            .field("protocol", &self.protocol)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .field("headers", &redacted(!self.headers.is_empty()))
+            .field("auth", &redacted(!self.auth_json.is_empty()))
+            .field("verify_certificate", &self.verify_certificate)
+            .field("ca_certificate", &self.ca_certificate)
+            .field("proxy", &redacted(!self.proxy.is_empty()))
+            .field("delivery_mode", &self.delivery_mode)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Default for Settings {
     fn default() -> Settings {
         Settings {
@@ -124,7 +146,7 @@ fn number(prop: &str, v: &Value, strings: bool) -> Result<f64, Text> {
         Value::I32(n) => Ok(f64::from(*n)),
         Value::F64(n) if n.is_finite() => Ok(*n),
         Value::String(s) if strings => s.trim().replace(',', ".").parse::<f64>().ok().filter(|n| n.is_finite()).ok_or_else(|| {
-            text!("{} must be a number of seconds, not \"{}\"", prop, s; "{} должно быть числом секунд, а не \"{}\"", prop, s)
+            text!("{} must be a number of seconds, not \"{}\"", prop, clip(s); "{} должно быть числом секунд, а не \"{}\"", prop, clip(s))
         }),
         other => Err(wrong_type(prop, "a Number", "Числом", other)),
     }
@@ -177,8 +199,8 @@ fn json_pairs(prop: &str, text: &str) -> Result<Vec<(String, String)>, Text> {
                 serde_json::Value::Number(n) => n.to_string(),
                 serde_json::Value::Bool(b) => b.to_string(),
                 _ => {
-                    return Err(text!("{}: the value of \"{}\" must be a string, a number or a boolean", prop, k;
-                                     "{}: значение \"{}\" должно быть строкой, числом или булевым", prop, k))
+                    return Err(text!("{}: the value of \"{}\" must be a string, a number or a boolean", prop, clip(k);
+                                     "{}: значение \"{}\" должно быть строкой, числом или булевым", prop, clip(k)))
                 }
             };
             Ok((k.clone(), v))
@@ -245,8 +267,8 @@ impl Settings {
                 "polling" => TransportKind::Polling,
                 _ => {
                     return Err(
-                        text!("Transports: unknown transport \"{}\" (use websocket, polling or \"websocket,polling\")", word;
-                                     "Транспорты: неизвестный транспорт \"{}\" (допустимы websocket, polling или \"websocket,polling\")", word),
+                        text!("Transports: unknown transport \"{}\" (use websocket, polling or \"websocket,polling\")", clip(word);
+                                     "Транспорты: неизвестный транспорт \"{}\" (допустимы websocket, polling или \"websocket,polling\")", clip(word)),
                     )
                 }
             };
@@ -291,8 +313,8 @@ impl Settings {
             "4" => ProtocolChoice::V4,
             _ => {
                 return Err(
-                    text!("ProtocolVersion must be \"auto\", \"3\" (socket.io 1.x/2.x servers) or \"4\" (3.x/4.x), not \"{}\"", word;
-                                 "ВерсияПротокола должна быть \"auto\", \"3\" (серверы socket.io 1.x/2.x) или \"4\" (3.x/4.x), а не \"{}\"", word),
+                    text!("ProtocolVersion must be \"auto\", \"3\" (socket.io 1.x/2.x servers) or \"4\" (3.x/4.x), not \"{}\"", clip(&word);
+                                 "ВерсияПротокола должна быть \"auto\", \"3\" (серверы socket.io 1.x/2.x) или \"4\" (3.x/4.x), а не \"{}\"", clip(&word)),
                 )
             }
         };
@@ -313,8 +335,8 @@ impl Settings {
         let s = string("Path", v)?.trim();
         if s.is_empty() || s.contains(['?', '#', ' ']) {
             return Err(
-                text!("Path must be a URL path such as \"/socket.io/\", not \"{}\"", s;
-                             "Путь должен быть путём URL, например \"/socket.io/\", а не \"{}\"", s),
+                text!("Path must be a URL path such as \"/socket.io/\", not \"{}\"", clip(s);
+                             "Путь должен быть путём URL, например \"/socket.io/\", а не \"{}\"", clip(s)),
             );
         }
         self.path = if s.starts_with('/') {
@@ -343,8 +365,10 @@ impl Settings {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
             if !token || value.chars().any(|c| c == '\r' || c == '\n') {
-                return Err(text!("Headers: \"{}\" is not a valid HTTP header", name;
-                                 "Заголовки: \"{}\" не является допустимым HTTP-заголовком", name));
+                return Err(
+                    text!("Headers: \"{}\" is not a valid HTTP header", clip(name);
+                                 "Заголовки: \"{}\" не является допустимым HTTP-заголовком", clip(name)),
+                );
             }
         }
         self.headers = pairs;
@@ -416,8 +440,8 @@ impl Settings {
             "queue" | "очередь" => DeliveryMode::Queue,
             _ => {
                 return Err(
-                    text!("DeliveryMode must be \"events\" or \"queue\", not \"{}\"", s;
-                                 "РежимДоставки должен быть \"events\" или \"queue\", а не \"{}\"", s),
+                    text!("DeliveryMode must be \"events\" or \"queue\", not \"{}\"", clip(&s);
+                                 "РежимДоставки должен быть \"events\" или \"queue\", а не \"{}\"", clip(&s)),
                 )
             }
         };
@@ -510,6 +534,22 @@ mod tests {
         s.set_auth(&Value::String(r#"{"token":"secret"}"#.into()))
             .unwrap();
         assert_eq!(s.auth_json, r#"{"token":"secret"}"#);
+    }
+
+    #[test]
+    fn debug_hides_credentials() {
+        let mut s = Settings::default();
+        s.set_headers(&Value::String(
+            r#"{"Authorization":"Bearer h-secret"}"#.into(),
+        ))
+        .unwrap();
+        s.set_auth(&Value::String(r#"{"token":"a-secret"}"#.into()))
+            .unwrap();
+        s.set_proxy(&Value::String("http://u:p-secret@proxy:3128".into()))
+            .unwrap();
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("secret"), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
     }
 
     #[test]

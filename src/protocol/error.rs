@@ -36,6 +36,11 @@ pub enum DecodeError {
     },
     /// Text that should be JSON is not well-formed. Carries serde_json's message.
     InvalidJson(String),
+    /// JSON whose arrays and objects nest deeper than allowed.
+    TooDeep {
+        /// The limit (levels).
+        max: usize,
+    },
     /// Well-formed JSON of the wrong shape for its packet type (e.g. an EVENT whose payload is
     /// not an array). Carries the rule that was broken.
     InvalidPayload(&'static str),
@@ -98,6 +103,10 @@ impl fmt::Display for DecodeError {
                 write!(f, "protocol error: binary packet with more than {max} attachments")
             }
             DecodeError::InvalidJson(why) => write!(f, "protocol error: invalid JSON: {why}"),
+            DecodeError::TooDeep { max } => write!(
+                f,
+                "protocol error: JSON nested deeper than {max} levels (the nesting limit)"
+            ),
             DecodeError::InvalidPayload(rule) => write!(f, "protocol error: {rule}"),
             DecodeError::InvalidPayloadLength => {
                 f.write_str("protocol error: polling payload with an invalid packet length")

@@ -21,14 +21,52 @@ pub fn trim(text: &str) -> &str {
     text.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r'))
 }
 
-/// Checks that `text` is exactly one well-formed JSON value (surrounding whitespace allowed) and
-/// returns that value's text without the whitespace.
+/// The most levels of nested arrays and objects accepted in JSON, from the server and from 1C
+/// alike: serde_json's own recursion limit, which the property parsers already apply. (Checking
+/// a raw value does not recurse, so deeper text would pass serde_json and reach 1C, whose JSON
+/// reader need not cope.)
+pub const MAX_DEPTH: usize = 128;
+
+/// Checks that `text` is exactly one well-formed JSON value (surrounding whitespace allowed),
+/// nested at most [`MAX_DEPTH`] levels, and returns that value's text without the whitespace.
 ///
-/// Allocation-free; nesting deeper than serde_json's recursion limit (128) is rejected.
+/// Allocation-free.
 pub fn validate(text: &str) -> Result<&str, DecodeError> {
+    if nesting_exceeds(text.as_bytes(), MAX_DEPTH) {
+        return Err(DecodeError::TooDeep { max: MAX_DEPTH });
+    }
     let raw: &RawValue =
         serde_json::from_str(text).map_err(|e| DecodeError::InvalidJson(e.to_string()))?;
     Ok(raw.get())
+}
+
+/// True when arrays and objects in `bytes` nest deeper than `max` (brackets inside string
+/// literals do not count). One pass, no allocation; malformed text gives some answer and is
+/// rejected by the parser anyway.
+fn nesting_exceeds(bytes: &[u8], max: usize) -> bool {
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'"' => match skip_string(bytes, i) {
+                Some(end) => {
+                    i = end;
+                    continue;
+                }
+                None => return false,
+            },
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    false
 }
 
 /// The raw texts of the elements of the JSON array `text`, validated, without whitespace.
@@ -247,7 +285,26 @@ mod tests {
         ));
         assert!(matches!(validate(""), Err(DecodeError::InvalidJson(_))));
         let deep = "[".repeat(100_000);
-        assert!(matches!(validate(&deep), Err(DecodeError::InvalidJson(_))));
+        assert!(matches!(validate(&deep), Err(DecodeError::TooDeep { .. })));
+    }
+
+    #[test]
+    fn nesting_is_limited() {
+        let at_limit = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert_eq!(validate(&at_limit), Ok(at_limit.as_str()));
+        let over = format!("[{at_limit}]");
+        assert_eq!(
+            validate(&over),
+            Err(DecodeError::TooDeep { max: MAX_DEPTH })
+        );
+        // Brackets in strings are text, not nesting.
+        let quoted = format!("[\"{}\"]", "[{".repeat(1000));
+        assert!(validate(&quoted).is_ok());
+        let mixed = format!("{}1{}", "{\"a\":[".repeat(65), "]}".repeat(65));
+        assert_eq!(
+            validate(&mixed),
+            Err(DecodeError::TooDeep { max: MAX_DEPTH })
+        );
     }
 
     #[test]

@@ -14,6 +14,8 @@
 //! - [`binary`]: binary attachments: reassembly of `5`/`6` packets with their binary frames
 //!   (placeholders get a `"base64"` field) and deconstruction of outgoing binary arguments.
 //! - [`heartbeat`]: the ping/pong [`heartbeat::Watchdog`], a timer state machine fed with `Instant`s.
+//! - [`recovery`]: connection-state recovery: the offset servers append to events, and the
+//!   CONNECT payload that asks for the session back.
 //! - [`json`]: raw JSON text helpers (validate, escape a string, compact), never a `Value` tree,
 //!   so the server's key order and number spelling reach 1C untouched.
 //!
@@ -31,6 +33,7 @@ mod error;
 pub mod heartbeat;
 pub mod json;
 pub mod polling;
+pub mod recovery;
 pub mod socketio;
 
 pub use error::DecodeError;

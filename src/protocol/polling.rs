@@ -1,10 +1,10 @@
 //! HTTP long-polling bodies: several Engine.IO packets in one request or response body.
 //!
 //! * EIO4: text, packets joined with `\x1e`; a binary packet is `b<base64>`.
-//! * EIO3 text (`b64=1`, which this client always sends): `<len>:<packet>` repeated, where `len`
+//! * EIO3 text (what 2.x servers send without binary data): `<len>:<packet>` repeated, where `len`
 //!   counts UTF-16 code units (JavaScript string length); a binary packet is `<len>:b4<base64>`.
 //! * EIO3 binary (`application/octet-stream`, sent by 1.x/2.x servers without `b64=1`, and by
-//!   1.7.4 even for pure text): per packet a flag byte (0 text, 1 binary), the length as one
+//!   1.7.4 even for pure text; the client's POSTs): per packet a flag byte (0 text, 1 binary), the length as one
 //!   decimal digit per byte, `0xFF`, then the packet (text length in bytes; binary packets start
 //!   with the type byte `0x04`, which the length includes).
 //!
@@ -198,7 +198,8 @@ fn encode_one(version: EioVersion, packet: &Packet, out: &mut String) {
 
 /// Encodes packets in the EIO3 `application/octet-stream` form that 1.x/2.x servers send.
 ///
-/// The client never sends it (it always uses `b64=1`); it exists for tests and fake servers.
+/// The client POSTs this form: every Engine.IO 3 server reads it the same way, while text bodies
+/// are read differently by 1.x (UTF-8 encoded twice, byte lengths) and 2.x (UTF-16 lengths).
 pub fn encode_binary_payload_v3(packets: &[Packet]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut text = String::new();

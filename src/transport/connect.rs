@@ -1,26 +1,64 @@
-//! Opening the byte stream under every transport: TCP to the server (a proxy tunnel slots in
-//! here), then TLS for `wss://` and `https://`.
+//! Opening the byte stream under every transport: TCP to the server, or a tunnel through the
+//! `Proxy`; then TLS for `wss://` and `https://` (inside the tunnel, with the server's name).
+//!
+//! Each step is bounded by what is left of the `Timeout` property from the moment of the call,
+//! so a caller gets an answer within `Timeout` whatever the network does, and the answer says
+//! which step was stuck.
 
+use std::future::Future;
+use std::io;
+use std::time::Instant;
+
+use super::proxy::{self, ProxyAddr, ProxyError};
 use super::{tls, BoxedIo, TransportError};
 use crate::component::settings::Settings;
 use crate::endpoint::Endpoint;
 use crate::rt;
+use crate::text;
 
 /// A connected (and, for secure endpoints, TLS-wrapped) stream to `endpoint`.
 pub async fn open_stream(
     endpoint: &Endpoint,
     settings: &Settings,
 ) -> Result<BoxedIo, TransportError> {
-    let tcp = rt::connect_tcp(&endpoint.host, endpoint.port)
-        .await
-        .map_err(|error| TransportError::Connect {
-            target: endpoint.authority(),
-            error,
-        })?;
-    let io: BoxedIo = Box::new(tcp);
-    if endpoint.secure {
-        tls::connect(io, &endpoint.host, settings).await
-    } else {
-        Ok(io)
+    let deadline = rt::now() + settings.timeout;
+    let proxy = ProxyAddr::parse(&settings.proxy).map_err(TransportError::Proxy)?;
+    let io: BoxedIo = match proxy {
+        Some(proxy) => within(deadline, proxy::tunnel(&proxy, endpoint))
+            .await
+            .unwrap_or_else(|| {
+                Err(ProxyError::Timeout {
+                    proxy: proxy.authority().to_owned(),
+                })
+            })
+            .map_err(TransportError::Proxy)?,
+        None => {
+            let connect = rt::connect_tcp(&endpoint.host, endpoint.port);
+            let tcp = within(deadline, connect)
+                .await
+                .unwrap_or_else(|| Err(io::ErrorKind::TimedOut.into()))
+                .map_err(|error| TransportError::Connect {
+                    target: endpoint.authority(),
+                    error,
+                })?;
+            Box::new(tcp)
+        }
+    };
+    if !endpoint.secure {
+        return Ok(io);
     }
+    within(deadline, tls::connect(io, &endpoint.host, settings))
+        .await
+        .unwrap_or_else(|| {
+            let secs = &settings.timeout_text;
+            Err(TransportError::Tls(text!(
+                "the server did not complete the TLS handshake within the timeout ({} s)", secs;
+                "сервер не завершил установку TLS за время таймаута ({} с)", secs
+            )))
+        })
+}
+
+/// Runs `step` until `deadline`; `None` when the time ran out.
+async fn within<F: Future>(deadline: Instant, step: F) -> Option<F::Output> {
+    rt::timeout(deadline.saturating_duration_since(rt::now()), step).await
 }

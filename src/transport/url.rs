@@ -1,8 +1,8 @@
-//! The Engine.IO request URL: `{scheme}://{host}:{port}{path}?EIO=4&transport=…[&sid=…]&…`.
-//! Pure.
+//! The Engine.IO request URL: `{scheme}://{host}:{port}{path}?EIO=4&transport=…[&sid=…]&…`,
+//! its origin form for HTTP request lines, and the key that names a server. Pure.
 
 use crate::actors::messages::ConnectRequest;
-use crate::endpoint::percent_encode;
+use crate::endpoint::{percent_encode, Endpoint};
 use crate::protocol::EioVersion;
 
 /// Builds the URL of an Engine.IO request. `websocket` picks `ws(s)`/`transport=websocket`,
@@ -21,11 +21,42 @@ pub fn engine_url(
         (false, false) => "http",
         (false, true) => "https",
     };
-    let mut url = format!("{scheme}://{}{}", e.authority(), req.settings.path);
-    url.push_str(match version {
-        EioVersion::V3 => "?EIO=3",
-        EioVersion::V4 => "?EIO=4",
-    });
+    format!(
+        "{scheme}://{}{}",
+        host_header(e),
+        engine_target(req, websocket, version, sid)
+    )
+}
+
+/// The `Host` of every request: `host:port`, without the port when it is the scheme's default
+/// (as browsers send it; virtual hosts behind a reverse proxy are matched on it).
+pub fn host_header(e: &Endpoint) -> String {
+    let default_port = if e.secure { 443 } else { 80 };
+    if e.port != default_port {
+        e.authority()
+    } else if e.host.contains(':') {
+        format!("[{}]", e.host)
+    } else {
+        e.host.clone()
+    }
+}
+
+/// The same request in origin form (`/socket.io/?EIO=4&transport=…`), as an HTTP request line
+/// takes it.
+///
+/// Engine.IO 3 polling requests do not carry `b64=1`: the client reads binary bodies, and with
+/// `b64=1` socket.io 1.x answers in text that is UTF-8 encoded twice with byte lengths (its
+/// parser's "utf8encode"), while 2.x answers real text with UTF-16 lengths and python-engineio 3
+/// counts code points: only the binary framing means the same thing everywhere.
+pub fn engine_target(
+    req: &ConnectRequest,
+    websocket: bool,
+    version: EioVersion,
+    sid: Option<&str>,
+) -> String {
+    let mut url = req.settings.path.clone();
+    url.push_str("?EIO=");
+    url.push_str(version.query_value());
     url.push_str(if websocket {
         "&transport=websocket"
     } else {
@@ -35,7 +66,7 @@ pub fn engine_url(
         url.push_str("&sid=");
         percent_encode(sid, &mut url);
     }
-    for (k, v) in &e.query {
+    for (k, v) in &req.endpoint.query {
         url.push('&');
         url.push_str(k);
         if !v.is_empty() {
@@ -50,6 +81,14 @@ pub fn engine_url(
         percent_encode(v, &mut url);
     }
     url
+}
+
+/// Where a server's Engine.IO endpoint is, as a key for what is remembered about it:
+/// `http(s)://host:port/path` (websocket and polling URLs of one server share it).
+pub fn server_key(req: &ConnectRequest) -> String {
+    let e = &req.endpoint;
+    let scheme = if e.secure { "https" } else { "http" };
+    format!("{scheme}://{}{}", e.authority(), req.settings.path)
 }
 
 #[cfg(test)]
@@ -76,5 +115,16 @@ mod tests {
             engine_url(&req, false, EioVersion::V3, Some("a b")),
             "http://127.0.0.1:3000/socket.io/?EIO=3&transport=polling&sid=a%20b&token=x&user=%D0%98%D0%B2%D0%B0%D0%BD"
         );
+        assert_eq!(
+            engine_target(&req, false, EioVersion::V4, Some("s")),
+            "/socket.io/?EIO=4&transport=polling&sid=s&token=x&user=%D0%98%D0%B2%D0%B0%D0%BD"
+        );
+        assert_eq!(server_key(&req), "http://127.0.0.1:3000/socket.io/");
+        let host = |uri: &str| host_header(&Endpoint::parse(uri).unwrap());
+        assert_eq!(host("ws://example.org:80/"), "example.org");
+        assert_eq!(host("https://example.org/"), "example.org");
+        assert_eq!(host("wss://example.org:80/"), "example.org:80");
+        assert_eq!(host("http://[::1]/"), "[::1]");
+        assert_eq!(host("http://[::1]:3000/"), "[::1]:3000");
     }
 }

@@ -1,22 +1,28 @@
 //! The websocket transport: one Engine.IO packet per websocket message.
 //!
-//! Opens TCP, performs the websocket handshake with the request's headers, reads the server's
-//! open packet, and then hands out a writer half (owned by the Connection actor) and a reader
-//! half (polled by the same actor's select loop).
+//! Opens the stream, performs the websocket handshake with the `Headers` property and the
+//! session's cookies, and hands out a writer half (owned by the Connection actor) and a reader
+//! half (polled by the same actor's select loop). Both halves know the Engine.IO revision, which
+//! decides the binary frame layout (a `0x04` type byte in EIO3, raw data in EIO4).
+//!
+//! [`dial`] opens a new session (the first message is the open packet); [`open`] only makes
+//! the connection, for the upgrade of a polling session; [`dial_detecting`] tells the server's
+//! revision when polling cannot be used to ask.
 
 use std::time::Duration;
 
 use async_tungstenite::tungstenite::client::IntoClientRequest;
-use async_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
+use async_tungstenite::tungstenite::http::{header, HeaderName, HeaderValue};
 use async_tungstenite::tungstenite::protocol::WebSocketConfig;
 use async_tungstenite::tungstenite::{Error as WsError, Message};
 use async_tungstenite::{WebSocketReceiver, WebSocketSender};
 use futures::{SinkExt, StreamExt};
 
-use super::{url, BoxedIo, Dialed, TransportError};
+use super::cookies::CookieJar;
+use super::{http, url, BoxedIo, TransportError};
 use crate::actors::messages::ConnectRequest;
-use crate::protocol::engineio::{self, Packet};
-use crate::protocol::{EioVersion, Frame};
+use crate::protocol::engineio::{self, OpenInfo, Packet};
+use crate::protocol::EioVersion;
 use crate::rt;
 
 /// Largest websocket message accepted from the server. Socket.IO servers refuse more than
@@ -24,101 +30,233 @@ use crate::rt;
 /// bounding what a hostile server can make us allocate.
 pub const MAX_MESSAGE_BYTES: usize = 64 << 20;
 
+/// The websocket read buffer of each connection.
+const READ_BUFFER_BYTES: usize = 8 * 1024;
+
 /// The sending half of an open websocket.
-pub struct WsWriter(WebSocketSender<BoxedIo>);
+pub struct WsWriter {
+    sink: WebSocketSender<BoxedIo>,
+    version: EioVersion,
+}
 
 /// The receiving half of an open websocket.
-pub struct WsReader(WebSocketReceiver<BoxedIo>);
+pub struct WsReader {
+    stream: WebSocketReceiver<BoxedIo>,
+    version: EioVersion,
+    /// A packet read ahead (while telling the revision), handed out first.
+    pending: Option<Packet>,
+}
 
-/// Opens a websocket Engine.IO session and waits for the server's open packet.
-pub async fn dial(req: &ConnectRequest, version: EioVersion) -> Result<Dialed, TransportError> {
-    let e = &req.endpoint;
-    let io = super::connect::open_stream(e, &req.settings).await?;
+/// Opens a websocket to the server of `req` with `transport=websocket`, joining the polling
+/// session `sid` when given (an upgrade), else starting a new session.
+pub async fn open(
+    req: &ConnectRequest,
+    version: EioVersion,
+    sid: Option<&str>,
+    jar: &CookieJar,
+) -> Result<(WsWriter, WsReader), TransportError> {
+    let io = super::connect::open_stream(&req.endpoint, &req.settings).await?;
 
-    let url = url::engine_url(req, true, version, None);
+    let url = url::engine_url(req, true, version, sid);
     let mut request = url
         .as_str()
         .into_client_request()
         .map_err(|err| TransportError::Request(err.to_string()))?;
+    let mut user_cookie = None;
     for (name, value) in &req.settings.headers {
+        if name.eq_ignore_ascii_case("cookie") {
+            user_cookie = Some(value.as_str());
+        }
+        if http::is_reserved_header(name) {
+            continue;
+        }
         let name = HeaderName::from_bytes(name.as_bytes())
             .map_err(|err| TransportError::Request(err.to_string()))?;
         let value =
             HeaderValue::from_str(value).map_err(|err| TransportError::Request(err.to_string()))?;
         request.headers_mut().insert(name, value);
     }
+    if let Some(cookie) = jar.header(user_cookie) {
+        let value = HeaderValue::from_str(&cookie)
+            .map_err(|err| TransportError::Request(err.to_string()))?;
+        request.headers_mut().insert(header::COOKIE, value);
+    }
     let mut config = WebSocketConfig::default();
     config.max_message_size = Some(MAX_MESSAGE_BYTES);
     config.max_frame_size = Some(MAX_MESSAGE_BYTES);
-    let (stream, _response) =
-        async_tungstenite::client_async_with_config(request, io, Some(config))
-            .await
-            .map_err(|err| match err {
-                WsError::Http(response) => {
-                    let body = response
-                        .body()
-                        .as_deref()
-                        .map(String::from_utf8_lossy)
-                        .unwrap_or_default();
-                    TransportError::Handshake(format!("HTTP {} {}", response.status(), body.trim()))
-                }
-                other => TransportError::Handshake(other.to_string()),
-            })?;
-    let (writer, reader) = stream.split();
-    let (writer, mut reader) = (WsWriter(writer), WsReader(reader));
-
-    let open = match reader.next().await {
-        None => return Err(TransportError::Closed),
-        Some(Err(err)) => return Err(err),
-        Some(Ok(Frame::Text(text))) => {
-            match engineio::decode_text(text).map_err(TransportError::Protocol)? {
-                Packet::Open(open) => open,
-                other => {
-                    return Err(TransportError::Io(format!(
-                        "expected the Engine.IO open packet, got {other:?}"
-                    )));
+    // tungstenite reads into a 128 KiB buffer by default (zero-filled before each read): per
+    // connection that is most of an idle object's memory. Socket.IO frames are small; a large
+    // one is still read whole, in more steps.
+    config.read_buffer_size = READ_BUFFER_BYTES;
+    let (stream, response) = async_tungstenite::client_async_with_config(request, io, Some(config))
+        .await
+        .map_err(|err| match err {
+            WsError::Http(response) => {
+                let body = response.body().as_deref().unwrap_or_default().to_vec();
+                let http = http::Response {
+                    status: response.status().as_u16(),
+                    binary: false,
+                    body,
+                };
+                match http.refusal(version) {
+                    TransportError::Http { status, message } => {
+                        TransportError::Handshake(format!("HTTP {status} {message}"))
+                    }
+                    other => other,
                 }
             }
+            other => TransportError::Handshake(other.to_string()),
+        })?;
+    for value in response.headers().get_all(header::SET_COOKIE) {
+        if let Ok(value) = value.to_str() {
+            jar.store(value);
         }
-        Some(Ok(Frame::Binary(_))) => {
-            return Err(TransportError::Io(
-                "expected the Engine.IO open packet, got binary data".into(),
-            ));
+    }
+    let (sink, stream) = stream.split();
+    Ok((
+        WsWriter { sink, version },
+        WsReader {
+            stream,
+            version,
+            pending: None,
+        },
+    ))
+}
+
+/// Opens a new websocket Engine.IO session and waits for the server's open packet.
+pub async fn dial(
+    req: &ConnectRequest,
+    version: EioVersion,
+    jar: &CookieJar,
+) -> Result<(WsWriter, WsReader, OpenInfo), TransportError> {
+    let (writer, mut reader) = open(req, version, None, jar).await?;
+    let open = match reader.next().await {
+        None => return Err(TransportError::Closed),
+        // A socket.io 3.x/4.x server without `allowEIO3` accepts the websocket of an Engine.IO 3
+        // client and then writes an HTTP 400 into it, which reads as a broken frame.
+        Some(Err(TransportError::Io(why))) if version == EioVersion::V3 => {
+            return Err(TransportError::Io(format!(
+                "{why} (before the Engine.IO handshake; if the server is socket.io 3.x/4.x, set ProtocolVersion to \"auto\" or \"4\")"
+            )))
+        }
+        Some(Err(err)) => return Err(err),
+        Some(Ok(Packet::Open(open))) => open,
+        Some(Ok(other)) => {
+            return Err(TransportError::Io(format!(
+                "expected the Engine.IO open packet, got {}",
+                describe(&other)
+            )));
         }
     };
-    Ok(Dialed {
-        writer,
-        reader,
-        open,
-        version,
-    })
+    Ok((writer, reader, open))
+}
+
+/// Opens a new session on a server whose revision is unknown and that cannot be asked by
+/// polling (it refused the polling handshake): asks for Engine.IO 4 and decides from what the
+/// server does. Engine.IO 4 servers since engine.io 6.2 put `maxPayload` in the open packet;
+/// socket.io 1.x/2.x servers ignore `EIO=4` and send `40` (their automatic join of `/`) right
+/// after it, while a 3.x/4.x server sends nothing before the client's CONNECT. So: `maxPayload`,
+/// or no `40` within `window`, means Engine.IO 4.
+pub async fn dial_detecting(
+    req: &ConnectRequest,
+    jar: &CookieJar,
+    window: Duration,
+) -> Result<(WsWriter, WsReader, OpenInfo, EioVersion), TransportError> {
+    let (mut writer, mut reader, open) = dial(req, EioVersion::V4, jar).await?;
+    if open.max_payload.is_some() {
+        return Ok((writer, reader, open, EioVersion::V4));
+    }
+    let version = match rt::timeout(window, reader.stream.next()).await {
+        None => EioVersion::V4,
+        Some(None) => return Err(TransportError::Closed),
+        Some(Some(Err(err))) => return Err(TransportError::Io(err.to_string())),
+        Some(Some(Ok(message))) => {
+            let version = match &message {
+                Message::Text(text) if text.as_str().starts_with("40") => EioVersion::V3,
+                _ => EioVersion::V4,
+            };
+            reader.version = version;
+            reader.pending = match reader.decode(message) {
+                Some(Ok(packet)) => Some(packet),
+                Some(Err(err)) => return Err(err),
+                None => None,
+            };
+            version
+        }
+    };
+    writer.version = version;
+    Ok((writer, reader, open, version))
+}
+
+/// A packet for an error message: its kind, not its (possibly large) content.
+fn describe(packet: &Packet) -> &'static str {
+    match packet {
+        Packet::Open(_) => "open",
+        Packet::Close => "close",
+        Packet::Ping(_) => "ping",
+        Packet::Pong(_) => "pong",
+        Packet::Message(_) => "message",
+        Packet::Binary(_) => "binary data",
+        Packet::Upgrade => "upgrade",
+        Packet::Noop => "noop",
+    }
 }
 
 impl WsReader {
-    /// The next Engine.IO frame; `None` when the server closed the websocket. Websocket-level
-    /// pings are answered by the websocket layer and skipped here.
-    pub async fn next(&mut self) -> Option<Result<Frame, TransportError>> {
-        loop {
-            return match self.0.next().await? {
-                Ok(Message::Text(text)) => Some(Ok(Frame::Text(text.as_str().to_owned()))),
-                Ok(Message::Binary(bytes)) => Some(Ok(Frame::Binary(bytes.to_vec()))),
-                Ok(Message::Close(_)) => None,
-                Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_)) => continue,
-                Err(WsError::ConnectionClosed | WsError::AlreadyClosed) => None,
-                Err(err) => Some(Err(TransportError::Io(err.to_string()))),
-            };
+    /// The next Engine.IO packet; `None` when the server closed the websocket. Websocket-level
+    /// pings are answered by the websocket layer and skipped here. A message that is not
+    /// Engine.IO is [`TransportError::Protocol`]. Cancel safe.
+    pub async fn next(&mut self) -> Option<Result<Packet, TransportError>> {
+        if let Some(packet) = self.pending.take() {
+            return Some(Ok(packet));
         }
+        loop {
+            let message = match self.stream.next().await? {
+                Ok(message) => message,
+                Err(WsError::ConnectionClosed | WsError::AlreadyClosed) => return None,
+                Err(WsError::Capacity(err)) => {
+                    return Some(Err(TransportError::Io(format!(
+                        "the server sent a message over the message size limit of {} MiB ({err})",
+                        MAX_MESSAGE_BYTES >> 20
+                    ))))
+                }
+                Err(err) => return Some(Err(TransportError::Io(err.to_string()))),
+            };
+            if let Some(decoded) = self.decode(message) {
+                return match decoded {
+                    Err(TransportError::Closed) => None,
+                    other => Some(other),
+                };
+            }
+        }
+    }
+
+    /// One websocket message as a packet; `None` for control messages.
+    fn decode(&self, message: Message) -> Option<Result<Packet, TransportError>> {
+        let decoded = match message {
+            Message::Text(text) => engineio::decode_text(text.as_str().to_owned()),
+            Message::Binary(bytes) => engineio::decode_binary(self.version, bytes.to_vec()),
+            Message::Close(_) => return Some(Err(TransportError::Closed)),
+            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => return None,
+        };
+        Some(decoded.map_err(TransportError::Protocol))
     }
 }
 
 impl WsWriter {
-    /// Queues one frame without flushing (call [`WsWriter::flush`] after a batch).
-    pub async fn feed(&mut self, frame: Frame) -> Result<(), TransportError> {
-        let message = match frame {
-            Frame::Text(text) => Message::Text(text.into()),
-            Frame::Binary(bytes) => Message::Binary(bytes.into()),
+    /// Queues one packet without flushing (call [`WsWriter::flush`] after a batch).
+    pub async fn feed(&mut self, packet: Packet) -> Result<(), TransportError> {
+        let message = match packet {
+            Packet::Binary(data) => {
+                Message::Binary(engineio::encode_binary(self.version, data).into())
+            }
+            other => {
+                let mut text = String::new();
+                engineio::push_text(&other, &mut text);
+                Message::Text(text.into())
+            }
         };
-        self.0
+        self.sink
             .feed(message)
             .await
             .map_err(|err| TransportError::Io(err.to_string()))
@@ -126,20 +264,92 @@ impl WsWriter {
 
     /// Writes out everything queued.
     pub async fn flush(&mut self) -> Result<(), TransportError> {
-        self.0
+        self.sink
             .flush()
             .await
             .map_err(|err| TransportError::Io(err.to_string()))
     }
 
-    /// Sends one frame now.
-    pub async fn send(&mut self, frame: Frame) -> Result<(), TransportError> {
-        self.feed(frame).await?;
+    /// Sends one packet now.
+    pub async fn send(&mut self, packet: Packet) -> Result<(), TransportError> {
+        self.feed(packet).await?;
         self.flush().await
     }
 
     /// Closes the websocket politely, giving up after `wait`.
     pub async fn close(mut self, wait: Duration) {
-        let _ = rt::timeout(wait, self.0.close(None)).await;
+        let _ = rt::timeout(wait, self.sink.close(None)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+
+    use super::*;
+    use crate::component::settings::Settings;
+    use crate::endpoint::Endpoint;
+
+    /// The upgrade of a polling session carries the session id, the `Headers` property and the
+    /// session's cookies (after the user's own `Cookie`); a refusal names the server's reason.
+    #[test]
+    fn the_upgrade_request_carries_sid_headers_and_cookies() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            let (stream, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut head = String::new();
+            while !head.ends_with("\r\n\r\n") {
+                if reader.read_line(&mut head).unwrap() == 0 {
+                    break;
+                }
+            }
+            let body = r#"{"code":3,"message":"Bad request"}"#;
+            let mut stream = stream;
+            write!(
+                stream,
+                "HTTP/1.1 400 Bad Request\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .unwrap();
+            head
+        });
+        let settings = Settings {
+            headers: vec![
+                ("X-Api-Key".into(), "k".into()),
+                ("Cookie".into(), "user=1".into()),
+                ("Sec-WebSocket-Key".into(), "forged".into()),
+            ],
+            ..Settings::default()
+        };
+        let request = ConnectRequest {
+            endpoint: Endpoint::parse(&format!("ws://127.0.0.1:{port}/")).unwrap(),
+            settings,
+        };
+        let jar = CookieJar::new();
+        jar.store("io=abc; Path=/; HttpOnly");
+        let result = rt::block_on(open(&request, EioVersion::V4, Some("s1"), &jar));
+        match result {
+            // tungstenite hands over only the part of the body that came with the headers, so
+            // the server's reason may or may not be there; the status always is.
+            Err(TransportError::Handshake(why)) => {
+                assert!(
+                    why == "HTTP 400 Bad request" || why.trim() == "HTTP 400",
+                    "{why}"
+                )
+            }
+            Err(other) => panic!("{other:?}"),
+            Ok(_) => panic!("the handshake cannot succeed"),
+        }
+        let head = server.join().unwrap().to_ascii_lowercase();
+        assert!(
+            head.starts_with("get /socket.io/?eio=4&transport=websocket&sid=s1 http/1.1\r\n"),
+            "{head}"
+        );
+        assert!(head.contains("\r\nx-api-key: k\r\n"), "{head}");
+        assert!(head.contains("\r\ncookie: user=1; io=abc\r\n"), "{head}");
+        assert!(!head.contains("forged"), "{head}");
     }
 }

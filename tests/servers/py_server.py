@@ -255,6 +255,9 @@ def build(o):
         if event == "close-transport":
             await close_engine(live[ns].get(sid))
             return ()
+        if event == "transport":
+            await sio.emit("transport", sio.transport(sid, namespace=ns), to=sid, namespace=ns)
+            return ()
         return ()
 
     async def flood(ns, sid, n, name):

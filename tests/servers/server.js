@@ -68,6 +68,7 @@
 //   stats               ack with {"events": <events received on this socket>}
 //   disconnect-me       socket.disconnect(true) (server-side disconnect, `41`)
 //   close-transport     socket.conn.close() (transport close; the client may reconnect)
+//   transport           emit transport <the engine's transport now: "polling" or "websocket">
 "use strict";
 
 const fs = require("fs");
@@ -381,6 +382,8 @@ function onConnection(nspName, socket) {
   socket.on("disconnect-me", () => socket.disconnect(true));
 
   socket.on("close-transport", () => socket.conn.close());
+
+  socket.on("transport", () => socket.emit("transport", socket.conn.transport.name));
 
   socket.emit("welcome", { nsp: nspName, sid });
   socket.emit("greeting", GREETING);

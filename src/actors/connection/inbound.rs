@@ -1,38 +1,35 @@
 //! Packets from the server: Engine.IO (pings, close, messages) and Socket.IO (CONNECT replies,
-//! events, refusals, disconnects).
+//! events, acknowledgements, refusals, disconnects).
 
+use futures::future::BoxFuture;
 use std::borrow::Cow;
 
 use super::{Connection, Phase, MAX_EARLY_EVENTS};
-use crate::actors::messages::{HeartbeatMsg, Inbound, RegistryCmd};
+use crate::actors::messages::{AckAsked, HeartbeatMsg, Inbound, RegistryCmd};
 use crate::events::{self, CloseReason, MessageType};
-use crate::protocol::engineio::{self, Packet as EioPacket};
+use crate::protocol::engineio::Packet as EioPacket;
+use crate::protocol::json;
 use crate::protocol::socketio::{self, Packet as SioPacket, PacketKind};
-use crate::protocol::{json, Frame};
+use crate::protocol::EioVersion;
 use crate::rt;
 use crate::text;
-use crate::transport::WsReader;
+use crate::transport::Reader;
 
 impl Connection {
-    pub(super) async fn on_frame(&mut self, frame: Frame, reader: &mut Option<WsReader>) {
-        let version = match &self.phase {
-            Phase::Joining(s) | Phase::Open(s) => s.version,
-            _ => return,
-        };
-        let packet = match frame {
-            Frame::Text(text) => engineio::decode_text(text),
-            Frame::Binary(bytes) => engineio::decode_binary(version, bytes),
-        };
-        let packet = match packet {
-            Ok(p) => p,
-            Err(err) => return self.parse_error(err.to_string(), reader).await,
-        };
+    /// One Engine.IO packet from the server, whichever transport brought it.
+    pub(super) async fn on_engine_packet(
+        &mut self,
+        packet: EioPacket,
+        reader: &mut Option<Reader>,
+    ) {
+        if !matches!(self.phase, Phase::Joining(_) | Phase::Open(_)) {
+            return;
+        }
         match packet {
             EioPacket::Ping(data) => {
                 let _ = self.heartbeat.try_send(HeartbeatMsg::Ping(rt::now()));
                 if let Phase::Joining(s) | Phase::Open(s) = &mut self.phase {
-                    let frame = engineio::encode(s.version, &EioPacket::Pong(data));
-                    if let Err(err) = s.writer.send(frame).await {
+                    if let Err(err) = s.writer.send(EioPacket::Pong(data)).await {
                         let text = err.text();
                         self.end(CloseReason::TransportError, Some(text), reader)
                             .await;
@@ -71,13 +68,19 @@ impl Connection {
         }
     }
 
-    pub(super) async fn parse_error(&mut self, why: String, reader: &mut Option<WsReader>) {
-        let text = text!("the server sent invalid data: {}", why; "сервер прислал неверные данные: {}", why);
-        self.end(CloseReason::ParseError, Some(text), reader).await;
+    pub(super) fn parse_error<'a>(
+        &'a mut self,
+        why: String,
+        reader: &'a mut Option<Reader>,
+    ) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let text = text!("the server sent invalid data: {}", why; "сервер прислал неверные данные: {}", why);
+            self.end(CloseReason::ParseError, Some(text), reader).await;
+        })
     }
 
     /// A complete Socket.IO packet (attachments already put in place).
-    pub(super) async fn on_packet(&mut self, packet: SioPacket, reader: &mut Option<WsReader>) {
+    pub(super) async fn on_packet(&mut self, packet: SioPacket, reader: &mut Option<Reader>) {
         if packet.nsp != *self.namespace {
             // Another namespace on a shared session: not ours.
             return;
@@ -90,16 +93,30 @@ impl Connection {
                     self.phase = phase;
                     return;
                 };
-                // Engine.IO 3 servers send no sid: the socket id is the engine's.
-                let sid = reply.sid.unwrap_or_default();
+                let sid = match reply.sid {
+                    Some(sid) => sid,
+                    // Engine.IO 3 servers send no sid: the socket id is made from the engine's.
+                    None if session.version == EioVersion::V3 => {
+                        eio3_socket_id(&self.namespace, &session.engine_sid)
+                    }
+                    // Only socket.io 1.x/2.x servers answer so, and they do not speak
+                    // Engine.IO 4 (a wrong ProtocolVersion, or a wrong guess).
+                    None => {
+                        self.phase = Phase::Joining(session);
+                        self.on_engine_io_3_server(reader).await;
+                        return;
+                    }
+                };
                 self.shared.set_session(Some(&sid));
                 self.deadline = None;
+                let recovered = self.joined(reply.pid);
                 let early = std::mem::take(&mut session.early);
                 self.phase = Phase::Open(session);
-                self.report(events::open(false)).await;
+                self.report(events::open(recovered)).await;
                 for item in early {
                     let _ = self.registry.send(RegistryCmd::Deliver(item)).await;
                 }
+                self.flush_send_buffer(reader).await;
             }
             PacketKind::Disconnect => {
                 let why = text!("the server disconnected the namespace {}", self.namespace; "сервер отключил пространство имён {}", self.namespace);
@@ -112,8 +129,11 @@ impl Connection {
                 let text = text!("the server refused the connection: {}", message; "сервер отказал в подключении: {}", message);
                 self.shared.set_last_error(text.clone());
                 self.teardown(reader).await;
+                // A refusal is final, also in the middle of reconnecting (as the JS client).
+                self.stop_reconnecting();
                 self.report(events::fail()).await;
                 self.report(events::error(&text.en, data.as_deref())).await;
+                self.session_ended().await;
             }
             PacketKind::Event | PacketKind::BinaryEvent => {
                 let kind = if packet.kind == PacketKind::BinaryEvent {
@@ -132,11 +152,22 @@ impl Connection {
                     Cow::Borrowed(_) => payload,
                     Cow::Owned(compacted) => compacted,
                 };
+                // The server appends the recovery offset only to events without an ack id.
+                let (ack_id, args_json) = match packet.id {
+                    Some(id) => {
+                        let asked = AckAsked {
+                            session: self.gen,
+                            id,
+                        };
+                        (Some(self.shared.ask_ack(asked)), args_json)
+                    }
+                    None => (None, self.strip_offset(args_json)),
+                };
                 let item = Inbound::Message {
                     namespace: self.namespace.clone(),
                     name,
                     kind,
-                    ack_id: packet.id,
+                    ack_id,
                     args_json,
                 };
                 match &mut self.phase {
@@ -150,8 +181,28 @@ impl Connection {
                     }
                 }
             }
-            // Acknowledgements arrive with SendWithAck (not in this build).
-            PacketKind::Ack | PacketKind::BinaryAck => {}
+            PacketKind::Ack | PacketKind::BinaryAck => self.on_ack(packet).await,
         }
+    }
+}
+
+/// The socket id an Engine.IO 3 server gives a namespace socket (socket.io 1.x/2.x
+/// `socket.js`): the engine's session id for `/`, `<nsp>#<engine sid>` for other namespaces.
+fn eio3_socket_id(namespace: &str, engine_sid: &str) -> String {
+    if namespace == "/" {
+        engine_sid.to_owned()
+    } else {
+        format!("{namespace}#{engine_sid}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::eio3_socket_id;
+
+    #[test]
+    fn engine_io_3_socket_ids() {
+        assert_eq!(eio3_socket_id("/", "abc"), "abc");
+        assert_eq!(eio3_socket_id("/chat", "abc"), "/chat#abc");
     }
 }

@@ -1,23 +1,46 @@
-//! Packets to the server: the outbox, written in batches once the namespace is joined.
+//! Packets to the server: the outbox, written in batches once the namespace is joined, and the
+//! offline buffer that holds them in order until then (as the JavaScript client's `sendBuffer`).
+//!
+//! The Connection takes packets from the outbox also while not joined, so that it knows every
+//! `SendWithAck` at once and its timeout runs from the call. The buffer's bound is counted in
+//! [`Shared::outgoing`](crate::actors::shared::Shared::outgoing): the facade refuses a send while
+//! not connected once that many wait.
 
 use async_channel::Receiver;
 
 use super::{Connection, Phase, WRITE_BATCH};
 use crate::actors::messages::{Arg, Outbound};
+use crate::actors::OUTBOX_CAPACITY;
 use crate::events::CloseReason;
 use crate::protocol::binary;
-use crate::protocol::engineio::{self, Packet as EioPacket};
+use crate::protocol::engineio::Packet as EioPacket;
 use crate::protocol::socketio;
-use crate::transport::{TransportError, WsReader};
+use crate::rt;
+use crate::transport::{Reader, TransportError};
 
 impl Connection {
-    /// Sends one outbox packet and then whatever else is already waiting, flushing once.
+    /// Whether the offline buffer takes another packet (the facade's bound makes this the
+    /// second line of defence only).
+    pub(super) fn buffer_has_room(&self) -> bool {
+        self.send_buffer.len() < OUTBOX_CAPACITY
+    }
+
+    /// One packet from the outbox: written (with whatever else already waits, flushing once)
+    /// while joined, buffered otherwise.
     pub(super) async fn send_outbound(
         &mut self,
         first: Outbound,
         outbox: &Receiver<Outbound>,
-        reader: &mut Option<WsReader>,
+        reader: &mut Option<Reader>,
     ) {
+        if !matches!(self.phase, Phase::Open(_)) {
+            self.buffer(first);
+            while self.buffer_has_room() {
+                let Ok(next) = outbox.try_recv() else { break };
+                self.buffer(next);
+            }
+            return;
+        }
         let mut result = self.write_outbound(first).await;
         let mut batch = 1;
         while result.is_ok() && batch < WRITE_BATCH {
@@ -25,6 +48,36 @@ impl Connection {
             result = self.write_outbound(next).await;
             batch += 1;
         }
+        self.flush_or_end(result, reader).await;
+    }
+
+    /// The namespace has just been joined: sends the offline buffer, in order, before anything
+    /// newer from the outbox.
+    pub(super) async fn flush_send_buffer(&mut self, reader: &mut Option<Reader>) {
+        let mut result = Ok(());
+        let mut unflushed = 0;
+        while result.is_ok() && matches!(self.phase, Phase::Open(_)) {
+            let Some(out) = self.send_buffer.pop_front() else {
+                break;
+            };
+            result = self.write_outbound(out).await;
+            unflushed += 1;
+            if result.is_ok() && unflushed == WRITE_BATCH {
+                if let Phase::Open(s) = &mut self.phase {
+                    result = s.writer.flush().await;
+                }
+                unflushed = 0;
+            }
+        }
+        self.flush_or_end(result, reader).await;
+    }
+
+    /// Flushes the writer after a batch, or ends the connection on the batch's error.
+    async fn flush_or_end(
+        &mut self,
+        mut result: Result<(), TransportError>,
+        reader: &mut Option<Reader>,
+    ) {
         if result.is_ok() {
             if let Phase::Open(s) = &mut self.phase {
                 result = s.writer.flush().await;
@@ -37,46 +90,138 @@ impl Connection {
         }
     }
 
-    /// Encodes one outbound packet into the writer's buffer (no flush).
+    /// Puts a packet in the offline buffer; a `SendWithAck` starts waiting for its answer now.
+    fn buffer(&mut self, out: Outbound) {
+        if let Outbound::Event {
+            name,
+            ack: Some(ack),
+            ..
+        } = &out
+        {
+            self.acks.track(*ack, name);
+        }
+        self.send_buffer.push_back(out);
+    }
+
+    /// Encodes one outbound packet into the writer's buffer (no flush); buffers it instead while
+    /// not joined. A `SendWithAck` past its deadline is not sent (its Timeout event comes from the
+    /// timer), nor an `Ack` for a server request of an earlier connection.
+    ///
+    /// The packet's byte ticket is dropped only when this returns, so its bytes count in the
+    /// outbox budget until they are written.
     pub(super) async fn write_outbound(&mut self, out: Outbound) -> Result<(), TransportError> {
+        if !matches!(self.phase, Phase::Open(_)) {
+            self.buffer(out);
+            return Ok(());
+        }
+        self.shared.remove_outgoing();
+        let (text, attachments) = match out {
+            Outbound::Event {
+                name, args, ack, ..
+            } => {
+                let id = match ack {
+                    Some(ack) => {
+                        self.acks.track(ack, &name);
+                        if ack.deadline <= rt::now() {
+                            return Ok(());
+                        }
+                        // Marked before the write: if the write fails, the connection ends and
+                        // the Id gets Disconnected at once.
+                        self.acks.mark_sent(ack.id);
+                        Some(ack.id)
+                    }
+                    None => None,
+                };
+                encode_event(&self.namespace, id, &name, args)
+            }
+            Outbound::Ack {
+                session, id, args, ..
+            } => {
+                if session != self.gen {
+                    // The server forgot its request when that connection ended.
+                    return Ok(());
+                }
+                encode_ack(&self.namespace, id, args)
+            }
+        };
         let Phase::Open(session) = &mut self.phase else {
             return Ok(());
         };
-        let Outbound::Event { name, args } = out;
-        let version = session.version;
-        let (text, attachments) = encode_event(&self.namespace, &name, &args);
-        session
-            .writer
-            .feed(engineio::encode(version, &EioPacket::Message(text)))
-            .await?;
+        session.writer.feed(EioPacket::Message(text)).await?;
         for bytes in attachments {
-            session
-                .writer
-                .feed(engineio::encode(version, &EioPacket::Binary(bytes)))
-                .await?;
+            session.writer.feed(EioPacket::Binary(bytes)).await?;
         }
         Ok(())
     }
 }
 
-/// Encodes an outbound event: the packet text and its binary attachments, if any.
-fn encode_event(nsp: &str, name: &str, args: &[Arg]) -> (String, Vec<Vec<u8>>) {
-    if args.iter().all(|a| matches!(a, Arg::Json(_))) {
-        let json: Vec<&str> = args
-            .iter()
-            .filter_map(|a| match a {
-                Arg::Json(json) => Some(json.as_str()),
-                Arg::Binary(_) => None,
-            })
-            .collect();
-        return (socketio::encode_event(nsp, None, name, &json), Vec::new());
-    }
-    let args = args
-        .iter()
+/// The arguments as JSON texts when none of them is binary.
+fn json_only(args: &[Arg]) -> Option<Vec<&str>> {
+    args.iter()
+        .map(|a| match a {
+            Arg::Json(json) => Some(json.as_str()),
+            Arg::Binary(_) => None,
+        })
+        .collect()
+}
+
+/// The arguments for the binary encoders (the bytes move, nothing is copied).
+fn binary_args(args: &[Arg]) -> Vec<binary::Arg<'_>> {
+    args.iter()
         .map(|a| match a {
             Arg::Json(json) => binary::Arg::Json(json),
             Arg::Binary(bytes) => binary::Arg::Binary(bytes.clone()),
         })
-        .collect();
-    binary::encode_binary_event(nsp, None, name, args)
+        .collect()
+}
+
+/// Encodes an outbound event (with ack id `id` for `SendWithAck`): the packet text and its
+/// binary attachments, if any.
+fn encode_event(nsp: &str, id: Option<u64>, name: &str, args: Vec<Arg>) -> (String, Vec<Vec<u8>>) {
+    match json_only(&args) {
+        Some(json) => (socketio::encode_event(nsp, id, name, &json), Vec::new()),
+        None => binary::encode_binary_event(nsp, id, name, binary_args(&args)),
+    }
+}
+
+/// Encodes the answer to the server's event `id`: the packet text and its attachments, if any.
+fn encode_ack(nsp: &str, id: u64, args: Vec<Arg>) -> (String, Vec<Vec<u8>>) {
+    match json_only(&args) {
+        Some(json) => (socketio::encode_ack(nsp, id, &json), Vec::new()),
+        None => binary::encode_binary_ack(nsp, id, binary_args(&args)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_carry_their_ack_id_and_attachments() {
+        let args = vec![Arg::Json("1".into()), Arg::Json(r#""б""#.into())];
+        assert_eq!(
+            encode_event("/", Some(7), "save", args),
+            (r#"27["save",1,"б"]"#.to_owned(), Vec::new())
+        );
+        let args = vec![Arg::Binary(vec![1, 2]), Arg::Json("true".into())];
+        assert_eq!(
+            encode_event("/chat", None, "file", args),
+            (
+                r#"51-/chat,["file",{"_placeholder":true,"num":0},true]"#.to_owned(),
+                vec![vec![1, 2]]
+            )
+        );
+    }
+
+    #[test]
+    fn answers_are_acks_of_the_server_id() {
+        assert_eq!(
+            encode_ack("/", 0, vec![Arg::Json(r#"{"ok":1}"#.into())]),
+            (r#"30[{"ok":1}]"#.to_owned(), Vec::new())
+        );
+        assert_eq!(
+            encode_ack("/a", 12, Vec::new()),
+            ("3/a,12[]".to_owned(), Vec::new())
+        );
+    }
 }

@@ -3,5 +3,9 @@
 //! - `host`: a 1C:Enterprise host emulator that loads the built add-in with dlopen and drives
 //!   it through the C ABI as 1C does.
 //! - `servers`: real Socket.IO servers (node, python) started on free loopback ports.
+//! - `proxy`: a small HTTP CONNECT proxy on a free loopback port.
+//! - `fake_server`: a raw TCP/websocket server whose handlers can send anything (hostile tests).
+pub mod fake_server;
 pub mod host;
+pub mod proxy;
 pub mod servers;

@@ -1,0 +1,329 @@
+//! Throughput and latency of our add-in against the official node `socket.io-client` 4.x, on the
+//! same servers with the same payloads, in one run (issue 5; method: socketio-protocol.md §5).
+//!
+//! ```text
+//! nice -n 10 cargo run --release --example bench                  # 5 runs + 1 warm-up run
+//! cargo run --release --example bench -- --runs 7 --pin           # quiet machine: pinned cores
+//! cargo run --release --example bench -- --only ours --servers fake --scenarios inbound
+//! ```
+//!
+//! Our side is the add-in (`target/release/libsocketio1c.so`, or `$SOCKETIO1C_ADDIN`) loaded
+//! and driven through its C ABI by `testkit::host`, in this process; the node side is
+//! `tests/servers/bench/node-client.js` in its own process. The servers are separate processes:
+//! the real socket.io 4.8 server (`tests/servers/server.js --quiet`) and the fake blast server
+//! (`tests/servers/bench/fake-server.js`). Each run connects a fresh client of each kind, warms
+//! it up with 200 echoes, and measures, client after client (the order alternates per run):
+//! - inbound: `flood` of N `tick` events; events/s of wall time and per client-CPU-second;
+//! - outbound: N `Send("bench", i)` then an echo marker; sends/s received by the server;
+//! - rtt: N sequential round trips (SendWithAck when the build has it, else echo), p50/p99.
+//!
+//! Client CPU time: getrusage(RUSAGE_SELF) here (the host emulator's event loop included, and
+//! reported separately per thread), process.cpuUsage() in the node client.
+//!
+//! Flags: `--runs R` (5), `--warmup-runs W` (1), `--inbound N` (200000), `--outbound N`
+//! (100000), `--rtt N` (2000), `--only ours|node`, `--servers real,fake`,
+//! `--scenarios inbound,outbound,rtt`, `--pin` (server on CPU 0, clients on CPU 1, via taskset).
+
+mod fake;
+mod measure;
+mod node;
+mod ours;
+mod report;
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use testkit::servers::{Server, ServerOptions};
+
+use fake::FakeServer;
+use node::NodeClient;
+use ours::{Ours, RttMode};
+
+/// One measurement of one scenario by one client.
+#[derive(Debug, Clone, Default)]
+pub struct Sample {
+    /// Wall-clock seconds.
+    pub wall_s: f64,
+    /// Client CPU seconds (user + system).
+    pub cpu_s: f64,
+    /// Of which system (kernel) seconds.
+    pub sys_s: f64,
+    /// Voluntary context switches of the client process.
+    pub vcsw: f64,
+    /// Round trips: median and 99th percentile, microseconds.
+    pub p50_us: f64,
+    /// See `p50_us`.
+    pub p99_us: f64,
+    /// Outbound: how many events the server says it received (when it can say).
+    pub server_received: Option<u64>,
+    /// Ours: events the host emulator dropped (must be 0).
+    pub dropped: usize,
+    /// Ours: CPU seconds and context switches per thread name.
+    pub threads: BTreeMap<String, measure::ThreadUse>,
+}
+
+/// How the server is asked how many events it received on a socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Received {
+    /// The real server's `stats` handler (needs acknowledgements).
+    Stats,
+    /// The fake server's `count` event.
+    Count,
+    /// Not asked.
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Scenario {
+    Inbound,
+    Outbound,
+    Rtt,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    Real,
+    Fake,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Client {
+    Ours,
+    Node,
+}
+
+/// Every sample, by scenario, server and client.
+pub type Results = BTreeMap<(Scenario, Kind, Client), Vec<Sample>>;
+
+/// The command line.
+pub struct Opts {
+    pub runs: usize,
+    pub warmup_runs: usize,
+    pub inbound: usize,
+    pub outbound: usize,
+    pub rtt: usize,
+    pub clients: Vec<Client>,
+    pub servers: Vec<Kind>,
+    pub scenarios: Vec<Scenario>,
+    pub pin: bool,
+}
+
+fn parse_args() -> Opts {
+    let mut o = Opts {
+        runs: 5,
+        warmup_runs: 1,
+        inbound: 200_000,
+        outbound: 100_000,
+        rtt: 2_000,
+        clients: vec![Client::Ours, Client::Node],
+        servers: vec![Kind::Real, Kind::Fake],
+        scenarios: vec![Scenario::Inbound, Scenario::Outbound, Scenario::Rtt],
+        pin: false,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut value = || args.next().unwrap_or_else(|| panic!("{a} needs a value"));
+        let num =
+            |v: String| -> usize { v.parse().unwrap_or_else(|_| panic!("not a number: {v}")) };
+        match a.as_str() {
+            "--runs" => o.runs = num(value()),
+            "--warmup-runs" => o.warmup_runs = num(value()),
+            "--inbound" => o.inbound = num(value()),
+            "--outbound" => o.outbound = num(value()),
+            "--rtt" => o.rtt = num(value()),
+            "--only" => {
+                o.clients = match value().as_str() {
+                    "ours" => vec![Client::Ours],
+                    "node" => vec![Client::Node],
+                    other => panic!("--only ours|node, not {other}"),
+                }
+            }
+            "--servers" => {
+                o.servers = value()
+                    .split(',')
+                    .map(|s| match s {
+                        "real" => Kind::Real,
+                        "fake" => Kind::Fake,
+                        other => panic!("--servers real,fake; not {other}"),
+                    })
+                    .collect()
+            }
+            "--scenarios" => {
+                o.scenarios = value()
+                    .split(',')
+                    .map(|s| match s {
+                        "inbound" => Scenario::Inbound,
+                        "outbound" => Scenario::Outbound,
+                        "rtt" => Scenario::Rtt,
+                        other => panic!("--scenarios inbound,outbound,rtt; not {other}"),
+                    })
+                    .collect()
+            }
+            "--pin" => o.pin = true,
+            "-h" | "--help" => {
+                println!("see the header of examples/bench/main.rs");
+                std::process::exit(0);
+            }
+            other => panic!("unknown flag {other}; see examples/bench/main.rs"),
+        }
+    }
+    o
+}
+
+/// `taskset -a -p -c <cpu> <pid>`: every thread of `pid` on one CPU.
+fn pin(pid: u32, cpu: usize) {
+    let ok = Command::new("taskset")
+        .args(["-a", "-p", "-c", &cpu.to_string(), &pid.to_string()])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "taskset failed for pid {pid}");
+}
+
+/// One server under test.
+struct Target {
+    kind: Kind,
+    /// For our client (`ws://…`).
+    url: String,
+    /// For the node client (`http://…`).
+    http_url: String,
+    verify: Received,
+}
+
+fn main() {
+    let o = parse_args();
+    if o.pin {
+        // Children inherit it; the servers are moved to CPU 0 below.
+        pin(std::process::id(), 1);
+    }
+    println!("# socketio1c benchmark");
+    println!("machine: {}", measure::machine());
+    println!(
+        "add-in: {}; node {}",
+        testkit::host::addin_path().display(),
+        node_version()
+    );
+
+    let real = o.servers.contains(&Kind::Real).then(|| {
+        let mut opts = ServerOptions::default();
+        opts.extra_args.push("--quiet".into());
+        Server::start(opts)
+    });
+    let fake = o.servers.contains(&Kind::Fake).then(FakeServer::start);
+    let mut node = o.clients.contains(&Client::Node).then(NodeClient::start);
+    if o.pin {
+        real.iter().for_each(|s| pin(s.pid(), 0));
+        fake.iter().for_each(|s| pin(s.pid(), 0));
+    }
+    let mut targets = Vec::new();
+    if let Some(s) = &real {
+        targets.push(Target {
+            kind: Kind::Real,
+            url: s.url("/"),
+            http_url: s.http_url("/"),
+            verify: Received::Stats,
+        });
+    }
+    if let Some(s) = &fake {
+        targets.push(Target {
+            kind: Kind::Fake,
+            url: s.url(),
+            http_url: s.http_url(),
+            verify: Received::Count,
+        });
+    }
+
+    let mut results = Results::new();
+    let mut rtt_mode = RttMode::Echo;
+    let total = o.warmup_runs + o.runs;
+    for run in 0..total {
+        let warm = run < o.warmup_runs;
+        eprintln!(
+            "{} {}/{} (load {})",
+            if warm { "warm-up run" } else { "run" },
+            if warm {
+                run + 1
+            } else {
+                run - o.warmup_runs + 1
+            },
+            if warm { o.warmup_runs } else { o.runs },
+            measure::load_average()
+        );
+        let mut order = o.clients.clone();
+        if run % 2 == 1 {
+            order.reverse();
+        }
+        for t in &targets {
+            for &client in &order {
+                let samples = match client {
+                    Client::Ours => {
+                        let c = Ours::connect(&t.url);
+                        rtt_mode = c.rtt_mode();
+                        let s = run_ours(&o, &c, t);
+                        c.close();
+                        s
+                    }
+                    Client::Node => {
+                        let n = node.as_mut().expect("node client");
+                        run_node(&o, n, t, rtt_mode)
+                    }
+                };
+                if !warm {
+                    for (scenario, s) in samples {
+                        results
+                            .entry((scenario, t.kind, client))
+                            .or_default()
+                            .push(s);
+                    }
+                }
+            }
+        }
+    }
+    drop(node);
+    report::print(&o, &results, rtt_mode);
+    testkit::host::assert_clean();
+}
+
+fn run_ours(o: &Opts, c: &Ours, t: &Target) -> Vec<(Scenario, Sample)> {
+    c.warmup(200);
+    let mut out = Vec::new();
+    for &s in &o.scenarios {
+        let sample = match s {
+            Scenario::Inbound => c.inbound(o.inbound),
+            Scenario::Outbound => c.outbound(o.outbound, t.verify),
+            Scenario::Rtt => c.rtt(o.rtt),
+        };
+        out.push((s, sample));
+    }
+    out
+}
+
+fn run_node(o: &Opts, n: &mut NodeClient, t: &Target, mode: RttMode) -> Vec<(Scenario, Sample)> {
+    n.connect(&t.http_url);
+    n.warmup(200);
+    let mut out = Vec::new();
+    for &s in &o.scenarios {
+        let sample = match s {
+            Scenario::Inbound => n.inbound(o.inbound),
+            Scenario::Outbound => n.outbound(o.outbound, t.verify),
+            Scenario::Rtt => n.rtt(
+                o.rtt,
+                match mode {
+                    RttMode::Ack => "ack",
+                    RttMode::Echo => "echo",
+                },
+            ),
+        };
+        out.push((s, sample));
+    }
+    n.close();
+    out
+}
+
+fn node_version() -> String {
+    Command::new(testkit::servers::install::node_program())
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|_| "?".into())
+}

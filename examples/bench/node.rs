@@ -1,0 +1,112 @@
+//! The official node `socket.io-client` 4.x, run by `tests/servers/bench/node-client.js` in its
+//! own process and driven over its stdin/stdout: one JSON command, one JSON answer.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+use serde_json::Value;
+use testkit::servers::install;
+
+use crate::{Received, Sample};
+
+/// The node client driver process.
+pub struct NodeClient {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl NodeClient {
+    /// Starts the driver (node modules installed first if needed).
+    pub fn start() -> NodeClient {
+        install::ensure_node_modules();
+        let script = install::servers_dir().join("bench").join("node-client.js");
+        let mut child = Command::new(install::node_program())
+            .arg(&script)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start node {}: {e}", script.display()));
+        let stdin = child.stdin.take().expect("piped stdin");
+        let stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+        NodeClient {
+            child,
+            stdin,
+            stdout,
+        }
+    }
+
+    /// Sends one command and returns its answer; panics when the driver reports a failure.
+    fn ask(&mut self, cmd: Value) -> Value {
+        writeln!(self.stdin, "{cmd}").expect("write to the node client");
+        self.stdin.flush().expect("flush the node client");
+        let mut line = String::new();
+        self.stdout
+            .read_line(&mut line)
+            .expect("read the node client");
+        let answer: Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("node client answered {line:?} to {cmd}: {e}"));
+        assert!(
+            answer["ok"].as_bool() == Some(true),
+            "node client failed {cmd}: {answer}"
+        );
+        answer
+    }
+
+    /// Connects a new socket to `url` (websocket only).
+    pub fn connect(&mut self, url: &str) {
+        self.ask(serde_json::json!({"cmd": "connect", "url": url}));
+    }
+
+    /// `n` echo round trips, not measured.
+    pub fn warmup(&mut self, n: usize) {
+        self.ask(serde_json::json!({"cmd": "warmup", "n": n}));
+    }
+
+    /// The server's flood of `n` `tick` events.
+    pub fn inbound(&mut self, n: usize) -> Sample {
+        sample(&self.ask(serde_json::json!({"cmd": "inbound", "n": n})))
+    }
+
+    /// `n` emits of `bench`, ended by an echo.
+    pub fn outbound(&mut self, n: usize, verify: Received) -> Sample {
+        let verify = match verify {
+            Received::Stats => "stats",
+            Received::Count => "count",
+            Received::None => "none",
+        };
+        sample(&self.ask(serde_json::json!({"cmd": "outbound", "n": n, "verify": verify})))
+    }
+
+    /// `n` sequential round trips, `mode` "echo" or "ack".
+    pub fn rtt(&mut self, n: usize, mode: &str) -> Sample {
+        sample(&self.ask(serde_json::json!({"cmd": "rtt", "n": n, "mode": mode})))
+    }
+
+    /// Disconnects the socket.
+    pub fn close(&mut self) {
+        self.ask(serde_json::json!({"cmd": "close"}));
+    }
+}
+
+impl Drop for NodeClient {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn sample(v: &Value) -> Sample {
+    let f = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
+    Sample {
+        wall_s: f("wall_s"),
+        cpu_s: f("cpu_s"),
+        sys_s: f("sys_s"),
+        vcsw: f("vcsw"),
+        p50_us: f("p50_us"),
+        p99_us: f("p99_us"),
+        server_received: v["server_received"].as_u64(),
+        ..Sample::default()
+    }
+}

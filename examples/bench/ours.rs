@@ -1,0 +1,222 @@
+//! Our add-in as the benchmark drives it: loaded through its C ABI by `testkit::host` (the 1C
+//! host emulator), one `Client` object per run. Events are taken the way 1C's idle loop takes
+//! them: wait for one, then drain whatever else is queued. The host's depth is raised so that
+//! nothing is dropped (checked after every run).
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use testkit::host::{library, Event, HostOptions, Object, V};
+
+use crate::measure::{quantile, thread_use, thread_use_since, ThreadUse, Usage};
+use crate::{Received, Sample};
+
+/// Deadline of any single wait: far above any healthy run, so a hang fails loudly.
+const WAIT: Duration = Duration::from_secs(60);
+
+/// How the round-trip scenario is measured: with `SendWithAck` when this build has it, or as an
+/// echo (`Send("echo")` → the server's `echo` Message event) when it does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RttMode {
+    /// `SendWithAck("ack", …)` → the Ack event.
+    Ack,
+    /// `Send("echo", i)` → Message `echo`.
+    Echo,
+}
+
+/// One connected `Client` object.
+pub struct Ours {
+    obj: Object,
+    /// Whether `SendWithAck` works in this build.
+    pub ack: bool,
+}
+
+fn is_message(name: &'static str) -> impl Fn(&Event) -> bool {
+    let key = format!(r#""Name": "{name}""#);
+    move |e: &Event| e.event.starts_with(r#"{"Event": "Message""#) && e.event.contains(&key)
+}
+
+fn is_ack(e: &Event) -> bool {
+    e.event.starts_with(r#"{"Event": "Ack""#)
+}
+
+impl Ours {
+    /// A new object, connected to `url` (the Open event seen), with every event subscribed.
+    pub fn connect(url: &str) -> Ours {
+        let obj = library()
+            .create("Client", &HostOptions::default())
+            .expect("create the Client object");
+        obj.set("EventBufferDepth", V::I32(10_000_000))
+            .expect("EventBufferDepth");
+        obj.set("Timeout", V::from("30")).expect("Timeout");
+        obj.call("On", &[V::from("*")]).expect("On *");
+        obj.call("Connect", &[V::from(url)]).expect("Connect");
+        let open = obj
+            .wait_event(WAIT, |e| e.event.starts_with(r#"{"Event": "Connection""#))
+            .expect("a connection event");
+        assert!(
+            open.event.contains(r#""State": "Open""#),
+            "not connected: {open:?}, LastError {:?}",
+            obj.get("LastError")
+        );
+        // A build without acknowledgements refuses SendWithAck at once.
+        let ack = obj
+            .call("SendWithAck", &[V::from("ack"), V::from("[0]")])
+            .is_ok();
+        if ack {
+            obj.wait_event(WAIT, is_ack).expect("the first Ack event");
+        }
+        Ours { obj, ack }
+    }
+
+    /// The round-trip mode this object supports.
+    pub fn rtt_mode(&self) -> RttMode {
+        if self.ack {
+            RttMode::Ack
+        } else {
+            RttMode::Echo
+        }
+    }
+
+    /// `n` echo round trips, not measured.
+    pub fn warmup(&self, n: usize) {
+        for i in 0..n {
+            self.echo(i);
+        }
+    }
+
+    fn echo(&self, i: usize) {
+        self.obj
+            .call("Send", &[V::from("echo"), V::I32(i as i32)])
+            .expect("Send echo");
+        self.obj
+            .wait_event(WAIT, is_message("echo"))
+            .expect("the echo");
+    }
+
+    /// The server's `flood` of `n` small `tick` events, until the last one reached
+    /// `ExternalEvent` and was taken from the host's queue.
+    pub fn inbound(&self, n: usize) -> Sample {
+        let spec = format!(r#"{{"n":{n},"event":"tick"}}"#);
+        let tick = is_message("tick");
+        let mut sample = measure(|| {
+            self.obj
+                .call("SendJSON", &[V::from("flood"), V::from(spec.as_str())])
+                .expect("SendJSON flood");
+            let mut got = 0;
+            while got < n {
+                let first = self.obj.next_event(WAIT).expect("the next tick");
+                got += usize::from(tick(&first));
+                got += self.obj.drain().iter().filter(|e| tick(e)).count();
+            }
+        });
+        sample.dropped = self.obj.dropped_events();
+        sample
+    }
+
+    /// `n` calls of `Send("bench", i)`, then `Send("echo", "done")`; ends when that echo is
+    /// back, so every `bench` was received by the server before (one websocket, in order).
+    pub fn outbound(&self, n: usize, verify: Received) -> Sample {
+        let before = self.received(verify);
+        let mut sample = measure(|| {
+            for i in 0..n {
+                self.obj
+                    .call("Send", &[V::from("bench"), V::I32(i as i32)])
+                    .expect("Send bench");
+            }
+            self.obj
+                .call("Send", &[V::from("echo"), V::from("done")])
+                .expect("Send echo");
+            self.obj
+                .wait_event(WAIT, is_message("echo"))
+                .expect("the echo marker");
+        });
+        if let (Some(b), Some(a)) = (before, self.received(verify)) {
+            // The server also counted the marker and the first query.
+            sample.server_received = Some(a - b - 2);
+        }
+        sample
+    }
+
+    /// How many events the server counted on this socket, when it can tell us.
+    fn received(&self, verify: Received) -> Option<u64> {
+        let data = match verify {
+            Received::None => return None,
+            Received::Stats if self.ack => {
+                self.obj
+                    .call("SendWithAck", &[V::from("stats"), V::from("[]")])
+                    .expect("SendWithAck stats");
+                self.obj.wait_event(WAIT, is_ack).expect("stats ack").data
+            }
+            Received::Stats => return None,
+            Received::Count => {
+                self.obj
+                    .call("Send", &[V::from("count"), V::Empty])
+                    .expect("Send count");
+                self.obj
+                    .wait_event(WAIT, is_message("count"))
+                    .expect("count")
+                    .data
+            }
+        };
+        let v: serde_json::Value = serde_json::from_str(&data).expect("count JSON");
+        v.as_array()?.iter().find_map(|x| x.get("events")?.as_u64())
+    }
+
+    /// `n` sequential round trips; the latencies in microseconds.
+    pub fn rtt(&self, n: usize) -> Sample {
+        let mode = self.rtt_mode();
+        let mut lat = Vec::with_capacity(n);
+        let mut sample = measure(|| {
+            for i in 0..n {
+                let t0 = Instant::now();
+                match mode {
+                    RttMode::Echo => self.echo(i),
+                    RttMode::Ack => {
+                        self.obj
+                            .call(
+                                "SendWithAck",
+                                &[V::from("ack"), V::from(format!("[{i}]").as_str())],
+                            )
+                            .expect("SendWithAck");
+                        self.obj.wait_event(WAIT, is_ack).expect("the Ack event");
+                    }
+                }
+                lat.push(t0.elapsed().as_secs_f64() * 1e6);
+            }
+        });
+        lat.sort_by(|a, b| a.total_cmp(b));
+        sample.p50_us = quantile(&lat, 0.5);
+        sample.p99_us = quantile(&lat, 0.99);
+        sample
+    }
+
+    /// `Disconnect`, then `Done` and `DestroyObject`.
+    pub fn close(self) {
+        let _ = self.obj.call("Disconnect", &[]);
+        let _ = self
+            .obj
+            .wait_event(WAIT, |e| e.event.contains(r#""State": "Close""#));
+        self.obj.done().expect("Done");
+    }
+}
+
+/// Runs `f` and reports its wall time, this process's CPU time and context switches, and the
+/// CPU time and context switches per thread.
+fn measure(f: impl FnOnce()) -> Sample {
+    let threads0 = thread_use();
+    let u0 = Usage::now();
+    let t0 = Instant::now();
+    f();
+    let wall_s = t0.elapsed().as_secs_f64();
+    let used = Usage::now().since(u0);
+    let threads: BTreeMap<String, ThreadUse> = thread_use_since(&thread_use(), &threads0);
+    Sample {
+        wall_s,
+        cpu_s: used.cpu_s,
+        sys_s: used.sys_s,
+        vcsw: used.vcsw as f64,
+        threads,
+        ..Sample::default()
+    }
+}

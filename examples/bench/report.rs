@@ -1,0 +1,281 @@
+//! The benchmark's table: medians (min–max) per client, the ratio ours/node, the targets of
+//! issue 5, and where our process spent its CPU time (per thread).
+
+use std::collections::BTreeMap;
+
+use crate::measure::summary;
+use crate::ours::RttMode;
+use crate::{Client, Kind, Opts, Results, Sample, Scenario};
+
+fn server_name(k: Kind) -> &'static str {
+    match k {
+        Kind::Real => "socket.io 4.8 server",
+        Kind::Fake => "fake blast server",
+    }
+}
+
+/// One figure of a sample, and whether higher is better.
+struct Metric {
+    name: String,
+    value: fn(&Sample, &Opts) -> f64,
+    higher_is_better: bool,
+}
+
+fn metrics(s: Scenario, mode: RttMode) -> Vec<Metric> {
+    let m = |name: &str, value: fn(&Sample, &Opts) -> f64, higher_is_better| Metric {
+        name: name.to_owned(),
+        value,
+        higher_is_better,
+    };
+    let rtt = match mode {
+        RttMode::Ack => "ack round trip",
+        RttMode::Echo => "echo round trip",
+    };
+    match s {
+        Scenario::Inbound => vec![
+            m(
+                "inbound events/s (wall)",
+                |x, o| o.inbound as f64 / x.wall_s,
+                true,
+            ),
+            m(
+                "inbound events per client-CPU-s",
+                |x, o| o.inbound as f64 / x.cpu_s,
+                true,
+            ),
+            m(
+                "inbound voluntary ctx switches per 1000 events",
+                |x, o| 1000.0 * x.vcsw / o.inbound as f64,
+                false,
+            ),
+            m(
+                "inbound kernel share of client CPU (%)",
+                |x, _| 100.0 * x.sys_s / x.cpu_s,
+                false,
+            ),
+        ],
+        Scenario::Outbound => vec![
+            m(
+                "outbound sends/s received (wall)",
+                |x, o| o.outbound as f64 / x.wall_s,
+                true,
+            ),
+            m(
+                "outbound sends per client-CPU-s",
+                |x, o| o.outbound as f64 / x.cpu_s,
+                true,
+            ),
+        ],
+        Scenario::Rtt => vec![
+            m(&format!("{rtt} p50 (µs)"), |x, _| x.p50_us, false),
+            m(&format!("{rtt} p99 (µs)"), |x, _| x.p99_us, false),
+            m(
+                &format!("{rtt}s per client-CPU-s"),
+                |x, o| o.rtt as f64 / x.cpu_s,
+                true,
+            ),
+            m(
+                &format!("voluntary ctx switches per {rtt}"),
+                |x, o| x.vcsw / o.rtt as f64,
+                false,
+            ),
+        ],
+    }
+}
+
+fn fmt(x: f64) -> String {
+    if x.is_nan() {
+        "–".into()
+    } else if x >= 1000.0 {
+        format!("{:.0}k", x / 1000.0)
+    } else if x >= 10.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+fn cell(xs: &[f64]) -> String {
+    if xs.is_empty() {
+        return "–".into();
+    }
+    let (med, min, max) = summary(xs);
+    format!("**{}** ({}–{})", fmt(med), fmt(min), fmt(max))
+}
+
+/// Prints the whole report to stdout (Markdown).
+pub fn print(o: &Opts, results: &Results, mode: RttMode) {
+    println!();
+    println!(
+        "{} runs (after {} warm-up), inbound N={}, outbound N={}, rtt N={}; median (min–max)",
+        o.runs, o.warmup_runs, o.inbound, o.outbound, o.rtt
+    );
+    if mode == RttMode::Echo {
+        println!("round trips are echoes (Send → the server's echo event): this build has no SendWithAck");
+    }
+    println!();
+    println!("| server | figure | ours | node socket.io-client | ours/node |");
+    println!("|---|---|---|---|---|");
+    let mut medians: BTreeMap<(Kind, String), f64> = BTreeMap::new();
+    for &scenario in &o.scenarios {
+        for &kind in &o.servers {
+            for m in metrics(scenario, mode) {
+                let values = |c: Client| -> Vec<f64> {
+                    results
+                        .get(&(scenario, kind, c))
+                        .map(|v| v.iter().map(|s| (m.value)(s, o)).collect())
+                        .unwrap_or_default()
+                };
+                let (ours, node) = (values(Client::Ours), values(Client::Node));
+                let ratio = summary(&ours).0 / summary(&node).0;
+                medians.insert((kind, m.name.clone()), ratio);
+                let mark = if ratio.is_nan() {
+                    String::new()
+                } else if (ratio >= 1.0) == m.higher_is_better {
+                    format!("{ratio:.2}×")
+                } else {
+                    format!("{ratio:.2}× (worse)")
+                };
+                println!(
+                    "| {} | {} | {} | {} | {} |",
+                    server_name(kind),
+                    m.name,
+                    cell(&ours),
+                    cell(&node),
+                    mark
+                );
+            }
+        }
+    }
+    checks(o, results);
+    targets(&medians, mode);
+    threads(o, results);
+}
+
+/// Nothing dropped by the host, and every send counted by the server.
+fn checks(o: &Opts, results: &Results) {
+    let mut notes = Vec::new();
+    for ((scenario, kind, client), samples) in results {
+        for s in samples {
+            if s.dropped > 0 {
+                notes.push(format!(
+                    "{kind:?}/{client:?}: the host dropped {} events",
+                    s.dropped
+                ));
+            }
+            if *scenario == Scenario::Outbound {
+                if let Some(n) = s.server_received {
+                    if n != o.outbound as u64 {
+                        notes.push(format!(
+                            "{kind:?}/{client:?}: the server received {n} of {} sends",
+                            o.outbound
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    println!();
+    if notes.is_empty() {
+        println!("checks: no event dropped by the host; every counted outbound run complete");
+    } else {
+        for n in notes {
+            println!("CHECK FAILED: {n}");
+        }
+    }
+}
+
+/// The targets of issue 5, against the ratios above.
+fn targets(ratios: &BTreeMap<(Kind, String), f64>, mode: RttMode) {
+    let rtt = match mode {
+        RttMode::Ack => "ack round trip p50 (µs)",
+        RttMode::Echo => "echo round trip p50 (µs)",
+    };
+    let goals: [(&str, Kind, &str, f64, bool); 4] = [
+        (
+            "inbound ≥ 2× node per client-CPU-s",
+            Kind::Real,
+            "inbound events per client-CPU-s",
+            2.0,
+            true,
+        ),
+        (
+            "inbound ≥ 1× node in wall time",
+            Kind::Real,
+            "inbound events/s (wall)",
+            1.0,
+            true,
+        ),
+        (
+            "outbound ≥ 1× node",
+            Kind::Real,
+            "outbound sends/s received (wall)",
+            1.0,
+            true,
+        ),
+        (
+            "round trip p50 no worse than node",
+            Kind::Real,
+            rtt,
+            1.0,
+            false,
+        ),
+    ];
+    println!();
+    println!("targets (socket.io 4.8 server):");
+    for (what, kind, key, bound, higher) in goals {
+        let Some(&r) = ratios.get(&(kind, key.to_owned())) else {
+            continue;
+        };
+        if r.is_nan() {
+            continue;
+        }
+        let met = if higher { r >= bound } else { r <= bound };
+        println!(
+            "- {what}: {r:.2}× → {}",
+            if met { "met" } else { "NOT met" }
+        );
+    }
+}
+
+/// Where our process's CPU time and sleeps went, per thread name (medians over the runs).
+fn threads(o: &Opts, results: &Results) {
+    for &scenario in &[Scenario::Inbound, Scenario::Rtt] {
+        let (per, unit) = match scenario {
+            Scenario::Inbound => (o.inbound as f64 / 1000.0, "per 1000 events"),
+            _ => (o.rtt as f64, "per round trip"),
+        };
+        for &kind in &o.servers {
+            let Some(samples) = results.get(&(scenario, kind, Client::Ours)) else {
+                continue;
+            };
+            let mut shares: BTreeMap<&str, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+            for s in samples {
+                let total: f64 = s.threads.values().map(|t| t.cpu_s).sum();
+                for (name, t) in &s.threads {
+                    let e = shares.entry(name).or_default();
+                    e.0.push(100.0 * t.cpu_s / total);
+                    e.1.push(t.vcsw / per);
+                }
+            }
+            let parts: Vec<String> = shares
+                .iter()
+                .map(|(name, (cpu, sw))| {
+                    format!(
+                        "{name} {:.0} % CPU, {} switches",
+                        summary(cpu).0,
+                        fmt(summary(sw).0)
+                    )
+                })
+                .collect();
+            println!();
+            println!(
+                "ours, {scenario:?} with the {}, per thread (CPU share; voluntary context switches {unit}): {}",
+                server_name(kind),
+                parts.join("; ")
+            );
+        }
+    }
+    println!();
+    println!("`main` is the host emulator's 1C thread (its event loop waits on a condition variable, so each wake-up is a switch); `async-std/runti` are the add-in's executor threads, which also run the host's ExternalEvent callback; `async-io` is the reactor.");
+}

@@ -1,0 +1,227 @@
+//! Acknowledgements of `SendWithAck`: which Ids wait for an answer, until when, and whether their
+//! packet has gone out; and the Ack events (Ok, Timeout, Disconnected) that end each wait.
+//!
+//! Every Id gets exactly one Ack event. The timeout runs from the call, also while the packet
+//! waits in the offline buffer; when it fires the packet is taken out of the buffer (it is not
+//! sent late). When a connection ends, the Ids whose packet was written fail with Disconnected,
+//! as the JavaScript client's `_clearAcks` does; the ones still in the buffer keep waiting, to go
+//! out after the next join.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::time::Instant;
+
+use super::Connection;
+use crate::actors::messages::AckRequest;
+use crate::events::{self, AckState};
+use crate::protocol::json;
+use crate::protocol::socketio::Packet as SioPacket;
+
+/// One `SendWithAck` waiting for its acknowledgement.
+#[derive(Debug)]
+struct Pending {
+    name: String,
+    deadline: Instant,
+    /// The packet has been written to a connection.
+    sent: bool,
+}
+
+/// The `SendWithAck` Ids that wait for an acknowledgement. Pure bookkeeping: time is passed in.
+#[derive(Debug, Default)]
+pub(super) struct Acks {
+    pending: HashMap<u64, Pending>,
+    /// The same entries ordered by deadline, for the timer.
+    deadlines: BTreeSet<(Instant, u64)>,
+}
+
+impl Acks {
+    /// Starts waiting for `request` (a second call for the same Id changes nothing).
+    pub(super) fn track(&mut self, request: AckRequest, name: &str) {
+        if self.pending.contains_key(&request.id) {
+            return;
+        }
+        self.pending.insert(
+            request.id,
+            Pending {
+                name: name.to_owned(),
+                deadline: request.deadline,
+                sent: false,
+            },
+        );
+        self.deadlines.insert((request.deadline, request.id));
+    }
+
+    /// Whether `id` still waits (false once answered, timed out or failed).
+    #[cfg(test)]
+    fn is_pending(&self, id: u64) -> bool {
+        self.pending.contains_key(&id)
+    }
+
+    /// The packet of `id` has been written.
+    pub(super) fn mark_sent(&mut self, id: u64) {
+        if let Some(p) = self.pending.get_mut(&id) {
+            p.sent = true;
+        }
+    }
+
+    /// The acknowledgement of `id` arrived: stops waiting and returns the event name, or `None`
+    /// for an Id that does not wait (late, after its timeout, or never sent).
+    pub(super) fn resolve(&mut self, id: u64) -> Option<String> {
+        let p = self.pending.remove(&id)?;
+        self.deadlines.remove(&(p.deadline, id));
+        Some(p.name)
+    }
+
+    /// The earliest deadline, for the timer.
+    pub(super) fn next_deadline(&self) -> Option<Instant> {
+        self.deadlines.first().map(|(at, _)| *at)
+    }
+
+    /// Stops waiting for every Id whose deadline is at or before `now`; returns them in Id order
+    /// with their event names.
+    pub(super) fn expire(&mut self, now: Instant) -> Vec<(u64, String)> {
+        let mut expired = Vec::new();
+        while let Some(&(at, id)) = self.deadlines.first() {
+            if at > now {
+                break;
+            }
+            self.deadlines.pop_first();
+            if let Some(p) = self.pending.remove(&id) {
+                expired.push((id, p.name));
+            }
+        }
+        expired.sort_unstable_by_key(|(id, _)| *id);
+        expired
+    }
+
+    /// The connection ended: stops waiting for every Id whose packet was written (its answer can
+    /// no longer come) and returns them in Id order; unsent ones keep waiting.
+    pub(super) fn take_sent(&mut self) -> Vec<(u64, String)> {
+        let sent: Vec<u64> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| p.sent)
+            .map(|(id, _)| *id)
+            .collect();
+        let mut failed: Vec<(u64, String)> = sent
+            .into_iter()
+            .filter_map(|id| {
+                let p = self.pending.remove(&id)?;
+                self.deadlines.remove(&(p.deadline, id));
+                Some((id, p.name))
+            })
+            .collect();
+        failed.sort_unstable_by_key(|(id, _)| *id);
+        failed
+    }
+}
+
+impl Connection {
+    /// The timer of the acknowledgements fired (or may have): Timeout events for every Id past
+    /// its deadline, and their packets out of the offline buffer.
+    pub(super) async fn expire_acks(&mut self, now: Instant) {
+        let expired = self.acks.expire(now);
+        if expired.is_empty() {
+            return;
+        }
+        let ids: HashSet<u64> = expired.iter().map(|(id, _)| *id).collect();
+        let before = self.send_buffer.len();
+        self.send_buffer
+            .retain(|out| out.ack_id().map_or(true, |id| !ids.contains(&id)));
+        for _ in self.send_buffer.len()..before {
+            self.shared.remove_outgoing();
+        }
+        for (id, name) in expired {
+            self.report(events::ack(id, &name, AckState::Timeout, "[]".to_owned()))
+                .await;
+        }
+    }
+
+    /// An ACK or BINARY_ACK from the server (attachments already in place).
+    pub(super) async fn on_ack(&mut self, packet: SioPacket) {
+        // An ack without an id, or for an Id that no longer waits, is a late answer: dropped, as
+        // the JavaScript client does.
+        let Some(name) = packet.id.and_then(|id| self.acks.resolve(id)) else {
+            return;
+        };
+        let id = packet.id.unwrap_or_default();
+        let payload = packet.payload.unwrap_or_else(|| "[]".to_owned());
+        let args = match json::compact(&payload) {
+            std::borrow::Cow::Borrowed(_) => payload,
+            std::borrow::Cow::Owned(compacted) => compacted,
+        };
+        self.report(events::ack(id, &name, AckState::Ok, args))
+            .await;
+    }
+
+    /// A connection (or an attempt) ended, whatever the reason: the Ids whose packet went out get
+    /// Disconnected. (The server's requests were dropped by `teardown`.)
+    pub(super) async fn session_ended(&mut self) {
+        for (id, name) in self.acks.take_sent() {
+            self.report(events::ack(
+                id,
+                &name,
+                AckState::Disconnected,
+                "[]".to_owned(),
+            ))
+            .await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn req(id: u64, at: Instant) -> AckRequest {
+        AckRequest { id, deadline: at }
+    }
+
+    #[test]
+    fn an_ack_resolves_once() {
+        let t = Instant::now();
+        let mut acks = Acks::default();
+        acks.track(req(1, t + Duration::from_secs(5)), "save");
+        acks.track(req(1, t + Duration::from_secs(9)), "again");
+        assert!(acks.is_pending(1));
+        assert_eq!(acks.resolve(1).as_deref(), Some("save"));
+        assert_eq!(acks.resolve(1), None);
+        assert_eq!(acks.next_deadline(), None);
+    }
+
+    #[test]
+    fn deadlines_expire_in_order_and_free_the_entries() {
+        let t = Instant::now();
+        let mut acks = Acks::default();
+        acks.track(req(3, t + Duration::from_secs(3)), "c");
+        acks.track(req(1, t + Duration::from_secs(1)), "a");
+        acks.track(req(2, t + Duration::from_secs(1)), "b");
+        assert_eq!(acks.next_deadline(), Some(t + Duration::from_secs(1)));
+        assert!(acks.expire(t).is_empty());
+        assert_eq!(
+            acks.expire(t + Duration::from_secs(2)),
+            vec![(1, "a".to_owned()), (2, "b".to_owned())]
+        );
+        assert!(!acks.is_pending(1));
+        assert_eq!(acks.resolve(2), None);
+        assert_eq!(acks.next_deadline(), Some(t + Duration::from_secs(3)));
+    }
+
+    #[test]
+    fn a_lost_connection_fails_only_what_was_sent() {
+        let t = Instant::now() + Duration::from_secs(60);
+        let mut acks = Acks::default();
+        for id in 1..=4 {
+            acks.track(req(id, t), "e");
+        }
+        acks.mark_sent(3);
+        acks.mark_sent(1);
+        assert_eq!(
+            acks.take_sent(),
+            vec![(1, "e".to_owned()), (3, "e".to_owned())]
+        );
+        assert!(acks.is_pending(2) && acks.is_pending(4));
+        assert!(acks.take_sent().is_empty());
+        assert_eq!(acks.expire(t).len(), 2);
+    }
+}

@@ -1,0 +1,175 @@
+//! Opening an Engine.IO session the way the properties ask: the first of `Transports` is tried
+//! first, in the revision that `ProtocolVersion` names, or that was detected (and remembered)
+//! for this server.
+//!
+//! * Polling first: the handshake itself tells the revision (see [`polling::open`]); the session
+//!   is upgraded to websocket later when `Transports` lists it and the server offers it.
+//! * Websocket first: an unknown revision is asked by a polling handshake (the deterministic
+//!   way); the websocket then opens with the right `EIO`, and the probe's session is closed, or
+//!   kept when the websocket cannot be opened and polling is allowed (the fallback). A server
+//!   that refuses polling is asked over the websocket instead ([`websocket::dial_detecting`]).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::cookies::CookieJar;
+use super::halves::{Reader, Writer};
+use super::polling::{self, Opened};
+use super::upgrade::UpgradeTicket;
+use super::websocket::{self, WsReader, WsWriter};
+use super::{url, versions, Dialed, TransportError};
+use crate::actors::messages::ConnectRequest;
+use crate::component::settings::{ProtocolChoice, TransportKind};
+use crate::protocol::engineio::OpenInfo;
+use crate::protocol::EioVersion;
+
+/// How long a websocket-only server may take to send its automatic `40` (Engine.IO 3) before it
+/// is taken for an Engine.IO 4 server (see [`websocket::dial_detecting`]).
+const DETECT_WINDOW: Duration = Duration::from_secs(1);
+
+/// How long closing the detection probe's polling session may take.
+const PROBE_CLOSE_WAIT: Duration = Duration::from_secs(1);
+
+/// Opens a session for `request`: transports in order, revision chosen, detected or remembered.
+pub async fn dial(request: Arc<ConnectRequest>) -> Result<Dialed, TransportError> {
+    let server = url::server_key(&request);
+    let (known, remembered) = match request.settings.protocol {
+        ProtocolChoice::V3 => (Some(EioVersion::V3), false),
+        ProtocolChoice::V4 => (Some(EioVersion::V4), false),
+        ProtocolChoice::Auto => {
+            let recalled = versions::recall(&server);
+            (recalled, recalled.is_some())
+        }
+    };
+    let mut result = dial_as(&request, known).await;
+    if request.settings.protocol == ProtocolChoice::Auto {
+        if result.is_err() && remembered {
+            // The server may have been replaced since it was asked: ask again rather than fail
+            // on an old answer.
+            versions::forget(&server);
+            result = dial_as(&request, None).await;
+        }
+        match &result {
+            Ok(dialed) => versions::remember(&server, dialed.version),
+            Err(_) => versions::forget(&server),
+        }
+    }
+    result
+}
+
+/// One try: the first transport first, in revision `known` (or detected when `None`).
+async fn dial_as(
+    request: &Arc<ConnectRequest>,
+    known: Option<EioVersion>,
+) -> Result<Dialed, TransportError> {
+    match request.settings.transports.first() {
+        // Boxed: each path is a large state machine, and inlining both into every caller's
+        // frame costs hundreds of KiB of executor-thread stack in debug builds.
+        Some(TransportKind::WebSocket) => Box::pin(websocket_first(request, known)).await,
+        Some(TransportKind::Polling) | None => Box::pin(polling_first(request, known)).await,
+    }
+}
+
+/// Remembers that the server of `request` speaks `version` (found out after the dial).
+pub fn remember_version(request: &ConnectRequest, version: EioVersion) {
+    versions::remember(&url::server_key(request), version);
+}
+
+async fn polling_first(
+    request: &Arc<ConnectRequest>,
+    known: Option<EioVersion>,
+) -> Result<Dialed, TransportError> {
+    let jar = Arc::new(CookieJar::new());
+    let opened = polling::open(request, known, jar.clone()).await?;
+    let upgrade = (request
+        .settings
+        .transports
+        .contains(&TransportKind::WebSocket)
+        && opened.open.upgrades.iter().any(|u| u == "websocket"))
+    .then(|| UpgradeTicket {
+        sid: opened.open.sid.clone(),
+        jar,
+    });
+    Ok(from_polling(opened, upgrade))
+}
+
+async fn websocket_first(
+    request: &Arc<ConnectRequest>,
+    known: Option<EioVersion>,
+) -> Result<Dialed, TransportError> {
+    let jar = Arc::new(CookieJar::new());
+    let (version, spare) = match known {
+        Some(version) => (version, None),
+        None => match polling::open(request, None, jar.clone()).await {
+            Ok(opened) => (opened.version, Some(opened)),
+            // Polling refused (a websocket-only server, a proxy that passes only websockets):
+            // ask over the websocket.
+            Err(TransportError::Http { .. } | TransportError::NotEngineIo(_)) => {
+                let (writer, reader, open, version) =
+                    websocket::dial_detecting(request, &jar, DETECT_WINDOW).await?;
+                return Ok(from_websocket(writer, reader, open, version));
+            }
+            Err(err) => return Err(err),
+        },
+    };
+    match websocket::dial(request, version, &jar).await {
+        Ok((writer, reader, open)) => {
+            if let Some(spare) = spare {
+                spare.reader.close().await;
+                spare.writer.close(PROBE_CLOSE_WAIT).await;
+            }
+            Ok(from_websocket(writer, reader, open, version))
+        }
+        Err(ws_error)
+            if request
+                .settings
+                .transports
+                .contains(&TransportKind::Polling) =>
+        {
+            let opened =
+                match spare {
+                    Some(opened) => opened,
+                    None => polling::open(request, Some(version), jar).await.map_err(
+                        |polling_error| TransportError::BothFailed {
+                            websocket: Box::new(ws_error),
+                            polling: Box::new(polling_error),
+                        },
+                    )?,
+                };
+            // The websocket just failed: this session stays on polling.
+            Ok(from_polling(opened, None))
+        }
+        Err(err) => {
+            if let Some(spare) = spare {
+                spare.reader.close().await;
+                spare.writer.close(PROBE_CLOSE_WAIT).await;
+            }
+            Err(err)
+        }
+    }
+}
+
+fn from_polling(opened: Opened, upgrade: Option<UpgradeTicket>) -> Dialed {
+    Dialed {
+        writer: Writer::Polling(Box::new(opened.writer)),
+        reader: Reader::Polling(Box::new(opened.reader)),
+        open: opened.open,
+        version: opened.version,
+        upgrade,
+    }
+}
+
+fn from_websocket(
+    writer: WsWriter,
+    reader: WsReader,
+    open: OpenInfo,
+    version: EioVersion,
+) -> Dialed {
+    Dialed {
+        writer: Writer::WebSocket(writer),
+        reader: Reader::WebSocket(reader),
+        open,
+        version,
+        upgrade: None,
+    }
+}

@@ -1,0 +1,119 @@
+//! The two halves of an open Engine.IO session, whichever transport carries it: the Connection
+//! reads packets from a [`Reader`] and writes packets to a [`Writer`] and does not care whether
+//! they travel over a websocket or HTTP long-polling. Switching the transport (the upgrade from
+//! polling to websocket) replaces both halves between two packets.
+
+use std::time::Duration;
+
+use super::polling::{PollingReader, PollingWriter};
+use super::websocket::{WsReader, WsWriter};
+use super::TransportError;
+use crate::protocol::engineio::Packet;
+
+/// What a [`Reader`] yields.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Incoming {
+    /// An Engine.IO packet from the server.
+    Packet(Packet),
+    /// Polling has stopped for an upgrade and every packet it received has been yielded: the
+    /// websocket can take over now.
+    Drained,
+}
+
+/// Receives Engine.IO packets.
+pub enum Reader {
+    /// One packet per websocket message.
+    WebSocket(WsReader),
+    /// Packets from the GET loop (boxed: it is much larger than a websocket half).
+    Polling(Box<PollingReader>),
+}
+
+/// Sends Engine.IO packets.
+pub enum Writer {
+    /// One packet per websocket message.
+    WebSocket(WsWriter),
+    /// Packets POSTed in batches (boxed: it is much larger than a websocket half).
+    Polling(Box<PollingWriter>),
+}
+
+impl Reader {
+    /// The next packet; `None` when the server closed the transport. Cancel safe: dropping the
+    /// future loses nothing (the select loop of the Connection relies on it).
+    pub async fn next(&mut self) -> Option<Result<Incoming, TransportError>> {
+        match self {
+            Reader::WebSocket(ws) => ws.next().await.map(|r| r.map(Incoming::Packet)),
+            Reader::Polling(polling) => polling.next().await,
+        }
+    }
+
+    /// True for a polling reader (which can be upgraded).
+    pub fn is_polling(&self) -> bool {
+        matches!(self, Reader::Polling(_))
+    }
+
+    /// A websocket probe for this session starts (polling only).
+    pub fn probing(&self) {
+        if let Reader::Polling(polling) = self {
+            polling.probing();
+        }
+    }
+
+    /// The probe succeeded: stop polling, then yield [`Incoming::Drained`] (polling only).
+    pub fn pause(&self) {
+        if let Reader::Polling(polling) = self {
+            polling.pause();
+        }
+    }
+
+    /// The probe failed: keep polling (polling only).
+    pub fn resume(&self) {
+        if let Reader::Polling(polling) = self {
+            polling.resume();
+        }
+    }
+
+    /// Stops reading; returns once no task of this reader runs any more.
+    pub async fn close(self) {
+        match self {
+            Reader::WebSocket(ws) => drop(ws),
+            Reader::Polling(polling) => polling.close().await,
+        }
+    }
+}
+
+impl Writer {
+    /// Queues one packet (written by the next [`Writer::flush`]; a websocket may write it
+    /// earlier).
+    pub async fn feed(&mut self, packet: Packet) -> Result<(), TransportError> {
+        match self {
+            Writer::WebSocket(ws) => ws.feed(packet).await,
+            Writer::Polling(polling) => {
+                polling.feed(packet);
+                Ok(())
+            }
+        }
+    }
+
+    /// Writes out everything queued.
+    pub async fn flush(&mut self) -> Result<(), TransportError> {
+        match self {
+            Writer::WebSocket(ws) => ws.flush().await,
+            Writer::Polling(polling) => polling.flush().await,
+        }
+    }
+
+    /// Sends one packet now.
+    pub async fn send(&mut self, packet: Packet) -> Result<(), TransportError> {
+        self.feed(packet).await?;
+        self.flush().await
+    }
+
+    /// Closes the transport politely (a websocket close; a close packet over polling), giving
+    /// up after `wait`.
+    pub async fn close(self, wait: Duration) {
+        match self {
+            Writer::WebSocket(ws) => ws.close(wait).await,
+            Writer::Polling(polling) => polling.close(wait).await,
+        }
+    }
+}

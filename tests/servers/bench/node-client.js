@@ -1,0 +1,157 @@
+#!/usr/bin/env node
+// The reference side of `examples/bench`: the official socket.io-client 4.x (tests/servers'
+// package.json) driven by JSON commands on stdin, one result line of JSON on stdout per command.
+// Each measurement reports wall time and this process's own CPU time (process.cpuUsage()), so
+// the figures compare with the add-in's getrusage(RUSAGE_SELF) figures.
+//
+// Run by `examples/bench` (node tests/servers/bench/node-client.js); by hand:
+//   echo '{"cmd":"connect","url":"http://127.0.0.1:3000/"}' | node tests/servers/bench/node-client.js
+//
+// COMMANDS (one JSON object per line); every answer has "ok" and, on failure, "error":
+//   {"cmd":"connect","url":U}        websocket only, forceNew; answers {"ok":true,"ms":…}
+//   {"cmd":"warmup","n":N}           N sequential echo round trips (not measured)
+//   {"cmd":"inbound","n":N}          emit flood {n:N,event:"tick"}; wait for N `tick` events
+//   {"cmd":"outbound","n":N,"verify":"stats"|"count"|"none"}
+//                                    emit `bench` i for i in 0..N in one loop, then `echo` "done"
+//                                    and wait for it; then ask the server how many it received
+//   {"cmd":"rtt","n":N,"mode":"echo"|"ack"}   N sequential round trips: emit `echo` i and wait
+//                                    for the `echo` event, or emit `ack` i with a callback
+//   {"cmd":"close"}                  disconnect
+// Measurements answer {"ok":true,"wall_s":…,"cpu_s":…,"sys_s":…,"vcsw":…,…}; rtt adds "p50_us","p99_us".
+"use strict";
+
+const path = require("path");
+const readline = require("readline");
+const { io } = require(path.join(__dirname, "..", "node_modules", "socket.io-client"));
+
+let socket = null;
+
+function cpuNow() {
+  const u = process.cpuUsage();
+  return { cpu: (u.user + u.system) / 1e6, sys: u.system / 1e6 };
+}
+
+/** Wall time, CPU time and voluntary context switches of `fn` (an async function). */
+async function measure(fn) {
+  const vcsw0 = process.resourceUsage().voluntaryContextSwitches;
+  const cpu0 = cpuNow();
+  const t0 = process.hrtime.bigint();
+  const extra = (await fn()) || {};
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu1 = cpuNow();
+  const vcsw = process.resourceUsage().voluntaryContextSwitches - vcsw0;
+  return { ok: true, wall_s: wall, cpu_s: cpu1.cpu - cpu0.cpu, sys_s: cpu1.sys - cpu0.sys, vcsw, ...extra };
+}
+
+function once(event) {
+  return new Promise((resolve) => socket.once(event, resolve));
+}
+
+function withAck(event, ...args) {
+  return new Promise((resolve) => socket.emit(event, ...args, (...answer) => resolve(answer)));
+}
+
+async function echoOnce(i) {
+  const got = once("echo");
+  socket.emit("echo", i);
+  await got;
+}
+
+const commands = {
+  async connect(c) {
+    if (socket) socket.disconnect();
+    const t0 = process.hrtime.bigint();
+    socket = io(c.url, { transports: ["websocket"], forceNew: true, reconnection: false });
+    await new Promise((resolve, reject) => {
+      socket.once("connect", resolve);
+      socket.once("connect_error", reject);
+    });
+    return { ok: true, ms: Number(process.hrtime.bigint() - t0) / 1e6 };
+  },
+
+  async warmup(c) {
+    for (let i = 0; i < c.n; i++) await echoOnce(i);
+    return { ok: true };
+  },
+
+  inbound(c) {
+    return measure(
+      () =>
+        new Promise((resolve) => {
+          let got = 0;
+          const onTick = () => {
+            if (++got === c.n) {
+              socket.off("tick", onTick);
+              resolve({ events: got });
+            }
+          };
+          socket.on("tick", onTick);
+          socket.emit("flood", { n: c.n, event: "tick" });
+        }),
+    );
+  },
+
+  async outbound(c) {
+    const before = await received(c.verify);
+    const r = await measure(async () => {
+      for (let i = 0; i < c.n; i++) socket.emit("bench", i);
+      const done = once("echo");
+      socket.emit("echo", "done");
+      await done;
+    });
+    const after = await received(c.verify);
+    // The server also counted the `echo` marker and the first query (`stats`/`count`).
+    if (before !== null) r.server_received = after - before - 2;
+    return r;
+  },
+
+  async rtt(c) {
+    const lat = new Float64Array(c.n);
+    const r = await measure(async () => {
+      for (let i = 0; i < c.n; i++) {
+        const t0 = process.hrtime.bigint();
+        if (c.mode === "ack") await withAck("ack", i);
+        else await echoOnce(i);
+        lat[i] = Number(process.hrtime.bigint() - t0) / 1e3;
+      }
+    });
+    lat.sort();
+    r.p50_us = lat[Math.floor(c.n * 0.5)];
+    r.p99_us = lat[Math.min(c.n - 1, Math.floor(c.n * 0.99))];
+    return r;
+  },
+
+  async close() {
+    if (socket) socket.disconnect();
+    socket = null;
+    return { ok: true };
+  },
+};
+
+/** How many events the server has received on this socket, or null when not asked. */
+async function received(verify) {
+  if (verify === "stats") return (await withAck("stats"))[0].events;
+  if (verify === "count") {
+    const got = once("count");
+    socket.emit("count");
+    return (await got).events;
+  }
+  return null;
+}
+
+// One command at a time, in order.
+let chain = Promise.resolve();
+readline.createInterface({ input: process.stdin, terminal: false }).on("line", (line) => {
+  if (!line.trim()) return;
+  chain = chain.then(async () => {
+    let answer;
+    try {
+      const c = JSON.parse(line);
+      const f = commands[c.cmd];
+      answer = f ? await f(c) : { ok: false, error: `unknown command ${c.cmd}` };
+    } catch (err) {
+      answer = { ok: false, error: String((err && err.message) || err) };
+    }
+    process.stdout.write(JSON.stringify(answer) + "\n");
+  });
+}).on("close", () => chain.then(() => process.exit(0)));
