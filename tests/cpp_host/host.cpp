@@ -32,13 +32,26 @@
 #include <vector>
 
 static_assert(sizeof(WCHAR_T) == 2, "WCHAR_T is 2 bytes");
-static_assert(sizeof(tVariant) == 64, "tVariant is 64 bytes on Linux x86_64");
+#if defined(__i386__)
+// 32-bit Linux (built by .ci/package/run-hosts.sh with i686-linux-gnu-g++): SysV i386 rules,
+// int64/double 4-aligned inside structs (native-api.md §3).
+static_assert(sizeof(tVariant) == 52, "tVariant is 52 bytes on Linux i386");
+static_assert(offsetof(tVariant, cbElements) == 44, "cbElements at 44");
+static_assert(offsetof(tVariant, vt) == 48, "vt at 48");
+static_assert(offsetof(tVariant, wstrLen) == 4, "wstrLen at 4");
+static_assert(sizeof(struct tm) == 44, "struct tm is 44 bytes");
+static_assert(sizeof(AppInfo) == 12, "AppInfo is 12 bytes");
+static_assert(sizeof(IComponentBase) == 16, "IComponentBase holds four vptrs");
+#else
+// LP64 Linux: x86_64 and (built by .ci/package/run-hosts.sh) aarch64.
+static_assert(sizeof(tVariant) == 64, "tVariant is 64 bytes on LP64 Linux");
 static_assert(offsetof(tVariant, cbElements) == 56, "cbElements at 56");
 static_assert(offsetof(tVariant, vt) == 60, "vt at 60");
 static_assert(offsetof(tVariant, wstrLen) == 8, "wstrLen at 8");
 static_assert(sizeof(struct tm) == 56, "struct tm is 56 bytes");
 static_assert(sizeof(AppInfo) == 24, "AppInfo is 24 bytes");
 static_assert(sizeof(IComponentBase) == 32, "IComponentBase holds four vptrs");
+#endif
 
 // ---- reporting -----------------------------------------------------------------------------
 
