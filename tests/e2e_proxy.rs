@@ -7,7 +7,7 @@
 mod common;
 
 use common::{
-    english_client as client, is_connection, is_error, is_message, last_error, CLOSE_NORMAL, FAIL,
+    english_client as client, expect_fail, is_connection, is_message, last_error, CLOSE_NORMAL,
     OPEN, WAIT,
 };
 use std::net::TcpListener;
@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use testkit::host::{Object, V};
 use testkit::proxy::{base64, Outcome, Proxy, ProxyOptions};
-use testkit::servers::{closed_port, json_string, Flavor, Server, ServerOptions, TestCerts};
+use testkit::servers::{closed_port, Flavor, Server, ServerOptions, TestCerts};
 
 /// Connects and asserts that the attempt opens.
 fn expect_open(obj: &Object, url: &str) {
@@ -28,24 +28,6 @@ fn expect_open(obj: &Object, url: &str) {
         "{url}: LastError = {:?}",
         obj.get("LastError")
     );
-}
-
-/// Connects and asserts that the attempt fails with Fail and then an Error event that carries
-/// the same text as LastError. Returns LastError.
-fn expect_fail(obj: &Object, url: &str) -> String {
-    obj.call("Connect", &[V::from(url)]).expect("Connect");
-    let ev = obj.wait_event(WAIT, is_connection).expect("Fail");
-    assert_eq!(ev.event, FAIL, "{url}: {ev:?}");
-    let last_error = last_error(obj);
-    let error = obj.wait_event(WAIT, is_error).expect("an Error event");
-    assert!(
-        !last_error.is_empty()
-            && error
-                .event
-                .ends_with(&format!(r#""Message": {}}}"#, json_string(&last_error))),
-        "the Error event {error:?} should carry LastError {last_error:?}"
-    );
-    last_error
 }
 
 /// Sends `echo` and waits for it to come back.

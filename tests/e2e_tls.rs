@@ -9,11 +9,11 @@
 mod common;
 
 use common::{
-    english_client as client, is_connection, is_error, is_message, last_error, CLOSE_NORMAL, FAIL,
-    OPEN, WAIT,
+    english_client as client, expect_fail, is_connection, is_message, last_error, CLOSE_NORMAL,
+    FAIL, OPEN, WAIT,
 };
 use testkit::host::{library, HostOptions, Object, V};
-use testkit::servers::{json_string, Flavor, Server, ServerOptions, TestCerts};
+use testkit::servers::{Flavor, Server, ServerOptions, TestCerts};
 
 fn tls_server(certs: &TestCerts) -> Server {
     Server::start(ServerOptions::new(Flavor::Sio4).with_tls(certs))
@@ -30,25 +30,6 @@ fn expect_open(obj: &Object, url: &str) {
         obj.get("LastError")
     );
     assert_eq!(obj.get("Connected").unwrap(), V::Bool(true));
-}
-
-/// Connects and asserts that the attempt fails with Fail and then an Error event that carries
-/// the same text as LastError. Returns LastError.
-fn expect_fail(obj: &Object, url: &str) -> String {
-    obj.call("Connect", &[V::from(url)]).expect("Connect");
-    let ev = obj.wait_event(WAIT, is_connection).expect("Fail");
-    assert_eq!(ev.event, FAIL, "{url}: {ev:?}");
-    let last_error = last_error(obj);
-    let error = obj.wait_event(WAIT, is_error).expect("an Error event");
-    assert!(
-        !last_error.is_empty()
-            && error
-                .event
-                .ends_with(&format!(r#""Message": {}}}"#, json_string(&last_error))),
-        "the Error event {error:?} should carry LastError {last_error:?}"
-    );
-    assert_eq!(obj.get("Connected").unwrap(), V::Bool(false));
-    last_error
 }
 
 /// No namespace connection reached the server: the client did not get through in any form.

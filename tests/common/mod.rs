@@ -181,3 +181,23 @@ pub fn line_args(line: &str) -> serde_json::Value {
         serde_json::from_str(line).unwrap_or_else(|e| panic!("bad line {line}: {e}"));
     v["args"].clone()
 }
+
+/// Connects and asserts that the attempt fails with Fail and then an Error event that carries
+/// the same text as LastError. Returns LastError.
+pub fn expect_fail(obj: &Object, url: &str) -> String {
+    obj.call("Connect", &[V::from(url)]).expect("Connect");
+    let ev = obj.wait_event(WAIT, is_connection).expect("Fail");
+    assert_eq!(ev.event, FAIL, "{url}: {ev:?}");
+    let last_error = last_error(obj);
+    let error = obj.wait_event(WAIT, is_error).expect("an Error event");
+    assert!(
+        !last_error.is_empty()
+            && error.event.ends_with(&format!(
+                r#""Message": {}}}"#,
+                testkit::servers::json_string(&last_error)
+            )),
+        "the Error event {error:?} should carry LastError {last_error:?}"
+    );
+    assert_eq!(obj.get("Connected").unwrap(), V::Bool(false));
+    last_error
+}
