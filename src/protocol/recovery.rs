@@ -32,7 +32,7 @@ pub fn split_offset(array: &str) -> Option<(String, String)> {
     let mut open = close;
     loop {
         open = open.checked_sub(1)?;
-        if bytes.get(open) == Some(&b'"') && backslashes_before(bytes, open) % 2 == 0 {
+        if bytes.get(open) == Some(&b'"') && backslashes_before(bytes, open).is_multiple_of(2) {
             break;
         }
     }

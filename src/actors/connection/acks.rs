@@ -126,7 +126,7 @@ impl Connection {
         let ids: HashSet<u64> = expired.iter().map(|(id, _)| *id).collect();
         let before = self.send_buffer.len();
         self.send_buffer
-            .retain(|out| out.ack_id().map_or(true, |id| !ids.contains(&id)));
+            .retain(|out| out.ack_id().is_none_or(|id| !ids.contains(&id)));
         for _ in self.send_buffer.len()..before {
             self.shared.remove_outgoing();
         }

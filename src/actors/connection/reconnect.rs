@@ -133,7 +133,7 @@ impl Connection {
         Box::pin(async move {
             let now = rt::now();
             self.expire_acks(now).await;
-            if !self.reconnect.due.is_some_and(|at| at <= now) {
+            if self.reconnect.due.is_none_or(|at| at > now) {
                 return;
             }
             self.reconnect.due = None;
