@@ -7,8 +7,8 @@
 mod common;
 
 use common::{
-    english_client as client, expect_fail, is_connection, is_message, last_error, CLOSE_NORMAL,
-    OPEN, WAIT,
+    connect, english_client as client, expect_fail, is_connection, is_message, last_error,
+    CLOSE_NORMAL, WAIT,
 };
 use std::net::TcpListener;
 
@@ -17,18 +17,6 @@ use std::time::Duration;
 use testkit::host::{Object, V};
 use testkit::proxy::{base64, Outcome, Proxy, ProxyOptions};
 use testkit::servers::{closed_port, Flavor, Server, ServerOptions, TestCerts};
-
-/// Connects and asserts that the attempt opens.
-fn expect_open(obj: &Object, url: &str) {
-    obj.call("Connect", &[V::from(url)]).expect("Connect");
-    let ev = obj.wait_event(WAIT, is_connection).expect("Open");
-    assert_eq!(
-        ev.event,
-        OPEN,
-        "{url}: LastError = {:?}",
-        obj.get("LastError")
-    );
-}
 
 /// Sends `echo` and waits for it to come back.
 fn round_trip(obj: &Object, text: &str) {
@@ -47,7 +35,7 @@ fn ws_through_the_proxy_opens_and_the_proxy_saw_one_tunnel() {
     obj.set("Transports", V::from("websocket")).unwrap();
     obj.set("Proxy", V::from(proxy.url().as_str())).unwrap();
     obj.call("On", &[V::from("echo")]).unwrap();
-    expect_open(&obj, &server.url("/"));
+    connect(&obj, &server.url("/"));
     round_trip(&obj, "через прокси");
     obj.call("Disconnect", &[]).unwrap();
     let close = obj.wait_event(WAIT, is_connection).expect("Close");
@@ -80,7 +68,7 @@ fn wss_through_the_proxy_verifies_the_servers_real_name() {
     // A DNS name: the proxy resolves it, and TLS inside the tunnel checks it against the
     // certificate (which covers localhost).
     let url = format!("wss://localhost:{}/", server.port());
-    expect_open(&obj, &url);
+    connect(&obj, &url);
     round_trip(&obj, "tls in a tunnel");
     let requests = proxy.requests();
     assert_eq!(requests.len(), 1, "{requests:?}");
@@ -110,7 +98,7 @@ fn a_proxy_that_requires_credentials_opens_with_the_right_ones() {
     )
     .unwrap();
     obj.call("On", &[V::from("echo")]).unwrap();
-    expect_open(&obj, &server.url("/"));
+    connect(&obj, &server.url("/"));
     round_trip(&obj, "authorized");
     let requests = proxy.requests();
     assert_eq!(
@@ -245,7 +233,7 @@ fn polling_and_the_upgrade_go_through_the_proxy_too() {
     obj.set("Proxy", V::from(proxy.url().as_str())).unwrap();
     obj.set("Transports", V::from("polling,websocket")).unwrap();
     obj.call("On", &[V::from("echo")]).unwrap();
-    expect_open(&obj, &server.url("/"));
+    connect(&obj, &server.url("/"));
     round_trip(&obj, "опрос через прокси");
     obj.call("Disconnect", &[]).unwrap();
     let close = obj.wait_event(WAIT, is_connection).expect("Close");

@@ -9,8 +9,8 @@
 mod common;
 
 use common::{
-    english_client as client, expect_fail, is_connection, is_message, last_error, CLOSE_NORMAL,
-    FAIL, OPEN, WAIT,
+    connect, english_client as client, expect_fail, is_connection, is_message, last_error,
+    CLOSE_NORMAL, FAIL, WAIT,
 };
 use testkit::host::{library, HostOptions, Object, V};
 use testkit::servers::{Flavor, Server, ServerOptions, TestCerts};
@@ -21,14 +21,7 @@ fn tls_server(certs: &TestCerts) -> Server {
 
 /// Connects and asserts that the attempt opens.
 fn expect_open(obj: &Object, url: &str) {
-    obj.call("Connect", &[V::from(url)]).expect("Connect");
-    let ev = obj.wait_event(WAIT, is_connection).expect("Open");
-    assert_eq!(
-        ev.event,
-        OPEN,
-        "{url}: LastError = {:?}",
-        obj.get("LastError")
-    );
+    connect(obj, url);
     assert_eq!(obj.get("Connected").unwrap(), V::Bool(true));
 }
 
