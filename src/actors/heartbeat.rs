@@ -1,19 +1,20 @@
-//! The Heartbeat actor: arms a timer from the pure [`Watchdog`] and tells the Connection when to
-//! ping (Engine.IO 3, where the client pings) or that the server went silent.
+//! The Heartbeat actor of one Engine.IO connection: arms a timer from the pure [`Watchdog`] and
+//! tells the Engine when to ping (Engine.IO 3, where the client pings) or that the server went
+//! silent.
 //!
-//! It answers through a *weak* sender with `try_send`: the Connection owns the Heartbeat's
-//! channel, so a strong sender back would keep both alive forever (an actor cycle). When the
-//! Connection is gone the upgrade fails and this actor ends; when its own channel closes it ends.
+//! It answers through a *weak* sender with `try_send`: the Engine owns the Heartbeat's channel,
+//! so a strong sender back would keep both alive forever (an actor cycle). When the Engine is
+//! gone the upgrade fails and this actor ends; when its own channel closes it ends.
 
 use async_channel::{Receiver, WeakSender};
 use futures::FutureExt;
 
-use super::messages::{ConnEvent, HeartbeatMsg};
+use super::messages::{EngineEvent, HeartbeatMsg};
 use crate::protocol::heartbeat::{Action, Watchdog};
 use crate::rt;
 
-/// Runs until the Connection drops the sender of `inbox`.
-pub async fn run(inbox: Receiver<HeartbeatMsg>, connection: WeakSender<ConnEvent>) {
+/// Runs until the Engine drops the sender of `inbox`.
+pub async fn run(inbox: Receiver<HeartbeatMsg>, engine: WeakSender<EngineEvent>) {
     let mut watch: Option<(u64, Watchdog)> = None;
     loop {
         let deadline = watch.as_ref().and_then(|(_, w)| w.poll_timeout());
@@ -46,15 +47,15 @@ pub async fn run(inbox: Receiver<HeartbeatMsg>, connection: WeakSender<ConnEvent
                 let gen = *gen;
                 let event = match w.handle_timeout(rt::now()) {
                     Action::None => continue,
-                    Action::SendPing => ConnEvent::SendPing { gen },
+                    Action::SendPing => EngineEvent::SendPing { gen },
                     Action::Expired => {
                         watch = None;
-                        ConnEvent::HeartbeatExpired { gen }
+                        EngineEvent::HeartbeatExpired { gen }
                     }
                 };
-                let Some(connection) = connection.upgrade() else { return };
-                // A full channel means the Connection is far behind; the next deadline retries.
-                let _ = connection.try_send(event);
+                let Some(engine) = engine.upgrade() else { return };
+                // A full channel means the Engine is far behind; the next deadline retries.
+                let _ = engine.try_send(event);
             }
         }
     }

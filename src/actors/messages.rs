@@ -1,16 +1,21 @@
-//! Every message the actors of one `Client` exchange. Replies, where there are any, ride inside
-//! the message; most edges are fire-and-forget.
+//! Every message the actors exchange: those of one `Client`, and those between its Connection
+//! and the (possibly shared) Engine. Replies, where there are any, ride inside the message; most
+//! edges are fire-and-forget.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use async_channel::Sender;
+
 use crate::component::settings::Settings;
 use crate::endpoint::Endpoint;
-use crate::events::{HostEvent, MessageType};
+use crate::events::{CloseReason, HostEvent, MessageType};
+use crate::lang::Text;
+use crate::protocol::socketio::Packet as SioPacket;
 use crate::protocol::EioVersion;
 use crate::transport::upgrade::Probed;
-use crate::transport::{Dialed, TransportError};
+use crate::transport::{Dialed, TransportError, Writer};
 
 /// Facade → Connection: control commands. Emits travel on their own channel ([`Outbound`]),
 /// which doubles as the offline buffer.
@@ -129,19 +134,19 @@ pub enum Arg {
     Binary(Vec<u8>),
 }
 
-/// Transport, dial task and Heartbeat → Connection.
+/// Dial task, upgrade probe and Heartbeat → Engine.
 #[derive(Debug)]
-pub enum ConnEvent {
+pub enum EngineEvent {
     /// The dial task of attempt `gen` finished.
     Dialed {
-        /// The connection attempt this answers (stale answers are dropped).
+        /// The dial attempt this answers (stale answers are dropped).
         gen: u64,
         /// The open transport and the server's open packet, or why not.
         result: Result<Dialed, TransportError>,
     },
     /// The websocket probe of attempt `gen`'s polling session finished (the upgrade).
     Upgraded {
-        /// The connection attempt this answers (stale answers are dropped).
+        /// The dial attempt this answers (stale answers are dropped).
         gen: u64,
         /// The probed websocket, or why the session stays on polling.
         result: Result<Probed, TransportError>,
@@ -158,12 +163,62 @@ pub enum ConnEvent {
     },
 }
 
-/// Connection → Heartbeat.
+/// Connection → Engine: a namespace joins or leaves the shared Engine.IO connection.
+#[derive(Debug)]
+pub enum EngineCmd {
+    /// Route `namespace`'s packets to `to`, and tell it when the session is open.
+    Attach {
+        /// The namespace (one socket per namespace and engine).
+        namespace: Arc<str>,
+        /// Where its [`SocketEvent`]s go; a new channel per attach, dropped by the Connection
+        /// when it leaves, so nothing stale ever reaches a later attach.
+        to: Sender<SocketEvent>,
+    },
+    /// `namespace` left (its Connection already dropped the receiving end).
+    Detach {
+        /// The namespace.
+        namespace: Arc<str>,
+    },
+}
+
+/// Engine → Connection: what happens to the shared Engine.IO connection, and the packets of the
+/// Connection's namespace.
+#[derive(Debug)]
+pub enum SocketEvent {
+    /// The Engine.IO session is open (again, after a revision correction): send CONNECT.
+    Opened(OpenSession),
+    /// A complete Socket.IO packet of this namespace (attachments in place).
+    Packet(SioPacket),
+    /// The Engine.IO connection ended (or could not be opened); the engine is gone.
+    Closed {
+        /// Why, for the Close event.
+        reason: CloseReason,
+        /// For LastError and the Error event.
+        why: Option<Text>,
+    },
+}
+
+/// What a Connection needs of an open Engine.IO session.
+#[derive(Debug, Clone)]
+pub struct OpenSession {
+    /// The session's writer, shared by every namespace on it.
+    pub writer: SharedWriter,
+    /// The revision spoken.
+    pub version: EioVersion,
+    /// The Engine.IO session id (the socket id of Engine.IO 3 servers is made from it).
+    pub engine_sid: Arc<str>,
+}
+
+/// The writer of a shared session. `None` once the engine closed it. Held only while packets are
+/// written, never across anything else.
+pub type SharedWriter = Arc<futures::lock::Mutex<Option<Writer>>>;
+
+/// Engine → Heartbeat.
 #[derive(Debug)]
 pub enum HeartbeatMsg {
     /// A session opened: start watching with the server's timings.
     Start {
-        /// The connection attempt, echoed in the heartbeat's answers.
+        /// The dial attempt, echoed in the heartbeat's answers.
         gen: u64,
         /// Who pings whom.
         version: EioVersion,

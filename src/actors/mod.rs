@@ -1,31 +1,42 @@
-//! The actors of one `Client` object and how they are wired.
+//! The actors of one `Client` object, the Engine they share with other objects, and how they
+//! are wired.
 //!
 //! ```text
-//!  1C thread (component)                                    
-//!     │ ConnCmd (Connect, Disconnect)      ┌──────────── HeartbeatMsg ──────────┐
-//!     │ Outbound (emits: the offline buffer)│                                    ▼
-//!     ├──────────────────────────────► Connection ◄── ConnEvent (weak, try_send) ─ Heartbeat
-//!     │                                     │ RegistryCmd::Deliver (in order)
-//!     │ RegistryCmd (On, Off, OffAll)       ▼
+//!  1C thread (component)                       process-wide table (engine::table)
+//!     │ ConnCmd (Connect, Disconnect)                 │ attach / detach
+//!     │ Outbound (emits: the offline buffer)          ▼
+//!     ├──────────────────────────────► Connection ◄── SocketEvent ── Engine ◄─ EngineEvent ─ Heartbeat
+//!     │                                 │   │  ── writes (shared writer) ──►│ ── HeartbeatMsg ──►
+//!     │ RegistryCmd (On, Off, OffAll)   │   RegistryCmd::Deliver (in order)  ▲ other objects'
+//!     │                                 ▼                                    │ Connections
 //!     └──────────────────────────────► Registry ── HostEvent ──► Dispatcher ──► ExternalEvent
-//!                                                                            └─► queue (GetEvent)
+//!                                                                         └─► queue (GetEvent)
 //! ```
 //!
-//! Every edge is a bounded async-channel; a full channel makes the sender wait, so a slow 1C
-//! slows the socket reads instead of growing memory. The only back edge (Heartbeat →
-//! Connection) is a weak sender with `try_send`, so there is no ownership cycle.
+//! Per object: Connection (its namespace: join, acks, offline buffer, reconnection), Registry
+//! (subscriptions), Dispatcher (to 1C). Per Engine.IO connection: an Engine (transport, upgrade,
+//! reassembly, routing by namespace) and its Heartbeat; objects connected to the same server with
+//! the same settings share one, each on its own namespace, as the JavaScript client's manager.
+//!
+//! Every edge is a bounded async-channel (except the table's attach/detach, which are bounded by
+//! the objects that exist); a full channel makes the sender wait, so a slow 1C slows the socket
+//! reads instead of growing memory. The only back edge (Heartbeat → Engine) is a weak sender
+//! with `try_send`, so there is no ownership cycle.
 //!
 //! Shutdown is channel closure: `Done` drops the facade's senders; the Connection sees its
-//! command channel close, closes the transport and returns, dropping the Heartbeat's and the
-//! Registry's senders; they return; the Registry drops the Dispatcher's sender; the Dispatcher
-//! drains and returns. [`ClientActors::shutdown`] waits for all four, bounded.
+//! command channel close, leaves its engine (waiting for it to close the transport when it was
+//! the last namespace on it) and returns, dropping the Registry's sender; the Registry drops the
+//! Dispatcher's sender; the Dispatcher drains and returns. [`ClientActors::shutdown`] waits for
+//! all three, bounded.
 //!
 //! - `messages`: every message type.
 //! - `shared`: what the 1C thread reads while the actors run (Connected, SessionID, …).
-//! - `connection`, `heartbeat`, `registry`, `dispatcher`: one actor each.
+//! - `connection`, `registry`, `dispatcher`: one actor each per object.
+//! - `engine`, `heartbeat`: one each per Engine.IO connection.
 
 pub mod connection;
 pub mod dispatcher;
+pub mod engine;
 pub mod heartbeat;
 pub mod messages;
 pub mod registry;
@@ -77,7 +88,7 @@ impl std::fmt::Debug for ClientActors {
 }
 
 impl ClientActors {
-    /// Spawns the four actors of one object on the shared runtime.
+    /// Spawns the three actors of one object on the shared runtime.
     pub fn spawn(shared: Arc<Shared>, sink: Option<Arc<dyn EventSink>>) -> ClientActors {
         let (commands, commands_rx) = async_channel::bounded(CONTROL_CAPACITY);
         // Unbounded underneath (a bounded channel allocates every slot up front); the facade
@@ -85,20 +96,14 @@ impl ClientActors {
         let (outbox, outbox_rx) = async_channel::unbounded();
         let (registry, registry_rx) = async_channel::bounded(PIPE_CAPACITY);
         let (dispatch_tx, dispatch_rx) = async_channel::bounded(PIPE_CAPACITY);
-        let (heartbeat_tx, heartbeat_rx) = async_channel::bounded(CONTROL_CAPACITY);
-        let events = async_channel::bounded(CONTROL_CAPACITY);
-        let weak_events = events.0.downgrade();
         let channels = connection::Channels {
             commands: commands_rx,
             outbox: outbox_rx,
-            events,
-            heartbeat: heartbeat_tx,
             registry: registry.clone(),
         };
         let tasks = vec![
             rt::spawn(dispatcher::run(dispatch_rx, shared.clone(), sink)),
             rt::spawn(registry::run(registry_rx, dispatch_tx)),
-            rt::spawn(heartbeat::run(heartbeat_rx, weak_events)),
             rt::spawn(connection::run(channels, shared)),
         ];
         ClientActors {

@@ -10,7 +10,7 @@ use crate::text;
 use crate::value::Value;
 
 /// Which Engine.IO revision to speak.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ProtocolChoice {
     /// Detect the server's revision (and remember it per server).
     Auto,
@@ -21,7 +21,7 @@ pub enum ProtocolChoice {
 }
 
 /// One transport.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TransportKind {
     /// A websocket (one Engine.IO packet per frame).
     WebSocket,

@@ -1,23 +1,22 @@
-//! The Connection actor: owns the transport and the codecs of one `Client`.
+//! The Connection actor: one `Client`'s namespace socket on an Engine.IO connection.
 //!
-//! It runs the connection life cycle (dial, Engine.IO open, namespace CONNECT, open, close),
-//! answers pings, decodes inbound packets into [`Inbound`] items for the Registry, and sends the
-//! packets waiting in the outbox once the namespace is joined. One select loop waits on: control
-//! commands, internal events (dial results, upgrade probes, heartbeat), the transport's reader,
-//! the outbox (while not joined its packets move to the offline buffer), the connect deadline
-//! and the wake-up timer (acknowledgement timeouts, reconnect backoff).
+//! It runs the namespace's life cycle (attach to an engine, CONNECT, open, close), decodes the
+//! namespace's packets into [`Inbound`] items for the Registry, and writes the packets waiting in
+//! the outbox once the namespace is joined. The Engine.IO connection itself (dial, transport,
+//! heartbeat, upgrade) belongs to an [`engine`](crate::actors::engine) that may be shared with
+//! other objects' namespaces; the Connection writes through the engine's shared writer and gets
+//! its namespace's packets over a channel of its own (one per attach). One select loop waits on:
+//! control commands, the engine's [`SocketEvent`]s, the outbox (while not joined its packets
+//! move to the offline buffer), the connect deadline and the wake-up timer (acknowledgement
+//! timeouts, reconnect backoff).
 //!
-//! The transport is a [`Reader`]/[`Writer`] pair (websocket or polling). A polling session that
-//! may be upgraded is probed by a task of its own; when the probe succeeds polling pauses, and
-//! once the reader reports it drained the Connection sends `5` on the websocket and swaps both
-//! halves (`lifecycle`).
-//!
-//! It ends when the facade drops the command channel (`Done`), closing the transport without
-//! reporting anything, and drops its senders to the Heartbeat and the Registry, which then end.
+//! It ends when the facade drops the command channel (`Done`): it leaves its engine without
+//! reporting anything (waiting, bounded, for the transport to close when it was the engine's
+//! last namespace) and drops its sender to the Registry, which then ends.
 //!
 //! - this file: the actor's state and its select loop;
-//! - `lifecycle`: Connect, dial, join, the upgrade, Disconnect, and every way a connection ends;
-//! - `inbound`: Engine.IO and Socket.IO packets from the server;
+//! - `lifecycle`: Connect, attach, join, Disconnect, and every way a connection ends;
+//! - `inbound`: Socket.IO packets of the namespace (CONNECT replies, events, refusals, …);
 //! - `outbound`: packets from the outbox to the server, and the offline buffer;
 //! - `acks`: `SendWithAck` Ids waiting for their acknowledgement;
 //! - `reconnect`: reconnection with backoff, and connection-state recovery.
@@ -30,35 +29,25 @@ mod reconnect;
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use async_channel::{Receiver, Sender};
 use futures::FutureExt;
 
+use super::engine::table::Link;
 use super::messages::{
-    ConnCmd, ConnEvent, ConnectRequest, HeartbeatMsg, Inbound, Outbound, RegistryCmd,
+    ConnCmd, ConnectRequest, Inbound, OpenSession, Outbound, RegistryCmd, SocketEvent,
 };
 use super::shared::Shared;
 use crate::events::CloseReason;
-use crate::protocol::binary::Reassembler;
-use crate::protocol::EioVersion;
-use crate::rt::{self, Task};
-use crate::transport::upgrade::Probed;
-use crate::transport::{self, Incoming, Reader, TransportError, Writer};
-
-/// How long a polite close (Socket.IO DISCONNECT, websocket close) may take before the socket is
-/// simply dropped.
-const CLOSE_WAIT: Duration = Duration::from_millis(500);
+use crate::rt;
 
 /// How many outbox packets are written before one flush.
 const WRITE_BATCH: usize = 64;
 
-/// Most binary attachments accepted in one inbound packet (socket.io's own parser stops at 10;
-/// servers may send more).
-const MAX_ATTACHMENTS: usize = 256;
-
-/// Most attachment bytes accepted in one inbound packet.
-const MAX_ATTACHMENT_BYTES: usize = transport::websocket::MAX_MESSAGE_BYTES;
+/// Capacity of the channel from the engine (the namespace's packets): a full channel makes the
+/// engine wait, and so slows the socket reads instead of growing memory.
+const SOCKET_CAPACITY: usize = 64;
 
 /// Most events kept while the namespace is not yet joined (python-socketio 4 sends events
 /// before its CONNECT reply); more is a protocol error.
@@ -70,10 +59,6 @@ pub struct Channels {
     pub commands: Receiver<ConnCmd>,
     /// Packets to send, from the facade.
     pub outbox: Receiver<Outbound>,
-    /// Internal events (dial results, heartbeat); the actor keeps a sender for dial tasks.
-    pub events: (Sender<ConnEvent>, Receiver<ConnEvent>),
-    /// To the Heartbeat actor.
-    pub heartbeat: Sender<HeartbeatMsg>,
     /// To the Registry actor.
     pub registry: Sender<RegistryCmd>,
 }
@@ -82,46 +67,31 @@ pub struct Channels {
 enum Phase {
     /// No connection and no attempt.
     Idle,
-    /// A dial task runs.
-    Dialing { dial: Task<()> },
+    /// On an engine whose Engine.IO session is not open yet.
+    Attaching(Link),
     /// The Engine.IO session is open; waiting for the namespace CONNECT reply.
     Joining(Session),
     /// The namespace is joined: events flow both ways.
     Open(Session),
 }
 
-/// An open Engine.IO session.
+/// The namespace on an open Engine.IO session.
 struct Session {
-    writer: Writer,
-    version: EioVersion,
-    /// The Engine.IO session id (the socket id of Engine.IO 3 servers is made from it).
-    engine_sid: String,
-    /// Where the upgrade of a polling session to websocket stands.
-    upgrade: Upgrade,
-    reassembler: Reassembler,
+    link: Link,
+    open: OpenSession,
     /// Events that arrived before the CONNECT reply, delivered right after Open.
     early: Vec<Inbound>,
-}
-
-/// The upgrade of a polling session to websocket.
-enum Upgrade {
-    /// None under way (a websocket session, an upgrade done, refused or not possible).
-    None,
-    /// The probe task runs.
-    Probing(Task<()>),
-    /// The websocket answered the probe; polling is pausing (until the reader is drained).
-    Ready(Box<Probed>),
 }
 
 /// The actor's state.
 struct Connection {
     shared: Arc<Shared>,
-    heartbeat: Sender<HeartbeatMsg>,
     registry: Sender<RegistryCmd>,
-    events_tx: Sender<ConnEvent>,
-    /// The current attempt; answers from older attempts are ignored.
+    /// The current attempt; the server's acknowledgement requests are tied to it.
     gen: u64,
     phase: Phase,
+    /// The engine's events for the current attempt (a new channel per attach).
+    socket: Option<Receiver<SocketEvent>>,
     request: Option<Arc<ConnectRequest>>,
     namespace: Arc<str>,
     /// When the current attempt fails if it has not reached Open.
@@ -132,16 +102,12 @@ struct Connection {
     acks: acks::Acks,
     /// Reconnection and recovery state.
     reconnect: reconnect::Reconnect,
-    /// The Engine.IO revision was corrected once in this `Connect` (see
-    /// `lifecycle::on_engine_io_3_server`): a second surprise is a Fail.
-    version_corrected: bool,
 }
 
 /// One thing the select loop woke up for.
 enum Input {
     Command(Option<ConnCmd>),
-    Event(ConnEvent),
-    Incoming(Option<Result<Incoming, TransportError>>),
+    Socket(Option<SocketEvent>),
     Outbound(Outbound),
     Deadline,
     Wake,
@@ -152,34 +118,29 @@ pub async fn run(channels: Channels, shared: Arc<Shared>) {
     let Channels {
         commands,
         outbox,
-        events: (events_tx, events_rx),
-        heartbeat,
         registry,
     } = channels;
     let mut conn = Connection {
         shared,
-        heartbeat,
         registry,
-        events_tx,
         gen: 0,
         phase: Phase::Idle,
+        socket: None,
         request: None,
         namespace: Arc::from("/"),
         deadline: None,
         send_buffer: VecDeque::new(),
         acks: acks::Acks::default(),
         reconnect: reconnect::Reconnect::default(),
-        version_corrected: false,
     };
-    let mut reader: Option<Reader> = None;
     loop {
         let input = {
             let take_outbox = matches!(conn.phase, Phase::Open(_)) || conn.buffer_has_room();
             let deadline = conn.deadline;
             let wake = conn.next_wake();
-            let incoming = async {
-                match reader.as_mut() {
-                    Some(r) => r.next().await,
+            let socket = async {
+                match conn.socket.as_ref() {
+                    Some(rx) => rx.recv().await.ok(),
                     None => futures::future::pending().await,
                 }
             };
@@ -207,12 +168,7 @@ pub async fn run(channels: Channels, shared: Arc<Shared>) {
             };
             futures::select! {
                 cmd = commands.recv().fuse() => Input::Command(cmd.ok()),
-                ev = events_rx.recv().fuse() => match ev {
-                    Ok(ev) => Input::Event(ev),
-                    // The actor holds a sender itself, so this channel never closes first.
-                    Err(_) => Input::Command(None),
-                },
-                incoming = incoming.fuse() => Input::Incoming(incoming),
+                ev = socket.fuse() => Input::Socket(ev),
                 out = outbound.fuse() => Input::Outbound(out),
                 _ = timer.fuse() => Input::Deadline,
                 _ = wake.fuse() => Input::Wake,
@@ -220,32 +176,18 @@ pub async fn run(channels: Channels, shared: Arc<Shared>) {
         };
         match input {
             Input::Command(None) => {
-                conn.shutdown(&mut reader).await;
+                conn.teardown().await;
                 return;
             }
             Input::Command(Some(ConnCmd::Connect(request))) => conn.connect(request),
-            Input::Command(Some(ConnCmd::Disconnect)) => {
-                conn.disconnect(&outbox, &mut reader).await
-            }
-            Input::Event(ev) => conn.on_event(ev, &mut reader).await,
-            Input::Incoming(Some(Ok(Incoming::Packet(packet)))) => {
-                conn.on_engine_packet(packet, &mut reader).await
-            }
-            Input::Incoming(Some(Ok(Incoming::Drained))) => conn.on_drained(&mut reader).await,
-            Input::Incoming(Some(Err(TransportError::Protocol(err)))) => {
-                conn.parse_error(err.to_string(), &mut reader).await
-            }
-            Input::Incoming(Some(Err(err))) => {
-                let text = err.text();
-                conn.end(CloseReason::TransportError, Some(text), &mut reader)
-                    .await
-            }
-            Input::Incoming(None) => {
-                conn.end(CloseReason::TransportClose, None, &mut reader)
-                    .await
-            }
-            Input::Outbound(out) => conn.send_outbound(out, &outbox, &mut reader).await,
-            Input::Deadline => conn.on_deadline(&mut reader).await,
+            Input::Command(Some(ConnCmd::Disconnect)) => conn.disconnect(&outbox).await,
+            Input::Socket(Some(SocketEvent::Opened(open))) => conn.on_opened(open).await,
+            Input::Socket(Some(SocketEvent::Packet(packet))) => conn.on_packet(packet).await,
+            Input::Socket(Some(SocketEvent::Closed { reason, why })) => conn.end(reason, why).await,
+            // The engine went away without a word (it always sends Closed first).
+            Input::Socket(None) => conn.end(CloseReason::TransportClose, None).await,
+            Input::Outbound(out) => conn.send_outbound(out, &outbox).await,
+            Input::Deadline => conn.on_deadline().await,
             Input::Wake => conn.on_wake().await,
         }
     }

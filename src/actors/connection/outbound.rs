@@ -9,14 +9,14 @@
 use async_channel::Receiver;
 
 use super::{Connection, Phase, WRITE_BATCH};
-use crate::actors::messages::{Arg, Outbound};
+use crate::actors::messages::{Arg, Outbound, OutboxTicket, SharedWriter};
 use crate::actors::OUTBOX_CAPACITY;
 use crate::events::CloseReason;
 use crate::protocol::binary;
 use crate::protocol::engineio::Packet as EioPacket;
 use crate::protocol::socketio;
 use crate::rt;
-use crate::transport::{Reader, TransportError};
+use crate::transport::TransportError;
 
 impl Connection {
     /// Whether the offline buffer takes another packet (the facade's bound makes this the
@@ -27,66 +27,60 @@ impl Connection {
 
     /// One packet from the outbox: written (with whatever else already waits, flushing once)
     /// while joined, buffered otherwise.
-    pub(super) async fn send_outbound(
-        &mut self,
-        first: Outbound,
-        outbox: &Receiver<Outbound>,
-        reader: &mut Option<Reader>,
-    ) {
-        if !matches!(self.phase, Phase::Open(_)) {
+    pub(super) async fn send_outbound(&mut self, first: Outbound, outbox: &Receiver<Outbound>) {
+        let Phase::Open(session) = &self.phase else {
             self.buffer(first);
             while self.buffer_has_room() {
                 let Ok(next) = outbox.try_recv() else { break };
                 self.buffer(next);
             }
             return;
+        };
+        let writer = session.open.writer.clone();
+        let mut first = Some(first);
+        let result = self
+            .write_batch(&writer, |_| first.take().or_else(|| outbox.try_recv().ok()))
+            .await;
+        if let Some(unsent) = first {
+            // The engine had already closed the writer: this one goes out after a reconnect.
+            self.buffer(unsent);
         }
-        let mut result = self.write_outbound(first).await;
-        let mut batch = 1;
-        while result.is_ok() && batch < WRITE_BATCH {
-            let Ok(next) = outbox.try_recv() else { break };
-            result = self.write_outbound(next).await;
-            batch += 1;
+        self.end_on_error(result).await;
+    }
+
+    /// Writes everything in the outbox now (before the goodbye of `Disconnect`).
+    pub(super) async fn write_outbox(
+        &mut self,
+        writer: &SharedWriter,
+        outbox: &Receiver<Outbound>,
+    ) -> Result<(), TransportError> {
+        while !outbox.is_empty() {
+            self.write_batch(writer, |_| outbox.try_recv().ok()).await?;
         }
-        self.flush_or_end(result, reader).await;
+        Ok(())
     }
 
     /// The namespace has just been joined: sends the offline buffer, in order, before anything
     /// newer from the outbox.
-    pub(super) async fn flush_send_buffer(&mut self, reader: &mut Option<Reader>) {
+    pub(super) async fn flush_send_buffer(&mut self) {
+        let Phase::Open(session) = &self.phase else {
+            return;
+        };
+        let writer = session.open.writer.clone();
         let mut result = Ok(());
-        let mut unflushed = 0;
-        while result.is_ok() && matches!(self.phase, Phase::Open(_)) {
-            let Some(out) = self.send_buffer.pop_front() else {
-                break;
-            };
-            result = self.write_outbound(out).await;
-            unflushed += 1;
-            if result.is_ok() && unflushed == WRITE_BATCH {
-                if let Phase::Open(s) = &mut self.phase {
-                    result = s.writer.flush().await;
-                }
-                unflushed = 0;
-            }
+        while result.is_ok() && !self.send_buffer.is_empty() {
+            result = self
+                .write_batch(&writer, |conn| conn.send_buffer.pop_front())
+                .await;
         }
-        self.flush_or_end(result, reader).await;
+        self.end_on_error(result).await;
     }
 
-    /// Flushes the writer after a batch, or ends the connection on the batch's error.
-    async fn flush_or_end(
-        &mut self,
-        mut result: Result<(), TransportError>,
-        reader: &mut Option<Reader>,
-    ) {
-        if result.is_ok() {
-            if let Phase::Open(s) = &mut self.phase {
-                result = s.writer.flush().await;
-            }
-        }
+    /// Ends the connection on a write's error.
+    async fn end_on_error(&mut self, result: Result<(), TransportError>) {
         if let Err(err) = result {
             let text = err.text();
-            self.end(CloseReason::TransportError, Some(text), reader)
-                .await;
+            self.end(CloseReason::TransportError, Some(text)).await;
         }
     }
 
@@ -103,27 +97,48 @@ impl Connection {
         self.send_buffer.push_back(out);
     }
 
-    /// Encodes one outbound packet into the writer's buffer (no flush); buffers it instead while
-    /// not joined. A `SendWithAck` past its deadline is not sent (its Timeout event comes from the
-    /// timer), nor an `Ack` for a server request of an earlier connection.
-    ///
-    /// The packet's byte ticket is dropped only when this returns, so its bytes count in the
-    /// outbox budget until they are written.
-    pub(super) async fn write_outbound(&mut self, out: Outbound) -> Result<(), TransportError> {
-        if !matches!(self.phase, Phase::Open(_)) {
-            self.buffer(out);
-            return Ok(());
+    /// Writes up to [`WRITE_BATCH`] packets that `next` hands out, then flushes once; the
+    /// shared writer is held for the batch, so other namespaces' packets go between batches.
+    /// Call only while joined.
+    async fn write_batch(
+        &mut self,
+        writer: &SharedWriter,
+        mut next: impl FnMut(&mut Self) -> Option<Outbound>,
+    ) -> Result<(), TransportError> {
+        let mut guard = writer.lock().await;
+        let w = guard.as_mut().ok_or(TransportError::Closed)?;
+        for _ in 0..WRITE_BATCH {
+            let Some(out) = next(self) else { break };
+            // The ticket lives until the packet is written, so its bytes count in the outbox
+            // budget until then.
+            let Some((text, attachments, _ticket)) = self.encode_outbound(out) else {
+                continue;
+            };
+            w.feed(EioPacket::Message(text)).await?;
+            for bytes in attachments {
+                w.feed(EioPacket::Binary(bytes)).await?;
+            }
         }
+        w.flush().await
+    }
+
+    /// Encodes one outbound packet for the wire, with its byte ticket; `None` when it is not to
+    /// be sent: a `SendWithAck` past its deadline (its Timeout event comes from the timer), or an
+    /// `Ack` for a server request of an earlier connection.
+    fn encode_outbound(&mut self, out: Outbound) -> Option<(String, Vec<Vec<u8>>, OutboxTicket)> {
         self.shared.remove_outgoing();
-        let (text, attachments) = match out {
+        match out {
             Outbound::Event {
-                name, args, ack, ..
+                name,
+                args,
+                ack,
+                ticket,
             } => {
                 let id = match ack {
                     Some(ack) => {
                         self.acks.track(ack, &name);
                         if ack.deadline <= rt::now() {
-                            return Ok(());
+                            return None;
                         }
                         // Marked before the write: if the write fails, the connection ends and
                         // the Id gets Disconnected at once.
@@ -132,26 +147,23 @@ impl Connection {
                     }
                     None => None,
                 };
-                encode_event(&self.namespace, id, &name, args)
+                let (text, attachments) = encode_event(&self.namespace, id, &name, args);
+                Some((text, attachments, ticket))
             }
             Outbound::Ack {
-                session, id, args, ..
+                session,
+                id,
+                args,
+                ticket,
             } => {
                 if session != self.gen {
                     // The server forgot its request when that connection ended.
-                    return Ok(());
+                    return None;
                 }
-                encode_ack(&self.namespace, id, args)
+                let (text, attachments) = encode_ack(&self.namespace, id, args);
+                Some((text, attachments, ticket))
             }
-        };
-        let Phase::Open(session) = &mut self.phase else {
-            return Ok(());
-        };
-        session.writer.feed(EioPacket::Message(text)).await?;
-        for bytes in attachments {
-            session.writer.feed(EioPacket::Binary(bytes)).await?;
         }
-        Ok(())
     }
 }
 

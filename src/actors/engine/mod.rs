@@ -1,0 +1,361 @@
+//! The Engine actor: one Engine.IO connection, shared by the Client objects whose namespaces
+//! ride on it (the JavaScript client's manager).
+//!
+//! It dials with the first `Connect`'s settings, owns the transport's reader, answers pings,
+//! runs the upgrade from polling to websocket, reassembles binary packets and routes each
+//! Socket.IO packet to the Connection of its namespace. The writer is shared
+//! ([`SharedWriter`]): Connections write their own packets, so an emit costs no extra hop.
+//! It has a Heartbeat actor of its own, because heartbeats belong to the Engine.IO connection,
+//! not to a namespace.
+//!
+//! Its life is one Engine.IO session: when the session ends (the server closes it, the network
+//! breaks, the heartbeat expires, invalid data) every attached Connection gets
+//! [`SocketEvent::Closed`] and the engine ends; Connections that reconnect get a new engine. It
+//! also ends when its last namespace leaves. Either way it takes itself out of the table first
+//! ([`table::retire`]), so no `Attach` is lost, and it closes its end signal last, after the
+//! transport and the Heartbeat are gone: the last Connection to leave waits for that, so no task
+//! of an object outlives its `Done`.
+//!
+//! - this file: the actor's state, its select loop, and the routing by namespace;
+//! - `session`: dial, open, the upgrade, and closing the transport;
+//! - `table`: which engines exist and who may share them.
+
+mod session;
+pub mod table;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_channel::{Receiver, Sender};
+use futures::FutureExt;
+
+use super::messages::{
+    ConnectRequest, EngineCmd, EngineEvent, HeartbeatMsg, SharedWriter, SocketEvent,
+};
+use crate::events::CloseReason;
+use crate::lang::Text;
+use crate::protocol::binary::Reassembler;
+use crate::protocol::engineio::Packet as EioPacket;
+use crate::protocol::socketio::{self, Packet as SioPacket, PacketKind};
+use crate::protocol::EioVersion;
+use crate::rt::{self, Task};
+use crate::text;
+use crate::transport::upgrade::Probed;
+use crate::transport::{self, Incoming, Reader, TransportError};
+use table::EngineKey;
+
+/// Most binary attachments accepted in one inbound packet (socket.io's own parser stops at 10;
+/// servers may send more).
+const MAX_ATTACHMENTS: usize = 256;
+
+/// Most attachment bytes accepted in one inbound packet.
+const MAX_ATTACHMENT_BYTES: usize = transport::websocket::MAX_MESSAGE_BYTES;
+
+/// Capacity of the channel from the Heartbeat and the dial and probe tasks.
+const EVENTS_CAPACITY: usize = 16;
+
+/// What [`table::attach`] starts an engine with.
+pub(super) struct Start {
+    pub id: u64,
+    pub key: Arc<EngineKey>,
+    /// The first `Connect`: the settings the engine dials with.
+    pub request: Arc<ConnectRequest>,
+    pub commands: Receiver<EngineCmd>,
+    /// Dropped when the engine is completely gone.
+    pub ended: Sender<()>,
+}
+
+/// Where the Engine.IO connection stands.
+enum Phase {
+    /// A dial task runs.
+    Dialing(Task<()>),
+    /// The session is open.
+    Open(Session),
+    /// Closed; the actor is about to end.
+    Closed,
+}
+
+/// An open Engine.IO session.
+struct Session {
+    writer: SharedWriter,
+    version: EioVersion,
+    engine_sid: Arc<str>,
+    upgrade: Upgrade,
+    reassembler: Reassembler,
+}
+
+/// The upgrade of a polling session to websocket.
+enum Upgrade {
+    /// None under way (a websocket session, an upgrade done, refused or not possible).
+    None,
+    /// The probe task runs.
+    Probing(Task<()>),
+    /// The websocket answered the probe; polling is pausing (until the reader is drained).
+    Ready(Box<Probed>),
+}
+
+/// The actor's state.
+struct Engine {
+    id: u64,
+    key: Arc<EngineKey>,
+    request: Arc<ConnectRequest>,
+    /// The attached namespaces and where their packets go.
+    sockets: HashMap<Arc<str>, Sender<SocketEvent>>,
+    heartbeat: Sender<HeartbeatMsg>,
+    events_tx: Sender<EngineEvent>,
+    /// The current dial; answers from older ones are ignored.
+    gen: u64,
+    phase: Phase,
+    /// The reader of the open session.
+    reader: Option<Reader>,
+    /// The Engine.IO revision was corrected once (see `session::on_engine_io_3_server`).
+    version_corrected: bool,
+    /// Engine.IO 3 servers join `/` by themselves: their CONNECT reply for `/`, kept until a `/`
+    /// socket attaches.
+    root_reply: Option<SioPacket>,
+}
+
+/// One thing the select loop woke up for.
+enum Input {
+    Command(Option<EngineCmd>),
+    Event(EngineEvent),
+    Incoming(Option<Result<Incoming, TransportError>>),
+}
+
+/// Runs the engine until its session ends or its last namespace leaves.
+pub(super) async fn run(start: Start) {
+    let Start {
+        id,
+        key,
+        request,
+        commands,
+        ended,
+    } = start;
+    let (heartbeat, heartbeat_rx) = async_channel::bounded(EVENTS_CAPACITY);
+    let (events_tx, events_rx) = async_channel::bounded(EVENTS_CAPACITY);
+    let heartbeat_task = rt::spawn(super::heartbeat::run(heartbeat_rx, events_tx.downgrade()));
+    let mut engine = Engine {
+        id,
+        key,
+        request,
+        sockets: HashMap::new(),
+        heartbeat,
+        events_tx,
+        gen: 0,
+        phase: Phase::Closed,
+        reader: None,
+        version_corrected: false,
+        root_reply: None,
+    };
+    engine.dial();
+    while !matches!(engine.phase, Phase::Closed) {
+        let input = {
+            let reader = &mut engine.reader;
+            let incoming = async {
+                match reader.as_mut() {
+                    Some(r) => r.next().await,
+                    None => futures::future::pending().await,
+                }
+            };
+            futures::select! {
+                cmd = commands.recv().fuse() => Input::Command(cmd.ok()),
+                ev = events_rx.recv().fuse() => match ev {
+                    Ok(ev) => Input::Event(ev),
+                    // The engine holds a sender itself, so this channel never closes first.
+                    Err(_) => Input::Command(None),
+                },
+                incoming = incoming.fuse() => Input::Incoming(incoming),
+            }
+        };
+        match input {
+            Input::Command(Some(EngineCmd::Attach { namespace, to })) => {
+                engine.attach(namespace, to).await
+            }
+            Input::Command(Some(EngineCmd::Detach { namespace })) => {
+                engine.sockets.remove(&namespace);
+                if engine.sockets.is_empty()
+                    && table::retire(&engine.key, engine.id, &commands, true)
+                {
+                    engine.teardown().await;
+                    engine.phase = Phase::Closed;
+                }
+            }
+            // Only after `retire`, which also ends the loop; kept for completeness.
+            Input::Command(None) => {
+                engine.teardown().await;
+                engine.phase = Phase::Closed;
+            }
+            Input::Event(ev) => engine.on_event(ev, &commands).await,
+            Input::Incoming(Some(Ok(Incoming::Packet(packet)))) => {
+                engine.on_engine_packet(packet, &commands).await
+            }
+            Input::Incoming(Some(Ok(Incoming::Drained))) => engine.on_drained(&commands).await,
+            Input::Incoming(Some(Err(TransportError::Protocol(err)))) => {
+                engine.parse_error(err.to_string(), &commands).await
+            }
+            Input::Incoming(Some(Err(err))) => {
+                let text = err.text();
+                engine
+                    .close(CloseReason::TransportError, Some(text), &commands)
+                    .await
+            }
+            Input::Incoming(None) => {
+                engine
+                    .close(CloseReason::TransportClose, None, &commands)
+                    .await
+            }
+        }
+    }
+    let Engine { heartbeat, .. } = engine;
+    drop(heartbeat);
+    heartbeat_task.await;
+    drop(ended);
+}
+
+impl Engine {
+    /// A namespace joins: it gets the session at once when it is open (and, on Engine.IO 3,
+    /// the server's automatic reply for `/`), or with everyone else when the dial completes.
+    async fn attach(&mut self, namespace: Arc<str>, to: Sender<SocketEvent>) {
+        if let Phase::Open(session) = &self.phase {
+            let _ = to.send(SocketEvent::Opened(session.open_info())).await;
+            if &*namespace == "/" {
+                if let Some(reply) = self.root_reply.take() {
+                    let _ = to.send(SocketEvent::Packet(reply)).await;
+                }
+            }
+        }
+        self.sockets.insert(namespace, to);
+    }
+
+    /// One Engine.IO packet from the server, whichever transport brought it.
+    async fn on_engine_packet(&mut self, packet: EioPacket, commands: &Receiver<EngineCmd>) {
+        let Phase::Open(session) = &mut self.phase else {
+            return;
+        };
+        match packet {
+            EioPacket::Ping(data) => {
+                let _ = self.heartbeat.try_send(HeartbeatMsg::Ping(rt::now()));
+                let writer = session.writer.clone();
+                if let Err(err) = send(&writer, EioPacket::Pong(data)).await {
+                    let text = err.text();
+                    self.close(CloseReason::TransportError, Some(text), commands)
+                        .await;
+                }
+            }
+            EioPacket::Pong(_) => {
+                let _ = self.heartbeat.try_send(HeartbeatMsg::Pong(rt::now()));
+            }
+            EioPacket::Close => {
+                self.close(CloseReason::TransportClose, None, commands)
+                    .await
+            }
+            EioPacket::Message(text) => {
+                match socketio::decode_owned(text).and_then(|p| session.reassembler.start(p)) {
+                    Ok(Some(packet)) => self.route(packet, commands).await,
+                    Ok(None) => {}
+                    Err(err) => self.parse_error(err.to_string(), commands).await,
+                }
+            }
+            EioPacket::Binary(bytes) => match session.reassembler.push(bytes) {
+                Ok(Some(packet)) => self.route(packet, commands).await,
+                Ok(None) => {}
+                Err(err) => self.parse_error(err.to_string(), commands).await,
+            },
+            EioPacket::Open(_) | EioPacket::Upgrade | EioPacket::Noop => {}
+        }
+    }
+
+    /// A complete Socket.IO packet: to the Connection of its namespace.
+    async fn route(&mut self, packet: SioPacket, commands: &Receiver<EngineCmd>) {
+        let Phase::Open(session) = &self.phase else {
+            return;
+        };
+        let version = session.version;
+        if packet.kind == PacketKind::Connect
+            && version == EioVersion::V4
+            && socketio::connect_reply(packet.payload.as_deref())
+                .sid
+                .is_none()
+        {
+            // Only socket.io 1.x/2.x servers answer so, and they do not speak Engine.IO 4.
+            return self.on_engine_io_3_server(commands).await;
+        }
+        match self.sockets.get(packet.nsp.as_str()) {
+            // A send error means the namespace is leaving; its Detach follows.
+            Some(to) => {
+                let _ = to.send(SocketEvent::Packet(packet)).await;
+            }
+            None if packet.kind == PacketKind::Connect
+                && version == EioVersion::V3
+                && packet.nsp == "/" =>
+            {
+                self.root_reply = Some(packet)
+            }
+            // A namespace nobody here has joined (or one that just left).
+            None => {}
+        }
+    }
+
+    fn parse_error<'a>(
+        &'a mut self,
+        why: String,
+        commands: &'a Receiver<EngineCmd>,
+    ) -> futures::future::BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let text = text!("the server sent invalid data: {}", why; "сервер прислал неверные данные: {}", why);
+            self.close(CloseReason::ParseError, Some(text), commands)
+                .await;
+        })
+    }
+
+    /// The session ended (or could not be opened): out of the table, transport closed, then
+    /// every attached namespace (and any whose `Attach` is still queued) is told why.
+    fn close<'a>(
+        &'a mut self,
+        reason: CloseReason,
+        why: Option<Text>,
+        commands: &'a Receiver<EngineCmd>,
+    ) -> futures::future::BoxFuture<'a, ()> {
+        Box::pin(async move {
+            if matches!(self.phase, Phase::Closed) {
+                return;
+            }
+            table::retire(&self.key, self.id, commands, false);
+            self.teardown().await;
+            self.phase = Phase::Closed;
+            let mut sockets: Vec<Sender<SocketEvent>> =
+                self.sockets.drain().map(|(_, to)| to).collect();
+            while let Ok(cmd) = commands.try_recv() {
+                if let EngineCmd::Attach { to, .. } = cmd {
+                    sockets.push(to);
+                }
+            }
+            for to in sockets {
+                let _ = to
+                    .send(SocketEvent::Closed {
+                        reason,
+                        why: why.clone(),
+                    })
+                    .await;
+            }
+        })
+    }
+}
+
+/// Sends one packet on a shared writer now.
+pub(super) async fn send(writer: &SharedWriter, packet: EioPacket) -> Result<(), TransportError> {
+    match writer.lock().await.as_mut() {
+        Some(w) => w.send(packet).await,
+        None => Err(TransportError::Closed),
+    }
+}
+
+impl Session {
+    fn open_info(&self) -> super::messages::OpenSession {
+        super::messages::OpenSession {
+            writer: self.writer.clone(),
+            version: self.version,
+            engine_sid: self.engine_sid.clone(),
+        }
+    }
+}
