@@ -189,6 +189,7 @@ def build(o):
                 "query": query_of(environ),
                 "headers": headers_of(environ),
                 "eio": 4,
+                "engine": live[ns][sid],
                 "transport": sio.transport(sid, namespace=ns),
                 "recovered": False,
             })

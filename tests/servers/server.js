@@ -27,6 +27,7 @@
 // STDOUT: one line `LISTENING <port>` once the server listens (again after a `restart`), then one
 // compact JSON object per line (binary values are rendered as {"_binary_base64":"..."}):
 //   {"type":"connect","nsp":"/","sid":"…","auth":{…}|null,"query":{…},"headers":{…},
+//    "engine":"<the Engine.IO connection's id>",
 //    "eio":3|4,"transport":"polling"|"websocket","recovered":false}
 //   {"type":"event","nsp":"/","sid":"…","event":"name","args":[…],"ack":true|false}
 //   {"type":"disconnect","nsp":"/","sid":"…","reason":"…"}
@@ -287,6 +288,7 @@ function onConnection(nspName, socket) {
     query: render(socket.handshake.query || {}),
     headers: render(socket.handshake.headers || {}),
     eio: v4 ? socket.conn.protocol : 3,
+    engine: socket.conn.id,
     transport: socket.conn.transport ? socket.conn.transport.name : null,
     recovered: !!socket.recovered,
   });

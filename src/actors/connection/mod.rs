@@ -47,7 +47,7 @@ const WRITE_BATCH: usize = 64;
 
 /// Capacity of the channel from the engine (the namespace's packets): a full channel makes the
 /// engine wait, and so slows the socket reads instead of growing memory.
-const SOCKET_CAPACITY: usize = 64;
+const SOCKET_CAPACITY: usize = 32;
 
 /// Most events kept while the namespace is not yet joined (python-socketio 4 sends events
 /// before its CONNECT reply); more is a protocol error.
