@@ -179,6 +179,11 @@ pub enum EngineCmd {
         /// The namespace.
         namespace: Arc<str>,
     },
+    /// Writing to the shared transport failed: the session is broken for every namespace on it.
+    Failed {
+        /// The write's error, for LastError and the Error events.
+        why: Text,
+    },
 }
 
 /// Engine → Connection: what happens to the shared Engine.IO connection, and the packets of the

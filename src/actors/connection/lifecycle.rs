@@ -84,10 +84,8 @@ impl Connection {
                     },
                 };
                 let frame = EioPacket::Message(socketio::encode(&packet));
-                if let Err(err) = engine::send(&writer, frame).await {
-                    let text = err.text();
-                    self.end(CloseReason::TransportError, Some(text)).await;
-                }
+                let result = engine::send(&writer, frame).await;
+                self.on_write_error(result);
             }
         })
     }

@@ -8,10 +8,9 @@
 
 use async_channel::Receiver;
 
-use super::{Connection, Phase, WRITE_BATCH};
+use super::{Connection, Phase, Session, WRITE_BATCH};
 use crate::actors::messages::{Arg, Outbound, OutboxTicket, SharedWriter};
 use crate::actors::OUTBOX_CAPACITY;
-use crate::events::CloseReason;
 use crate::protocol::binary;
 use crate::protocol::engineio::Packet as EioPacket;
 use crate::protocol::socketio;
@@ -45,7 +44,7 @@ impl Connection {
             // The engine had already closed the writer: this one goes out after a reconnect.
             self.buffer(unsent);
         }
-        self.end_on_error(result).await;
+        self.on_write_error(result);
     }
 
     /// Writes everything in the outbox now (before the goodbye of `Disconnect`).
@@ -73,15 +72,18 @@ impl Connection {
                 .write_batch(&writer, |conn| conn.send_buffer.pop_front())
                 .await;
         }
-        self.end_on_error(result).await;
+        self.on_write_error(result);
     }
 
-    /// Ends the connection on a write's error.
-    async fn end_on_error(&mut self, result: Result<(), TransportError>) {
-        if let Err(err) = result {
-            let text = err.text();
-            self.end(CloseReason::TransportError, Some(text)).await;
-        }
+    /// A write's error: the shared transport is broken, which the engine decides for every
+    /// namespace on it (this Connection ends when the engine's Closed event comes).
+    pub(super) fn on_write_error(&self, result: Result<(), TransportError>) {
+        let (Err(err), Phase::Open(Session { link, .. }) | Phase::Joining(Session { link, .. })) =
+            (result, &self.phase)
+        else {
+            return;
+        };
+        link.fail(err.text());
     }
 
     /// Puts a packet in the offline buffer; a `SendWithAck` starts waiting for its answer now.

@@ -180,6 +180,11 @@ pub(super) async fn run(start: Start) {
                     engine.phase = Phase::Closed;
                 }
             }
+            Input::Command(Some(EngineCmd::Failed { why })) => {
+                engine
+                    .close(CloseReason::TransportError, Some(why), &commands)
+                    .await
+            }
             // Only after `retire`, which also ends the loop; kept for completeness.
             Input::Command(None) => {
                 engine.teardown().await;

@@ -214,6 +214,9 @@ impl Engine {
                     rt::cancel(dial).await;
                 }
                 Phase::Open(session) => {
+                    // Out of the shared slot first: a Connection writing from now on keeps its
+                    // packets for the next connection instead of losing them here.
+                    let writer = session.writer.lock().await.take();
                     let _ = self.heartbeat.try_send(HeartbeatMsg::Stop);
                     if let Upgrade::Probing(probe) = session.upgrade {
                         rt::cancel(probe).await;
@@ -221,7 +224,6 @@ impl Engine {
                     if let Some(reader) = self.reader.take() {
                         reader.close().await;
                     }
-                    let writer = session.writer.lock().await.take();
                     if let Some(writer) = writer {
                         writer.close(CLOSE_WAIT).await;
                     }

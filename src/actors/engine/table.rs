@@ -164,6 +164,12 @@ impl Link {
         });
         last.then_some(self.ended)
     }
+
+    /// Tells the engine that writing to its transport failed: it closes the session for every
+    /// namespace on it, and this one learns the end from [`SocketEvent::Closed`] like the others.
+    pub fn fail(&self, why: crate::lang::Text) {
+        let _ = self.commands.try_send(EngineCmd::Failed { why });
+    }
 }
 
 fn find<'t>(table: &'t mut Table, key: &EngineKey, id: u64) -> Option<&'t mut Entry> {
