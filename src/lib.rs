@@ -7,7 +7,8 @@
 //! - [`component`]: the `Client` object in safe Rust: properties, methods, argument checks.
 //! - [`protocol`]: Engine.IO 3/4 and Socket.IO 4/5 codecs, binary reassembly, heartbeat timing;
 //!   pure: bytes in, bytes out, time passed in.
-//! - [`actors`]: the Connection, Heartbeat, Registry and Dispatcher actors of each object.
+//! - [`actors`]: the Connection, Registry and Dispatcher actors of each object, and the Engine
+//!   and Heartbeat actors of each (shared) Engine.IO connection.
 //! - [`transport`]: websocket and HTTP long-polling (with upgrade), TLS, HTTP CONNECT proxies,
 //!   Engine.IO revision detection: bytes to and from the server.
 //! - [`events`]: the exact text of every event 1C receives.
@@ -19,8 +20,9 @@
 //! - [`value`]: owned 1C values.
 //!
 //! # How things flow
-//! An inbound event: socket → `transport` reader → Connection actor (Engine.IO and Socket.IO
-//! decoding) → Registry actor (subscriptions, event text) → Dispatcher actor → `ExternalEvent`,
+//! An inbound event: socket → `transport` reader → Engine actor (Engine.IO and Socket.IO
+//! decoding, routing by namespace) → Connection actor (the namespace's events and acks) →
+//! Registry actor (subscriptions, event text) → Dispatcher actor → `ExternalEvent`,
 //! or the object's queue for `GetEvent`. A 1C call goes the other way: `addin` converts the
 //! arguments, `component` checks them and sends a command to an actor; no 1C call waits on the
 //! network (the bounded waits are documented on the methods). The topology and the shutdown

@@ -1,6 +1,6 @@
-//! The two halves of an open Engine.IO session, whichever transport carries it: the Connection
-//! reads packets from a [`Reader`] and writes packets to a [`Writer`] and does not care whether
-//! they travel over a websocket or HTTP long-polling. Switching the transport (the upgrade from
+//! The two halves of an open Engine.IO session, whichever transport carries it: the Engine
+//! reads packets from a [`Reader`], the actors write packets to a [`Writer`], and none of them
+//! cares whether they travel over a websocket or HTTP long-polling. Switching the transport (the upgrade from
 //! polling to websocket) replaces both halves between two packets.
 
 use std::time::Duration;
@@ -38,7 +38,7 @@ pub enum Writer {
 
 impl Reader {
     /// The next packet; `None` when the server closed the transport. Cancel safe: dropping the
-    /// future loses nothing (the select loop of the Connection relies on it).
+    /// future loses nothing (the select loop of the Engine relies on it).
     pub async fn next(&mut self) -> Option<Result<Incoming, TransportError>> {
         match self {
             Reader::WebSocket(ws) => ws.next().await.map(|r| r.map(Incoming::Packet)),

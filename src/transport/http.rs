@@ -133,7 +133,7 @@ pub struct HttpClient {
     request: Arc<ConnectRequest>,
     jar: Arc<CookieJar>,
     /// Only ever reached through `&mut self` (`Mutex::get_mut`, no locking): the mutex is there
-    /// to make the client `Sync` (a byte stream is not), as the Connection actor, which owns
+    /// to make the client `Sync` (a byte stream is not), as the Engine actor, which owns
     /// it, is borrowed shared across awaits.
     conn: Mutex<Option<Conn>>,
 }

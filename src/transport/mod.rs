@@ -1,5 +1,5 @@
 //! Transports: how Engine.IO packets travel. Opening connections, TLS, HTTP and websocket
-//! framing live here; what the packets mean does not (that is `protocol` and the Connection).
+//! framing live here; what the packets mean does not (that is `protocol` and the actors).
 //!
 //! - `dial`: opening a session as the properties ask (transport order, websocket → polling
 //!   fallback, Engine.IO revision chosen, detected or remembered).

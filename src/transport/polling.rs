@@ -4,11 +4,11 @@
 //!   `EIO=4` and reads the revision from the answer's framing (1.x/2.x servers ignore `EIO=4` and
 //!   answer in Engine.IO 3): the session that answer opened is kept, in whichever revision.
 //! * [`PollingReader`]: the GET loop runs in its own task (started on the first
-//!   [`PollingReader::next`]) and hands packets over a bounded channel, because the Connection's
+//!   [`PollingReader::next`]) and hands packets over a bounded channel, because the Engine's
 //!   select loop drops a pending `next()` whenever another branch wins, and a GET must never be
 //!   dropped half-way. Dropping the reader closes the channels; the task sees that and ends, also
 //!   in the middle of a GET; [`PollingReader::close`] waits for it.
-//! * [`PollingWriter`]: POSTs from the Connection's own task, one at a time, each within the
+//! * [`PollingWriter`]: POSTs from the writing actor's own task, one at a time, each within the
 //!   server's `maxPayload`.
 //!
 //! The reader also takes part in the upgrade to websocket: [`PollingReader::probing`] before the
@@ -49,8 +49,8 @@ const MAX_PACKETS_PER_POST: usize = 16;
 /// once per ping interval, a POST at once.
 const REQUEST_SLACK: Duration = Duration::from_secs(5);
 
-/// How many batches of packets wait between the GET task and the Connection (backpressure: a
-/// slow Connection stops the polling).
+/// How many batches of packets wait between the GET task and the Engine (backpressure: a
+/// slow Engine stops the polling).
 const BATCHES_IN_FLIGHT: usize = 4;
 
 /// How long [`PollingReader::close`] waits for the GET task before cancelling it.
@@ -142,7 +142,7 @@ enum Item {
     Paused,
 }
 
-/// Upgrade steps, from the Connection to the GET task.
+/// Upgrade steps, from the Engine to the GET task.
 #[derive(Debug, Clone, Copy)]
 enum Control {
     /// A websocket probe is under way: a noop answer means the server is upgrading.

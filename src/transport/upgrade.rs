@@ -1,6 +1,6 @@
 //! The upgrade of a polling session to a websocket, first half: the probe. A websocket joins
 //! the session (`&sid=…`, with the session's cookies), sends `2probe` and must get `3probe`
-//! back. The second half (pause polling, `5`, switch) is the Connection's, because it owns
+//! back. The second half (pause polling, `5`, switch) is the Engine's, because it owns
 //! both halves of the session.
 
 use std::sync::Arc;
