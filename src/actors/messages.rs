@@ -141,15 +141,16 @@ pub enum EngineEvent {
     Dialed {
         /// The dial attempt this answers (stale answers are dropped).
         gen: u64,
-        /// The open transport and the server's open packet, or why not.
-        result: Result<Dialed, TransportError>,
+        /// The open transport and the server's open packet, or why not (boxed: it is large, and
+        /// every slot of the channel would be as large).
+        result: Result<Box<Dialed>, TransportError>,
     },
     /// The websocket probe of attempt `gen`'s polling session finished (the upgrade).
     Upgraded {
         /// The dial attempt this answers (stale answers are dropped).
         gen: u64,
-        /// The probed websocket, or why the session stays on polling.
-        result: Result<Probed, TransportError>,
+        /// The probed websocket, or why the session stays on polling (boxed, as `Dialed`).
+        result: Result<Box<Probed>, TransportError>,
     },
     /// Heartbeat: time to send a ping (Engine.IO 3, where the client pings).
     SendPing {

@@ -60,8 +60,10 @@ pub const OUTBOX_CAPACITY: usize = 10_000;
 pub const OUTBOX_MAX_BYTES: usize = 64 << 20;
 /// Capacity of the control channels (commands are few; the bound only guards against misuse).
 const CONTROL_CAPACITY: usize = 16;
-/// Capacity of the channels that carry inbound events between actors.
-const PIPE_CAPACITY: usize = 128;
+/// Capacity of the channels that carry inbound events between actors (a bounded channel
+/// allocates every slot up front, so this is paid by every object; 32 keeps the actors working
+/// in batches under a flood).
+const PIPE_CAPACITY: usize = 32;
 
 /// How long a cancelled task may take to stop (it only has to leave its current poll).
 const CANCEL_WAIT: Duration = Duration::from_millis(200);

@@ -7,6 +7,7 @@
 //! not connected once that many wait.
 
 use async_channel::Receiver;
+use futures::future::BoxFuture;
 
 use super::{Connection, Phase, Session, WRITE_BATCH};
 use crate::actors::messages::{Arg, Outbound, OutboxTicket, SharedWriter};
@@ -101,27 +102,30 @@ impl Connection {
 
     /// Writes up to [`WRITE_BATCH`] packets that `next` hands out, then flushes once; the
     /// shared writer is held for the batch, so other namespaces' packets go between batches.
-    /// Call only while joined.
-    async fn write_batch(
-        &mut self,
-        writer: &SharedWriter,
-        mut next: impl FnMut(&mut Self) -> Option<Outbound>,
-    ) -> Result<(), TransportError> {
-        let mut guard = writer.lock().await;
-        let w = guard.as_mut().ok_or(TransportError::Closed)?;
-        for _ in 0..WRITE_BATCH {
-            let Some(out) = next(self) else { break };
-            // The ticket lives until the packet is written, so its bytes count in the outbox
-            // budget until then.
-            let Some((text, attachments, _ticket)) = self.encode_outbound(out) else {
-                continue;
-            };
-            w.feed(EioPacket::Message(text)).await?;
-            for bytes in attachments {
-                w.feed(EioPacket::Binary(bytes)).await?;
+    /// Call only while joined. Boxed: the transports' write futures are large, and inline they
+    /// would sit in every idle Connection's state.
+    fn write_batch<'a>(
+        &'a mut self,
+        writer: &'a SharedWriter,
+        mut next: impl FnMut(&mut Self) -> Option<Outbound> + Send + 'a,
+    ) -> BoxFuture<'a, Result<(), TransportError>> {
+        Box::pin(async move {
+            let mut guard = writer.lock().await;
+            let w = guard.as_mut().ok_or(TransportError::Closed)?;
+            for _ in 0..WRITE_BATCH {
+                let Some(out) = next(self) else { break };
+                // The ticket lives until the packet is written, so its bytes count in the outbox
+                // budget until then.
+                let Some((text, attachments, _ticket)) = self.encode_outbound(out) else {
+                    continue;
+                };
+                w.feed(EioPacket::Message(text)).await?;
+                for bytes in attachments {
+                    w.feed(EioPacket::Binary(bytes)).await?;
+                }
             }
-        }
-        w.flush().await
+            w.flush().await
+        })
     }
 
     /// Encodes one outbound packet for the wire, with its byte ticket; `None` when it is not to

@@ -51,8 +51,9 @@ const MAX_ATTACHMENTS: usize = 256;
 /// Most attachment bytes accepted in one inbound packet.
 const MAX_ATTACHMENT_BYTES: usize = transport::websocket::MAX_MESSAGE_BYTES;
 
-/// Capacity of the channel from the Heartbeat and the dial and probe tasks.
-const EVENTS_CAPACITY: usize = 16;
+/// Capacity of the channels to and from the Heartbeat and from the dial and probe tasks (a few
+/// messages per heartbeat interval).
+const EVENTS_CAPACITY: usize = 8;
 
 /// What [`table::attach`] starts an engine with.
 pub(super) struct Start {
@@ -347,12 +348,19 @@ impl Engine {
     }
 }
 
-/// Sends one packet on a shared writer now.
-pub(super) async fn send(writer: &SharedWriter, packet: EioPacket) -> Result<(), TransportError> {
-    match writer.lock().await.as_mut() {
-        Some(w) => w.send(packet).await,
-        None => Err(TransportError::Closed),
-    }
+/// Sends one packet on a shared writer now. Boxed: a transport's write future is large, and
+/// the rare packets sent this way (pongs, CONNECT, DISCONNECT) should not make every idle
+/// actor's state that large.
+pub(super) fn send(
+    writer: &SharedWriter,
+    packet: EioPacket,
+) -> futures::future::BoxFuture<'_, Result<(), TransportError>> {
+    Box::pin(async move {
+        match writer.lock().await.as_mut() {
+            Some(w) => w.send(packet).await,
+            None => Err(TransportError::Closed),
+        }
+    })
 }
 
 impl Session {

@@ -29,7 +29,7 @@ impl Engine {
         self.gen += 1;
         let (gen, events, request) = (self.gen, self.events_tx.clone(), self.request.clone());
         self.phase = Phase::Dialing(rt::spawn(async move {
-            let result = transport::dial::dial(request).await;
+            let result = transport::dial::dial(request).await.map(Box::new);
             let _ = events.send(EngineEvent::Dialed { gen, result }).await;
         }));
     }
@@ -42,7 +42,7 @@ impl Engine {
         Box::pin(async move {
             match event {
                 EngineEvent::Dialed { gen, result } if gen == self.gen => match result {
-                    Ok(dialed) => self.on_dialed(dialed).await,
+                    Ok(dialed) => self.on_dialed(*dialed).await,
                     Err(err) => {
                         let text = err.text();
                         self.close(CloseReason::TransportError, Some(text), commands)
@@ -96,7 +96,7 @@ impl Engine {
                 let (gen, events, request) =
                     (self.gen, self.events_tx.clone(), self.request.clone());
                 Upgrade::Probing(rt::spawn(async move {
-                    let result = upgrade::probe(request, version, ticket).await;
+                    let result = upgrade::probe(request, version, ticket).await.map(Box::new);
                     let _ = events.send(EngineEvent::Upgraded { gen, result }).await;
                 }))
             }
@@ -147,13 +147,13 @@ impl Engine {
 
     /// The upgrade probe finished: on success polling pauses (the switch follows when the reader
     /// is drained); on failure the session stays on polling, as the JS client does.
-    fn on_probed(&mut self, result: Result<Probed, TransportError>) {
+    fn on_probed(&mut self, result: Result<Box<Probed>, TransportError>) {
         let (Phase::Open(session), Some(reader)) = (&mut self.phase, self.reader.as_ref()) else {
             return;
         };
         match result {
             Ok(probed) => {
-                session.upgrade = Upgrade::Ready(Box::new(probed));
+                session.upgrade = Upgrade::Ready(probed);
                 reader.pause();
             }
             Err(_) => {
