@@ -15,7 +15,7 @@ use std::borrow::Cow;
 /// An interior NUL in `s` is kept as is: a C reader stops there, a length-based reader does not.
 pub fn to_wide_nul(s: &str) -> Vec<u16> {
     let mut out: Vec<u16> = Vec::with_capacity(s.len() + 1);
-    out.extend(s.encode_utf16());
+    push_utf16(s, &mut out);
     out.push(0);
     out
 }
@@ -24,13 +24,33 @@ pub fn to_wide_nul(s: &str) -> Vec<u16> {
 /// dispatcher's per-event path: no allocation once the buffer is warm).
 pub fn encode_nul_into(s: &str, out: &mut Vec<u16>) {
     out.clear();
-    out.extend(s.encode_utf16());
+    out.reserve(s.len() + 1);
+    push_utf16(s, out);
     out.push(0);
 }
 
 /// Encodes `s` as UTF-16 without a terminator.
 pub fn to_wide(s: &str) -> Vec<u16> {
-    s.encode_utf16().collect()
+    let mut out = Vec::with_capacity(s.len());
+    push_utf16(s, &mut out);
+    out
+}
+
+/// Appends `s` as UTF-16. The ASCII part (all of the event texts but non-ASCII payloads) is
+/// widened byte by byte, which the compiler vectorises, instead of decoding characters.
+fn push_utf16(s: &str, out: &mut Vec<u16>) {
+    let bytes = s.as_bytes();
+    let ascii = if s.is_ascii() {
+        bytes.len()
+    } else {
+        bytes
+            .iter()
+            .position(|b| !b.is_ascii())
+            .unwrap_or(bytes.len())
+    };
+    let (head, tail) = s.split_at(ascii);
+    out.extend(head.as_bytes().iter().map(|&b| u16::from(b)));
+    out.extend(tail.encode_utf16());
 }
 
 /// Decodes UTF-16 units (no terminator expected; a NUL inside is kept), replacing unpaired
@@ -84,6 +104,18 @@ mod tests {
         assert_eq!(to_wide_nul(""), vec![0]);
         assert_eq!(to_wide_nul("Ab"), vec![0x41, 0x62, 0]);
         assert_eq!(to_wide("Ab"), vec![0x41, 0x62]);
+    }
+
+    #[test]
+    fn ascii_prefix_then_the_rest() {
+        for s in ["", "plain ascii", "Привет", "ab Привет 😀 cd", "😀"] {
+            let expected: Vec<u16> = s.encode_utf16().collect();
+            assert_eq!(to_wide(s), expected, "{s}");
+            let mut out = vec![7, 7];
+            encode_nul_into(s, &mut out);
+            assert_eq!(out.last(), Some(&0));
+            assert_eq!(&out[..out.len() - 1], &expected[..], "{s}");
+        }
     }
 
     #[test]
