@@ -230,6 +230,16 @@ impl std::fmt::Debug for RawEvent {
     }
 }
 
+/// Names a call site of an object in violation texts (`object #N: what`), formatted only when
+/// a violation is recorded.
+struct Site<'a>(usize, &'a str);
+
+impl std::fmt::Display for Site<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "object #{}: {}", self.0, self.1)
+    }
+}
+
 /// How an object is torn down.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Teardown {
@@ -781,18 +791,20 @@ impl Object {
             .map(|var| self.read_variant(var, "CallAs* parameter"))
             .collect();
         let ret_value = self.read_variant(&ret, "CallAsFunc return value");
-        let mut freed = std::collections::HashSet::new();
+        // A handful of values: a list beats hashing.
+        let mut freed = Vec::with_capacity(params.len() + 1);
         for var in params.iter_mut().chain(std::iter::once(&mut ret)) {
-            if matches!(var.vt, vt::PWSTR | vt::BLOB)
-                && !var.ptr().is_null()
-                && !freed.insert(var.ptr())
-            {
-                record_violation(format!(
-                    "object #{}: CallAs*: two values of one call share the buffer {:p}",
-                    self.id(),
-                    var.ptr()
-                ));
-                *var = TVariant::empty();
+            if matches!(var.vt, vt::PWSTR | vt::BLOB) && !var.ptr().is_null() {
+                if freed.contains(&var.ptr()) {
+                    record_violation(format!(
+                        "object #{}: CallAs*: two values of one call share the buffer {:p}",
+                        self.id(),
+                        var.ptr()
+                    ));
+                    *var = TVariant::empty();
+                } else {
+                    freed.push(var.ptr());
+                }
             }
             self.free_variant(var, "CallAs* result");
         }
@@ -837,7 +849,8 @@ impl Object {
     /// Converts a tVariant, checking the string contract (violations are recorded).
     fn read_variant(&self, var: &TVariant, what: &str) -> Result<V, String> {
         let counters = &self.side.state.counters;
-        let what = format!("object #{}: {what}", self.id());
+        // Formatted only if a violation is recorded.
+        let what = Site(self.id(), what);
         match var.vt {
             vt::EMPTY | vt::NULL => Ok(V::Empty),
             vt::BOOL => {
@@ -873,13 +886,12 @@ impl Object {
     /// Blocks this host does not know were reported when read and are left alone.
     fn free_variant(&self, var: &mut TVariant, what: &str) {
         if matches!(var.vt, vt::PWSTR | vt::BLOB) && block_info(var.ptr()).is_some() {
-            let what = format!("object #{}: {what}", self.id());
-            release(&self.side.state.counters, var.ptr(), &what);
+            release(&self.side.state.counters, var.ptr(), &Site(self.id(), what));
         }
         *var = TVariant::empty();
     }
 
-    fn read_blob(&self, var: &TVariant, what: &str) -> Vec<u8> {
+    fn read_blob(&self, var: &TVariant, what: &Site<'_>) -> Vec<u8> {
         let (p, len) = (var.ptr(), var.len() as usize);
         if p.is_null() {
             if len != 0 {
