@@ -56,9 +56,16 @@ fn push_utf16(s: &str, out: &mut Vec<u16>) {
 /// Decodes UTF-16 units (no terminator expected; a NUL inside is kept), replacing unpaired
 /// surrogates with U+FFFD.
 pub fn from_wide_lossy(units: &[u16]) -> String {
-    char::decode_utf16(units.iter().copied())
-        .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
-        .collect()
+    // The ASCII part (names, most arguments) byte by byte, the rest decoded.
+    let ascii = units.iter().position(|&u| u >= 0x80).unwrap_or(units.len());
+    let (head, tail) = units.split_at(ascii);
+    let mut bytes = Vec::with_capacity(units.len() + tail.len() * 2);
+    bytes.extend(head.iter().map(|&u| u as u8));
+    let mut out = String::from_utf8(bytes).unwrap_or_default();
+    out.extend(
+        char::decode_utf16(tail.iter().copied()).map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER)),
+    );
+    out
 }
 
 /// `units` with exactly the guarantee that its last unit is a NUL: borrowed when it already
@@ -126,6 +133,14 @@ mod tests {
         assert_eq!(from_wide_lossy(&w[..w.len() - 1]), s);
         // The emoji is a surrogate pair.
         assert_eq!(w.len(), s.chars().count() + 1 + 1);
+    }
+
+    #[test]
+    fn decoding_an_ascii_prefix_then_the_rest() {
+        for s in ["", "ascii", "Привет", "ab Привет 😀 cd", "😀x"] {
+            assert_eq!(from_wide_lossy(&to_wide(s)), s);
+        }
+        assert_eq!(from_wide_lossy(&[0x41, 0xD800]), "A\u{FFFD}");
     }
 
     #[test]
