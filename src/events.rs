@@ -3,7 +3,6 @@
 //! Pure functions, one per kind of event. The seed events are byte-exact (1C code compares them
 //! literally): a space after each colon, none after a comma, keys in a fixed order.
 
-use std::fmt::Write;
 use std::sync::Arc;
 
 /// One event for 1C: the `Событие` and `Данные` arguments of `ВнешнееСобытие`.
@@ -48,6 +47,7 @@ impl CloseReason {
 }
 
 use crate::protocol::json::push_string as push_json_str;
+use crate::protocol::socketio::push_u64;
 
 /// `{"Event": "Connection","State": "Open"}` (seed), with `,"Recovered": true` when the server
 /// restored the session.
@@ -133,7 +133,8 @@ pub fn message(
         MessageType::Binary => r#","Type": "Binary""#,
     });
     if let Some(id) = ack_id {
-        let _ = write!(event, r#","AckId": {id}"#);
+        event.push_str(r#","AckId": "#);
+        push_u64(&mut event, id);
     }
     event.push('}');
     HostEvent {
@@ -156,7 +157,9 @@ pub enum AckState {
 /// `{"Event": "Ack","Id": I,"Name": "<event>","State": "Ok"}` with the ack's arguments.
 pub fn ack(id: u64, name: &str, state: AckState, args_json: String) -> HostEvent {
     let mut event = String::with_capacity(64 + name.len());
-    let _ = write!(event, r#"{{"Event": "Ack","Id": {id},"Name": "#);
+    event.push_str(r#"{"Event": "Ack","Id": "#);
+    push_u64(&mut event, id);
+    event.push_str(r#","Name": "#);
     push_json_str(&mut event, name);
     event.push_str(match state {
         AckState::Ok => r#","State": "Ok"}"#,

@@ -191,6 +191,9 @@ pub fn find_method(name: &str) -> Option<usize> {
 /// Unicode-aware case-insensitive comparison (Cyrillic included), without allocating. Names in
 /// ASCII and basic Cyrillic (all of the table's) are compared without Unicode tables.
 fn eq_ignore_case(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        return a.eq_ignore_ascii_case(b);
+    }
     let (mut x, mut y) = (a.chars(), b.chars());
     loop {
         match (x.next(), y.next()) {
