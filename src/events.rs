@@ -3,13 +3,14 @@
 //! Pure functions, one per kind of event. The seed events are byte-exact (1C code compares them
 //! literally): a space after each colon, none after a comma, keys in a fixed order.
 
-use std::fmt::Write;
+use std::sync::Arc;
 
 /// One event for 1C: the `Событие` and `Данные` arguments of `ВнешнееСобытие`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostEvent {
-    /// `Событие`: a JSON object describing the event.
-    pub event: String,
+    /// `Событие`: a JSON object describing the event. Shared: a stream of messages of one name
+    /// carries one text (see the registry), which costs no copy per event.
+    pub event: Arc<str>,
     /// `Данные`: the payload (JSON text).
     pub data: String,
 }
@@ -46,6 +47,7 @@ impl CloseReason {
 }
 
 use crate::protocol::json::push_string as push_json_str;
+use crate::protocol::socketio::push_u64;
 
 /// `{"Event": "Connection","State": "Open"}` (seed), with `,"Recovered": true` when the server
 /// restored the session.
@@ -56,7 +58,7 @@ pub fn open(recovered: bool) -> HostEvent {
         r#"{"Event": "Connection","State": "Open"}"#
     };
     HostEvent {
-        event: event.to_owned(),
+        event: Arc::from(event),
         data: r#"{"Connection": "Open"}"#.to_owned(),
     }
 }
@@ -64,10 +66,10 @@ pub fn open(recovered: bool) -> HostEvent {
 /// `{"Event": "Connection","State": "Close","Reason": "Normal"}` (seed) and the other reasons.
 pub fn close(reason: CloseReason) -> HostEvent {
     HostEvent {
-        event: format!(
+        event: Arc::from(format!(
             r#"{{"Event": "Connection","State": "Close","Reason": "{}"}}"#,
             reason.as_str()
-        ),
+        )),
         data: r#"{"Connection": "Close"}"#.to_owned(),
     }
 }
@@ -75,7 +77,7 @@ pub fn close(reason: CloseReason) -> HostEvent {
 /// `{"Event": "Connection","State": "Fail"}` (seed).
 pub fn fail() -> HostEvent {
     HostEvent {
-        event: r#"{"Event": "Connection","State": "Fail"}"#.to_owned(),
+        event: Arc::from(r#"{"Event": "Connection","State": "Fail"}"#),
         data: r#"{"Connection": "Fail"}"#.to_owned(),
     }
 }
@@ -83,7 +85,9 @@ pub fn fail() -> HostEvent {
 /// `{"Event": "Connection","State": "Reconnecting","Attempt": N}`.
 pub fn reconnecting(attempt: u32) -> HostEvent {
     HostEvent {
-        event: format!(r#"{{"Event": "Connection","State": "Reconnecting","Attempt": {attempt}}}"#),
+        event: Arc::from(format!(
+            r#"{{"Event": "Connection","State": "Reconnecting","Attempt": {attempt}}}"#
+        )),
         data: r#"{"Connection": "Reconnecting"}"#.to_owned(),
     }
 }
@@ -95,7 +99,7 @@ pub fn error(message: &str, payload_json: Option<&str>) -> HostEvent {
     push_json_str(&mut event, message);
     event.push('}');
     HostEvent {
-        event,
+        event: Arc::from(event),
         data: payload_json.unwrap_or("null").to_owned(),
     }
 }
@@ -129,11 +133,12 @@ pub fn message(
         MessageType::Binary => r#","Type": "Binary""#,
     });
     if let Some(id) = ack_id {
-        let _ = write!(event, r#","AckId": {id}"#);
+        event.push_str(r#","AckId": "#);
+        push_u64(&mut event, id);
     }
     event.push('}');
     HostEvent {
-        event,
+        event: Arc::from(event),
         data: args_json,
     }
 }
@@ -152,7 +157,9 @@ pub enum AckState {
 /// `{"Event": "Ack","Id": I,"Name": "<event>","State": "Ok"}` with the ack's arguments.
 pub fn ack(id: u64, name: &str, state: AckState, args_json: String) -> HostEvent {
     let mut event = String::with_capacity(64 + name.len());
-    let _ = write!(event, r#"{{"Event": "Ack","Id": {id},"Name": "#);
+    event.push_str(r#"{"Event": "Ack","Id": "#);
+    push_u64(&mut event, id);
+    event.push_str(r#","Name": "#);
     push_json_str(&mut event, name);
     event.push_str(match state {
         AckState::Ok => r#","State": "Ok"}"#,
@@ -160,7 +167,7 @@ pub fn ack(id: u64, name: &str, state: AckState, args_json: String) -> HostEvent
         AckState::Disconnected => r#","State": "Disconnected"}"#,
     });
     HostEvent {
-        event,
+        event: Arc::from(event),
         data: args_json,
     }
 }
@@ -172,16 +179,16 @@ mod tests {
     #[test]
     fn seed_events_are_byte_exact() {
         let e = open(false);
-        assert_eq!(e.event, r#"{"Event": "Connection","State": "Open"}"#);
+        assert_eq!(&*e.event, r#"{"Event": "Connection","State": "Open"}"#);
         assert_eq!(e.data, r#"{"Connection": "Open"}"#);
         let e = close(CloseReason::Normal);
         assert_eq!(
-            e.event,
+            &*e.event,
             r#"{"Event": "Connection","State": "Close","Reason": "Normal"}"#
         );
         assert_eq!(e.data, r#"{"Connection": "Close"}"#);
         let e = fail();
-        assert_eq!(e.event, r#"{"Event": "Connection","State": "Fail"}"#);
+        assert_eq!(&*e.event, r#"{"Event": "Connection","State": "Fail"}"#);
         assert_eq!(e.data, r#"{"Connection": "Fail"}"#);
         let e = message(
             "/",
@@ -191,7 +198,7 @@ mod tests {
             r#"["new message","Привет мир!"]"#.into(),
         );
         assert_eq!(
-            e.event,
+            &*e.event,
             r#"{"Event": "Message","Namespace": "/","Name": "new message","Type": "String"}"#
         );
         assert_eq!(e.data, r#"["new message","Привет мир!"]"#);
@@ -200,30 +207,30 @@ mod tests {
     #[test]
     fn additions_keep_the_seed_style() {
         assert_eq!(
-            open(true).event,
+            &*open(true).event,
             r#"{"Event": "Connection","State": "Open","Recovered": true}"#
         );
         assert_eq!(
-            close(CloseReason::PingTimeout).event,
+            &*close(CloseReason::PingTimeout).event,
             r#"{"Event": "Connection","State": "Close","Reason": "PingTimeout"}"#
         );
         assert_eq!(
-            reconnecting(3).event,
+            &*reconnecting(3).event,
             r#"{"Event": "Connection","State": "Reconnecting","Attempt": 3}"#
         );
         let e = error("Not \"authorized\"\n", Some(r#"{"code":401}"#));
         assert_eq!(
-            e.event,
+            &*e.event,
             r#"{"Event": "Error","Message": "Not \"authorized\"\n"}"#
         );
         assert_eq!(e.data, r#"{"code":401}"#);
         assert_eq!(error("x", None).data, "null");
         assert_eq!(
-            message("/chat", "ev", MessageType::Binary, Some(7), "[]".into()).event,
+            &*message("/chat", "ev", MessageType::Binary, Some(7), "[]".into()).event,
             r#"{"Event": "Message","Namespace": "/chat","Name": "ev","Type": "Binary","AckId": 7}"#
         );
         assert_eq!(
-            ack(12, "save", AckState::Timeout, "[]".into()).event,
+            &*ack(12, "save", AckState::Timeout, "[]".into()).event,
             r#"{"Event": "Ack","Id": 12,"Name": "save","State": "Timeout"}"#
         );
     }

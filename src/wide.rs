@@ -15,7 +15,7 @@ use std::borrow::Cow;
 /// An interior NUL in `s` is kept as is: a C reader stops there, a length-based reader does not.
 pub fn to_wide_nul(s: &str) -> Vec<u16> {
     let mut out: Vec<u16> = Vec::with_capacity(s.len() + 1);
-    out.extend(s.encode_utf16());
+    push_utf16(s, &mut out);
     out.push(0);
     out
 }
@@ -24,21 +24,48 @@ pub fn to_wide_nul(s: &str) -> Vec<u16> {
 /// dispatcher's per-event path: no allocation once the buffer is warm).
 pub fn encode_nul_into(s: &str, out: &mut Vec<u16>) {
     out.clear();
-    out.extend(s.encode_utf16());
+    out.reserve(s.len() + 1);
+    push_utf16(s, out);
     out.push(0);
 }
 
 /// Encodes `s` as UTF-16 without a terminator.
 pub fn to_wide(s: &str) -> Vec<u16> {
-    s.encode_utf16().collect()
+    let mut out = Vec::with_capacity(s.len());
+    push_utf16(s, &mut out);
+    out
+}
+
+/// Appends `s` as UTF-16. The ASCII part (all of the event texts but non-ASCII payloads) is
+/// widened byte by byte, which the compiler vectorises, instead of decoding characters.
+fn push_utf16(s: &str, out: &mut Vec<u16>) {
+    let bytes = s.as_bytes();
+    let ascii = if s.is_ascii() {
+        bytes.len()
+    } else {
+        bytes
+            .iter()
+            .position(|b| !b.is_ascii())
+            .unwrap_or(bytes.len())
+    };
+    let (head, tail) = s.split_at(ascii);
+    out.extend(head.as_bytes().iter().map(|&b| u16::from(b)));
+    out.extend(tail.encode_utf16());
 }
 
 /// Decodes UTF-16 units (no terminator expected; a NUL inside is kept), replacing unpaired
 /// surrogates with U+FFFD.
 pub fn from_wide_lossy(units: &[u16]) -> String {
-    char::decode_utf16(units.iter().copied())
-        .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
-        .collect()
+    // The ASCII part (names, most arguments) byte by byte, the rest decoded.
+    let ascii = units.iter().position(|&u| u >= 0x80).unwrap_or(units.len());
+    let (head, tail) = units.split_at(ascii);
+    let mut bytes = Vec::with_capacity(units.len() + tail.len() * 2);
+    bytes.extend(head.iter().map(|&u| u as u8));
+    let mut out = String::from_utf8(bytes).unwrap_or_default();
+    out.extend(
+        char::decode_utf16(tail.iter().copied()).map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER)),
+    );
+    out
 }
 
 /// `units` with exactly the guarantee that its last unit is a NUL: borrowed when it already
@@ -87,6 +114,18 @@ mod tests {
     }
 
     #[test]
+    fn ascii_prefix_then_the_rest() {
+        for s in ["", "plain ascii", "Привет", "ab Привет 😀 cd", "😀"] {
+            let expected: Vec<u16> = s.encode_utf16().collect();
+            assert_eq!(to_wide(s), expected, "{s}");
+            let mut out = vec![7, 7];
+            encode_nul_into(s, &mut out);
+            assert_eq!(out.last(), Some(&0));
+            assert_eq!(&out[..out.len() - 1], &expected[..], "{s}");
+        }
+    }
+
+    #[test]
     fn cyrillic_and_astral_round_trip() {
         let s = "Привет мир! 😀";
         let w = to_wide_nul(s);
@@ -94,6 +133,14 @@ mod tests {
         assert_eq!(from_wide_lossy(&w[..w.len() - 1]), s);
         // The emoji is a surrogate pair.
         assert_eq!(w.len(), s.chars().count() + 1 + 1);
+    }
+
+    #[test]
+    fn decoding_an_ascii_prefix_then_the_rest() {
+        for s in ["", "ascii", "Привет", "ab Привет 😀 cd", "😀x"] {
+            assert_eq!(from_wide_lossy(&to_wide(s)), s);
+        }
+        assert_eq!(from_wide_lossy(&[0x41, 0xD800]), "A\u{FFFD}");
     }
 
     #[test]

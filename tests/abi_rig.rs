@@ -142,6 +142,50 @@ fn the_queue_keeps_the_oldest_and_drops_the_newest_when_full() {
 }
 
 #[test]
+fn take_events_hands_out_the_whole_queue_as_queued() {
+    let obj = create();
+    obj.call("Depth", &[V::I32(10)]).unwrap();
+    assert_eq!(
+        obj.take_events(Duration::ZERO, |e| panic!("nothing is queued: {e:?}")),
+        0
+    );
+    obj.call("Emit", &[V::I32(3)]).unwrap();
+    let mut taken = Vec::new();
+    assert_eq!(
+        obj.take_events(Duration::ZERO, |e| taken.push(e.clone())),
+        3
+    );
+    assert_eq!(obj.queued_events(), 0);
+    let wide = |s: &str| s.encode_utf16().collect::<Vec<u16>>();
+    assert_eq!(taken[1].source_units(), wide("mock"));
+    assert_eq!(taken[1].event_units(), wide("tick"));
+    assert_eq!(taken[1].data_units(), wide("2"));
+    let data: Vec<String> = taken.iter().map(|e| e.decode().data).collect();
+    assert_eq!(data, ["1", "2", "3"]);
+
+    // Taken events go to the history while it is kept, never to `seen`.
+    obj.keep_history(false);
+    obj.call("Emit", &[V::I32(2)]).unwrap();
+    assert_eq!(obj.take_events(Duration::ZERO, |_| {}), 2);
+    let history: Vec<String> = obj.history().into_iter().map(|e| e.data).collect();
+    assert_eq!(history, ["1", "2", "3"]);
+    assert!(obj.seen().is_empty());
+
+    // Events from another thread wake it.
+    obj.call("EmitFromThread", &[V::I32(3)]).unwrap();
+    let mut from_thread = Vec::new();
+    while from_thread.len() < 3 {
+        let n = obj.take_events(Duration::from_secs(5), |e| {
+            from_thread.push(e.decode().data)
+        });
+        assert!(n > 0, "the thread's events did not come");
+    }
+    assert_eq!(from_thread, ["1", "2", "3"]);
+    assert_eq!(obj.violations(), Vec::<String>::new());
+    obj.done().unwrap();
+}
+
+#[test]
 fn events_from_another_thread_wake_the_waiter_without_polling() {
     let obj = create();
     obj.call("Depth", &[V::I32(100)]).unwrap();

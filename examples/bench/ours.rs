@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use testkit::host::{library, Event, HostOptions, Object, V};
+use testkit::host::{library, Event, HostOptions, Object, RawEvent, V};
 
 use crate::measure::{quantile, thread_use, thread_use_since, ThreadUse, Usage};
 use crate::{Received, Sample};
@@ -36,6 +36,26 @@ fn is_message(name: &'static str) -> impl Fn(&Event) -> bool {
     move |e: &Event| e.event.starts_with(r#"{"Event": "Message""#) && e.event.contains(&key)
 }
 
+/// [`is_message`] on an event as the host queued it (UTF-16), without decoding it.
+fn is_raw_message(name: &'static str) -> impl Fn(&RawEvent) -> bool {
+    let prefix: Vec<u16> = r#"{"Event": "Message""#.encode_utf16().collect();
+    let key: Vec<u16> = format!(r#""Name": "{name}""#).encode_utf16().collect();
+    move |e: &RawEvent| {
+        let units = e.event_units();
+        units.starts_with(&prefix) && contains(&units[prefix.len()..], &key)
+    }
+}
+
+/// Whether `needle` (not empty) occurs in `hay`.
+fn contains(hay: &[u16], needle: &[u16]) -> bool {
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    hay.iter()
+        .enumerate()
+        .any(|(i, &u)| u == first && hay[i + 1..].starts_with(rest))
+}
+
 fn is_ack(e: &Event) -> bool {
     e.event.starts_with(r#"{"Event": "Ack""#)
 }
@@ -46,6 +66,8 @@ impl Ours {
         let obj = library()
             .create("Client", &HostOptions::default())
             .expect("create the Client object");
+        // 1C keeps no history of events; a flood would otherwise keep every one.
+        obj.keep_history(false);
         obj.set("EventBufferDepth", V::I32(10_000_000))
             .expect("EventBufferDepth");
         obj.set("Timeout", V::from("30")).expect("Timeout");
@@ -98,16 +120,16 @@ impl Ours {
     /// `ExternalEvent` and was taken from the host's queue.
     pub fn inbound(&self, n: usize) -> Sample {
         let spec = format!(r#"{{"n":{n},"event":"tick"}}"#);
-        let tick = is_message("tick");
+        let tick = is_raw_message("tick");
         let mut sample = measure(|| {
             self.obj
                 .call("SendJSON", &[V::from("flood"), V::from(spec.as_str())])
                 .expect("SendJSON flood");
             let mut got = 0;
             while got < n {
-                let first = self.obj.next_event(WAIT).expect("the next tick");
-                got += usize::from(tick(&first));
-                got += self.obj.drain().iter().filter(|e| tick(e)).count();
+                // Wait for one, then take everything queued (not decoded, as 1C keeps it).
+                let taken = self.obj.take_events(WAIT, |e| got += usize::from(tick(e)));
+                assert!(taken > 0, "no tick within {WAIT:?}");
             }
         });
         sample.dropped = self.obj.dropped_events();

@@ -81,7 +81,11 @@ pub async fn run(
 /// Reused UTF-16 buffers: one conversion per string, no allocation per event once warm.
 #[derive(Default)]
 struct Buffers {
+    /// The UTF-16 of `event_text`.
     event: Vec<u16>,
+    /// The `Событие` text last converted: events of one name in a row share it, and are
+    /// converted once.
+    event_text: Option<Arc<str>>,
     data: Vec<u16>,
 }
 
@@ -145,7 +149,14 @@ fn offer_notice(sink: &dyn EventSink, shared: &Shared, buffers: &mut Buffers, o:
 /// One `ExternalEvent` call. True when the platform took it.
 fn hand(sink: &dyn EventSink, shared: &Shared, buffers: &mut Buffers, event: &HostEvent) -> bool {
     let source = shared.source();
-    wide::encode_nul_into(&event.event, &mut buffers.event);
+    let converted = buffers
+        .event_text
+        .as_ref()
+        .is_some_and(|last| Arc::ptr_eq(last, &event.event) || **last == *event.event);
+    if !converted {
+        wide::encode_nul_into(&event.event, &mut buffers.event);
+        buffers.event_text = Some(event.event.clone());
+    }
     wide::encode_nul_into(&event.data, &mut buffers.data);
     sink.external_event(&source, &buffers.event, &buffers.data)
 }

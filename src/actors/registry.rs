@@ -6,17 +6,19 @@
 //! are rendered into event text here, after the filter, so unsubscribed ones cost nothing more.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use async_channel::{Receiver, Sender};
 
 use super::messages::{Inbound, RegistryCmd};
-use crate::events::{self, HostEvent};
+use crate::events::{self, HostEvent, MessageType};
 
 /// Runs until every sender of `commands` is gone (the facade's and the Connection's), then
 /// returns, dropping the dispatcher's channel.
 pub async fn run(commands: Receiver<RegistryCmd>, dispatcher: Sender<HostEvent>) {
     let mut names: HashSet<String> = HashSet::new();
     let mut all = false;
+    let mut last = LastMessage::default();
     while let Ok(cmd) = commands.recv().await {
         let event = match cmd {
             RegistryCmd::On(name) if name == "*" => {
@@ -51,12 +53,76 @@ pub async fn run(commands: Receiver<RegistryCmd>, dispatcher: Sender<HostEvent>)
                 if !all && !names.contains(&name) {
                     continue;
                 }
-                events::message(&namespace, &name, kind, ack_id, args_json)
+                last.render(namespace, name, kind, ack_id, args_json)
             }
         };
         if dispatcher.send(event).await.is_err() {
             // The dispatcher is gone only when the object is being destroyed.
             break;
+        }
+    }
+}
+
+/// The `Событие` text of the last message without an ack id: a stream of events of one name
+/// (the common case) renders it once and then shares it.
+#[derive(Default)]
+struct LastMessage {
+    key: Option<(Arc<str>, String, MessageType)>,
+    event: Option<Arc<str>>,
+}
+
+impl LastMessage {
+    /// [`events::message`], reusing the text of the previous message when it is the same.
+    fn render(
+        &mut self,
+        namespace: Arc<str>,
+        name: String,
+        kind: MessageType,
+        ack_id: Option<u64>,
+        args_json: String,
+    ) -> HostEvent {
+        if let (None, Some((n, e, k)), Some(event)) = (ack_id, &self.key, &self.event) {
+            if *k == kind && *e == name && **n == *namespace {
+                return HostEvent {
+                    event: event.clone(),
+                    data: args_json,
+                };
+            }
+        }
+        let rendered = events::message(&namespace, &name, kind, ack_id, args_json);
+        if ack_id.is_none() {
+            self.event = Some(rendered.event.clone());
+            self.key = Some((namespace, name, kind));
+        }
+        rendered
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reused_text_is_the_rendered_text() {
+        let mut last = LastMessage::default();
+        let slash: Arc<str> = Arc::from("/");
+        let chat: Arc<str> = Arc::from("/chat");
+        let cases = [
+            (&slash, "tick", MessageType::String, None),
+            (&slash, "tick", MessageType::String, None),
+            (&slash, "tick", MessageType::String, Some(3)),
+            (&slash, "tick", MessageType::String, None),
+            (&slash, "tick", MessageType::Binary, None),
+            (&slash, "tock", MessageType::Binary, None),
+            (&chat, "tock", MessageType::Binary, None),
+            (&chat, "tock", MessageType::Binary, None),
+            (&chat, "tock", MessageType::Binary, Some(4)),
+        ];
+        for (i, (namespace, name, kind, ack_id)) in cases.into_iter().enumerate() {
+            let data = format!("[{i}]");
+            let got = last.render(namespace.clone(), name.into(), kind, ack_id, data.clone());
+            let want = events::message(namespace, name, kind, ack_id, data);
+            assert_eq!(got, want, "case {i}");
         }
     }
 }

@@ -23,18 +23,18 @@ pub(crate) unsafe fn read_nul_terminated(p: *const u16) -> Option<String> {
     if p.is_null() {
         return None;
     }
-    let mut units = Vec::new();
+    let mut len = 0;
     loop {
-        if units.len() > MAX_NUL_TERMINATED {
+        if len > MAX_NUL_TERMINATED {
             return None;
         }
         // SAFETY: the caller guarantees the units up to the NUL (or the cap, checked above) are
-        // readable; `units.len()` never passes either. `read_unaligned` needs no alignment.
-        let unit = unsafe { p.add(units.len()).read_unaligned() };
-        if unit == 0 {
-            return Some(wide::from_wide_lossy(&units));
+        // readable; `len` never passes either. `read_unaligned` needs no alignment.
+        if unsafe { p.add(len).read_unaligned() } == 0 {
+            // SAFETY: the `len` units before the NUL were just read.
+            return unsafe { read_wide(p, len) };
         }
-        units.push(unit);
+        len += 1;
     }
 }
 

@@ -299,7 +299,7 @@ impl Component {
         Ok(match event {
             Some(event) => {
                 if let [first, second, ..] = args {
-                    *first = Value::String(event.event);
+                    *first = Value::String(event.event.to_string());
                     *second = Value::String(event.data);
                 }
                 Value::Bool(true)

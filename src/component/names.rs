@@ -188,8 +188,42 @@ pub fn find_method(name: &str) -> Option<usize> {
         .position(|(_, m)| eq_ignore_case(m.en, name) || eq_ignore_case(m.ru, name))
 }
 
-/// Unicode-aware case-insensitive comparison (Cyrillic included), without allocating.
+/// Unicode-aware case-insensitive comparison (Cyrillic included), without allocating. Names in
+/// ASCII and basic Cyrillic (all of the table's) are compared without Unicode tables.
 fn eq_ignore_case(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        return a.eq_ignore_ascii_case(b);
+    }
+    let (mut x, mut y) = (a.chars(), b.chars());
+    loop {
+        match (x.next(), y.next()) {
+            (None, None) => return true,
+            (Some(p), Some(q)) => match (quick_lower(p), quick_lower(q)) {
+                (Some(p), Some(q)) if p == q => {}
+                (Some(_), Some(_)) => return false,
+                _ => return eq_ignore_case_unicode(a, b),
+            },
+            // Equal so far char by char, and every char lowers to at least one: the rest of
+            // the longer one makes it longer.
+            _ => return false,
+        }
+    }
+}
+
+/// `c.to_lowercase()` when that is one char known without Unicode tables (ASCII and the basic
+/// Cyrillic block), `None` for any other char.
+fn quick_lower(c: char) -> Option<char> {
+    match c {
+        'A'..='Z' => Some(c.to_ascii_lowercase()),
+        '\0'..='\x7f' | 'а'..='я' | 'ѐ'..='џ' => Some(c),
+        'А'..='Я' => char::from_u32(c as u32 + 0x20),
+        'Ѐ'..='Џ' => char::from_u32(c as u32 + 0x50),
+        _ => None,
+    }
+}
+
+/// [`eq_ignore_case`] for any text: full Unicode lower case.
+fn eq_ignore_case_unicode(a: &str, b: &str) -> bool {
     let mut x = a.chars().flat_map(char::to_lowercase);
     let mut y = b.chars().flat_map(char::to_lowercase);
     loop {
@@ -213,6 +247,21 @@ mod tests {
         for (i, (m, _)) in METHODS.iter().enumerate() {
             assert_eq!(*m as usize, i);
         }
+    }
+
+    #[test]
+    fn quick_lower_is_to_lowercase() {
+        for c in ('\0'..='\u{5ff}').chain(['\u{212a}', '\u{130}']) {
+            if let Some(l) = quick_lower(c) {
+                assert_eq!(c.to_lowercase().collect::<String>(), l.to_string(), "{c:?}");
+            }
+        }
+        // Beyond the quick ranges the full comparison decides.
+        assert!(eq_ignore_case("\u{212a}ey", "key"));
+        assert!(eq_ignore_case("ΣΟΦΊΑ", "σοφία"));
+        assert!(!eq_ignore_case("Ab", "abc"));
+        assert!(!eq_ignore_case("abc", "ab"));
+        assert!(eq_ignore_case("ЁЖЪ", "ёжъ"));
     }
 
     #[test]

@@ -111,6 +111,20 @@ impl OpenInfo {
     }
 }
 
+/// [`decode_text`] of borrowed text (a websocket frame, a record of a polling body): copies
+/// only the data of a packet that carries some, once, instead of copying the whole text and
+/// then shifting out the type digit.
+pub fn decode_str(text: &str) -> Result<Packet, DecodeError> {
+    // The type digit is ASCII, so the data starts on a char boundary.
+    let data = || text.get(1..).unwrap_or_default().to_owned();
+    Ok(match text.as_bytes().first() {
+        Some(b'2') => Packet::Ping(data()),
+        Some(b'3') => Packet::Pong(data()),
+        Some(b'4') => Packet::Message(data()),
+        _ => return decode_text(text.to_owned()),
+    })
+}
+
 /// Decodes one text websocket message (or one packet of a polling body).
 ///
 /// Takes ownership so that a `Message` reuses the allocation: the type digit is removed in place.
@@ -317,6 +331,29 @@ mod tests {
         assert_eq!(d("7"), Err(DecodeError::UnknownPacketType(b'7')));
         assert_eq!(d("b4AQID"), Err(DecodeError::UnknownPacketType(b'b')));
         assert_eq!(d("€"), Err(DecodeError::UnknownPacketType(0xe2)));
+    }
+
+    #[test]
+    fn decode_str_agrees_with_decode_text() {
+        for text in [
+            "",
+            "0{\"sid\":\"a\",\"upgrades\":[],\"pingInterval\":1,\"pingTimeout\":2}",
+            "0{",
+            "1",
+            "1junk",
+            "2",
+            "2probe",
+            "3probe",
+            "4",
+            "42[\"a\",\"é\"]",
+            "4é",
+            "5",
+            "6",
+            "7",
+            "x",
+        ] {
+            assert_eq!(decode_str(text), decode_text(text.to_owned()), "{text:?}");
+        }
     }
 
     #[test]

@@ -18,7 +18,14 @@ pub(crate) fn is_ws(b: u8) -> bool {
 
 /// `text` without leading and trailing JSON whitespace.
 pub fn trim(text: &str) -> &str {
-    text.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r'))
+    let bytes = text.as_bytes();
+    let start = bytes.iter().position(|&b| !is_ws(b)).unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|&b| !is_ws(b))
+        .map_or(start, |last| last + 1);
+    // Whitespace is ASCII, so both ends are char boundaries.
+    text.get(start..end).unwrap_or_default()
 }
 
 /// The most levels of nested arrays and objects accepted in JSON, from the server and from 1C
@@ -32,12 +39,171 @@ pub const MAX_DEPTH: usize = 128;
 ///
 /// Allocation-free.
 pub fn validate(text: &str) -> Result<&str, DecodeError> {
+    // One pass over the text for what is valid (every payload a server sends); the error of
+    // anything else comes from the thorough check, so errors stay exactly as they were.
+    if let Some(value) = scan(text.as_bytes()).and_then(|range| text.get(range)) {
+        return Ok(value);
+    }
+    validate_thoroughly(text)
+}
+
+/// [`validate`] by serde_json, after a separate nesting check: the reference the one-pass
+/// [`scan`] must agree with, and the source of error messages.
+fn validate_thoroughly(text: &str) -> Result<&str, DecodeError> {
     if nesting_exceeds(text.as_bytes(), MAX_DEPTH) {
         return Err(DecodeError::TooDeep { max: MAX_DEPTH });
     }
     let raw: &RawValue =
         serde_json::from_str(text).map_err(|e| DecodeError::InvalidJson(e.to_string()))?;
     Ok(raw.get())
+}
+
+/// Where the one JSON value in `bytes` is (without the whitespace around it), when `bytes` is
+/// exactly one well-formed value nested at most [`MAX_DEPTH`] levels; `None` otherwise (then
+/// [`validate_thoroughly`] says why). One pass, no allocation, no recursion. Accepts what
+/// serde_json accepts (RFC 8259; `\u` escapes are checked for four hex digits, not for
+/// surrogate pairs) and nothing more.
+fn scan(bytes: &[u8]) -> Option<std::ops::Range<usize>> {
+    // Open containers, innermost at bit `depth - 1`: set for an object, clear for an array.
+    const _: () = assert!(MAX_DEPTH <= 128);
+    let mut objects: u128 = 0;
+    let mut depth = 0usize;
+    let mut i = skip_ws(bytes, 0);
+    let start = i;
+    'value: loop {
+        // A value starts at `i`.
+        match *bytes.get(i)? {
+            open @ (b'{' | b'[') => {
+                if depth == MAX_DEPTH {
+                    return None;
+                }
+                let object = open == b'{';
+                objects = (objects & !(1 << depth)) | (u128::from(object) << depth);
+                depth += 1;
+                i = skip_ws(bytes, i + 1);
+                let close = if object { b'}' } else { b']' };
+                if bytes.get(i) == Some(&close) {
+                    depth -= 1;
+                    i += 1;
+                } else {
+                    if object {
+                        i = scan_key(bytes, i)?;
+                    }
+                    continue 'value;
+                }
+            }
+            b'"' => i = scan_string(bytes, i)?,
+            b'-' | b'0'..=b'9' => i = scan_number(bytes, i)?,
+            b't' => i = scan_literal(bytes, i, b"true")?,
+            b'f' => i = scan_literal(bytes, i, b"false")?,
+            b'n' => i = scan_literal(bytes, i, b"null")?,
+            _ => return None,
+        }
+        // After a complete value: close containers, or go on to the next element.
+        loop {
+            if depth == 0 {
+                break 'value;
+            }
+            i = skip_ws(bytes, i);
+            let object = objects & (1 << (depth - 1)) != 0;
+            match bytes.get(i)? {
+                b',' => {
+                    i = skip_ws(bytes, i + 1);
+                    if object {
+                        i = scan_key(bytes, i)?;
+                    }
+                    continue 'value;
+                }
+                b'}' if object => {}
+                b']' if !object => {}
+                _ => return None,
+            }
+            depth -= 1;
+            i += 1;
+        }
+    }
+    let end = i;
+    (skip_ws(bytes, end) == bytes.len()).then_some(start..end)
+}
+
+fn skip_ws(bytes: &[u8], mut i: usize) -> usize {
+    while bytes.get(i).is_some_and(|&b| is_ws(b)) {
+        i += 1;
+    }
+    i
+}
+
+/// An object key, its colon and the whitespace up to the value; where the value starts.
+fn scan_key(bytes: &[u8], i: usize) -> Option<usize> {
+    if bytes.get(i) != Some(&b'"') {
+        return None;
+    }
+    let i = skip_ws(bytes, scan_string(bytes, i)?);
+    (bytes.get(i) == Some(&b':')).then(|| skip_ws(bytes, i + 1))
+}
+
+/// The index after the string literal at `bytes[i]` (a `"`): valid escapes, no control
+/// characters.
+fn scan_string(bytes: &[u8], mut i: usize) -> Option<usize> {
+    i += 1;
+    loop {
+        match *bytes.get(i)? {
+            b'"' => return Some(i + 1),
+            b'\\' => match *bytes.get(i + 1)? {
+                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
+                b'u' => {
+                    hex4(bytes, i + 2)?;
+                    i += 6;
+                }
+                _ => return None,
+            },
+            0..=0x1f => return None,
+            _ => i += 1,
+        }
+    }
+}
+
+/// The index after the number at `bytes[i]`: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+fn scan_number(bytes: &[u8], mut i: usize) -> Option<usize> {
+    let digits = |i: usize| {
+        bytes
+            .get(i..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count()
+    };
+    if bytes.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    match *bytes.get(i)? {
+        b'0' => i += 1,
+        b'1'..=b'9' => i += digits(i),
+        _ => return None,
+    }
+    if bytes.get(i) == Some(&b'.') {
+        let n = digits(i + 1);
+        if n == 0 {
+            return None;
+        }
+        i += 1 + n;
+    }
+    if matches!(bytes.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(bytes.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let n = digits(i);
+        if n == 0 {
+            return None;
+        }
+        i += n;
+    }
+    Some(i)
+}
+
+fn scan_literal(bytes: &[u8], i: usize, word: &[u8]) -> Option<usize> {
+    bytes.get(i..)?.starts_with(word).then_some(i + word.len())
 }
 
 /// True when arrays and objects in `bytes` nest deeper than `max` (brackets inside string
@@ -86,6 +252,12 @@ pub fn array_elements(text: &str) -> Result<Vec<&str>, DecodeError> {
 pub fn push_string(out: &mut String, s: &str) {
     out.reserve(s.len() + 2);
     out.push('"');
+    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        // Nothing to escape (event names, namespaces, most texts).
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     let mut start = 0;
     for (i, b) in s.bytes().enumerate() {
         let escape: &str = match b {
@@ -275,6 +447,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn trim_strips_json_whitespace_only() {
+        assert_eq!(trim(" \t[1, 2]\r\n"), "[1, 2]");
+        assert_eq!(trim(" \n "), "");
+        assert_eq!(trim(""), "");
+        assert_eq!(trim("\u{a0}é\u{a0}"), "\u{a0}é\u{a0}");
+    }
+
+    #[test]
     fn validate_trims_and_rejects() {
         assert_eq!(validate(" [1, 2]\n").unwrap(), "[1, 2]");
         assert_eq!(validate("\"x\"").unwrap(), "\"x\"");
@@ -286,6 +466,143 @@ mod tests {
         assert!(matches!(validate(""), Err(DecodeError::InvalidJson(_))));
         let deep = "[".repeat(100_000);
         assert!(matches!(validate(&deep), Err(DecodeError::TooDeep { .. })));
+    }
+
+    /// The one-pass scan accepts exactly what serde_json (with the nesting limit) accepts.
+    #[test]
+    fn the_scan_agrees_with_serde_json() {
+        let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        let mut cases: Vec<String> = [
+            "",
+            " ",
+            "1",
+            "-0",
+            "-",
+            "01",
+            "-01",
+            "1.",
+            "1.5",
+            ".5",
+            "1e5",
+            "1E+5",
+            "1e-",
+            "1e",
+            "0.0e0",
+            "2.",
+            "1.e3",
+            "-1.5E-3",
+            "1x",
+            "1 2",
+            "true",
+            "tru",
+            "truex",
+            "false",
+            "null",
+            "nul",
+            "nulll",
+            "\"",
+            "\"\"",
+            "\"abc",
+            "\"a\\\"b\"",
+            "\"\\u12\"",
+            "\"\\u12g4\"",
+            "\"\\u1234\"",
+            "\"\\ud800\"",
+            "\"\\x\"",
+            "\"\\/\"",
+            "\"\t\"",
+            "\"\u{1}\"",
+            "\"\u{7f}\"",
+            "\"€😀\"",
+            "[]",
+            "[ ]",
+            "[,]",
+            "[1,]",
+            "[1 2]",
+            "[1,2]",
+            " [ 1 , 2 ] ",
+            "[1]]",
+            "[[1]",
+            "{}",
+            "{ }",
+            "{\"a\":1}",
+            "{\"a\" : [1, {\"b\": null}] }",
+            "{\"a\"}",
+            "{\"a\":}",
+            "{\"a\":1,}",
+            "{1:1}",
+            "{\"a\":1 \"b\":2}",
+            "{\"a\":1]",
+            "[1}",
+            "[\"a\",{\"b\":[true,false,null,-1.5e3]}]",
+            "[\"tick\",123]",
+            "\n\t[1]\r\n",
+            "[1]x",
+            "{\"a\":{\"b\":{}}}",
+            "[{}]",
+            "[{},[]]",
+            "[\"a\":1]",
+            "{,}",
+            "\u{0}",
+            "[\"\\u0000\"]",
+            "[1,\n2]",
+            "[-]",
+            "[+1]",
+            "[1e+]",
+            "[Infinity]",
+            "[NaN]",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        cases.push(deep(MAX_DEPTH));
+        cases.push(deep(MAX_DEPTH + 1));
+        cases.push(format!("{}1{}", "{\"a\":[".repeat(64), "]}".repeat(64)));
+        cases.push(format!("{}1{}", "{\"a\":[".repeat(65), "]}".repeat(65)));
+        cases.push(format!("{}1", "[".repeat(200)));
+        for case in &cases {
+            let fast = scan(case.as_bytes()).map(|r| &case[r]);
+            let reference = validate_thoroughly(case).ok();
+            assert_eq!(fast, reference, "{case:?}");
+            assert_eq!(validate(case).ok(), reference, "{case:?}");
+        }
+        // Every prefix of valid text, too.
+        let text = r#" {"a":[1,-2.5e+3,"x\"y\u00e9",true,false,null,{}],"b":{"c":[]}} "#;
+        for end in 0..=text.len() {
+            if let Some(prefix) = text.get(..end) {
+                let fast = scan(prefix.as_bytes()).map(|r| &prefix[r]);
+                assert_eq!(fast, validate_thoroughly(prefix).ok(), "{prefix:?}");
+            }
+        }
+    }
+
+    /// Short strings over JSON's alphabet, pseudo-random but the same every run: the scan and
+    /// serde_json agree on each.
+    #[test]
+    fn the_scan_agrees_with_serde_json_on_generated_text() {
+        const ALPHABET: &[&str] = &[
+            "[", "]", "{", "}", ",", ":", " ", "\"", "\\", "u", "0", "1", "-", ".", "e", "+", "t",
+            "true", "null", "false", "\"a\"", "a", "é", "\n", "\\u00e9", "\u{1}",
+        ];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut accepted = 0;
+        for _ in 0..200_000 {
+            let len = next() % 9;
+            let text: String = (0..len)
+                .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize])
+                .collect();
+            let fast = scan(text.as_bytes()).map(|r| &text[r]);
+            let reference = validate_thoroughly(&text).ok();
+            assert_eq!(fast, reference, "{text:?}");
+            accepted += usize::from(reference.is_some());
+        }
+        assert!(accepted > 1000, "too few valid texts generated: {accepted}");
     }
 
     #[test]

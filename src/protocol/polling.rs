@@ -16,7 +16,7 @@
 
 use base64::Engine as _;
 
-use super::engineio::{decode_binary, decode_text, push_text, Packet};
+use super::engineio::{decode_binary, decode_str, push_text, Packet};
 use super::{DecodeError, EioVersion, BASE64};
 
 /// The most decimal digits accepted in an EIO3 length prefix (10 digits: up to 9 999 999 999).
@@ -53,7 +53,7 @@ fn decode_v4(body: &str) -> Result<Vec<Packet>, DecodeError> {
     body.split(SEPARATOR)
         .map(|record| match record.strip_prefix('b') {
             Some(b64) => base64_packet(b64),
-            None => decode_text(record.to_owned()),
+            None => decode_str(record),
         })
         .collect()
 }
@@ -117,7 +117,7 @@ fn decode_v3_text(body: &str) -> Result<Vec<Packet>, DecodeError> {
                 Some(b'4') => base64_packet(typed.get(1..).unwrap_or(""))?,
                 Some(&other) => return Err(DecodeError::InvalidBinaryPacketType(other)),
             },
-            None => decode_text(packet.to_owned())?,
+            None => decode_str(packet)?,
         });
     }
     Ok(packets)
@@ -152,7 +152,7 @@ fn decode_v3_binary(body: &[u8]) -> Result<Vec<Packet>, DecodeError> {
             .ok_or(DecodeError::InvalidPayloadLength)?;
         rest = next;
         packets.push(match flag {
-            0 => decode_text(utf8(packet)?.to_owned())?,
+            0 => decode_str(utf8(packet)?)?,
             1 => decode_binary(EioVersion::V3, packet.to_vec())?,
             _ => return Err(DecodeError::InvalidPayloadLength),
         });

@@ -234,7 +234,7 @@ impl WsReader {
     /// One websocket message as a packet; `None` for control messages.
     fn decode(&self, message: Message) -> Option<Result<Packet, TransportError>> {
         let decoded = match message {
-            Message::Text(text) => engineio::decode_text(text.as_str().to_owned()),
+            Message::Text(text) => engineio::decode_str(text.as_str()),
             Message::Binary(bytes) => engineio::decode_binary(self.version, bytes.to_vec()),
             Message::Close(_) => return Some(Err(TransportError::Closed)),
             Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => return None,

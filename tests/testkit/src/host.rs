@@ -42,7 +42,7 @@ use std::sync::{Mutex, MutexGuard};
 pub use cpp::{build_cpp_host, build_mock_addin, cpp_host_source};
 pub use library::{library, Library, APP_CAPABILITIES};
 pub use memory::MemoryReport;
-pub use object::{CallError, ErrorKind, Event, Object, Probe, V};
+pub use object::{CallError, ErrorKind, Event, Object, Probe, RawEvent, V};
 pub use platform::AddError;
 
 /// How the emulated platform presents itself to each object.

@@ -196,17 +196,63 @@ pub(crate) const MAX_WSTR: usize = 64 << 20;
 /// # Safety
 /// `p` must be null or point to readable memory up to its NUL or `max` units.
 pub(crate) unsafe fn read_wstr(p: *const u16, max: usize) -> Option<Vec<u16>> {
+    // SAFETY: per the contract.
+    let len = unsafe { wstr_len(p, max) }?;
+    let mut out = Vec::with_capacity(len);
+    // SAFETY: `wstr_len` found `len` readable units before the NUL.
+    unsafe { append_units(p, len, &mut out) };
+    Some(out)
+}
+
+/// The number of units before the NUL of the UTF-16 string at `p`; `None` when `p` is null or
+/// no NUL came within `max` units.
+///
+/// # Safety
+/// `p` must be null or point to readable memory up to its NUL or `max` units.
+pub(crate) unsafe fn wstr_len(p: *const u16, max: usize) -> Option<usize> {
     if p.is_null() {
         return None;
     }
-    let mut out = Vec::new();
-    for i in 0..max {
-        // SAFETY: the caller guarantees `p[0..=NUL]` (bounded by `max`) is readable.
-        let c = unsafe { p.add(i).read_unaligned() };
-        if c == 0 {
-            return Some(out);
+    if p.is_aligned() {
+        let mut i = 0;
+        while i < max {
+            // SAFETY: the caller guarantees `p[0..=NUL]` (bounded by `max`) is readable; `p` is
+            // aligned.
+            if unsafe { p.add(i).read() } == 0 {
+                return Some(i);
+            }
+            i += 1;
         }
-        out.push(c);
+        return None;
     }
-    None
+    // SAFETY: as above, unaligned reads.
+    (0..max).find(|&i| unsafe { p.add(i).read_unaligned() } == 0)
+}
+
+/// Appends the `len` units at `p` to `out`.
+///
+/// # Safety
+/// `p[0..len]` must be readable.
+pub(crate) unsafe fn append_units(p: *const u16, len: usize, out: &mut Vec<u16>) {
+    if len == 0 {
+        return;
+    }
+    if p.is_aligned() {
+        // SAFETY: per the contract; aligned and non-null.
+        out.extend_from_slice(unsafe { std::slice::from_raw_parts(p, len) });
+    } else {
+        out.reserve(len);
+        // SAFETY: per the contract, unaligned reads.
+        out.extend((0..len).map(|i| unsafe { p.add(i).read_unaligned() }));
+    }
+}
+
+/// Decodes UTF-16 units into a `String`, unpaired surrogates as U+FFFD; ASCII without a
+/// per-character decode.
+pub(crate) fn decode_lossy(units: &[u16]) -> String {
+    if units.iter().all(|&u| u < 0x80) {
+        let bytes: Vec<u8> = units.iter().map(|&u| u as u8).collect();
+        return String::from_utf8(bytes).unwrap_or_default();
+    }
+    String::from_utf16_lossy(units)
 }

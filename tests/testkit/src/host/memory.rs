@@ -9,6 +9,7 @@
 use std::alloc::{alloc, dealloc, Layout};
 use std::collections::{HashMap, HashSet};
 use std::ffi::{c_ulong, c_void};
+use std::fmt::Display;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
@@ -151,9 +152,46 @@ struct Block {
 
 #[derive(Default)]
 struct Registry {
-    live: HashMap<usize, Block>,
+    live: HashMap<usize, Block, AddressHash>,
     /// Addresses freed and not handed out again: a second free of one is a double free.
-    freed: HashSet<usize>,
+    freed: HashSet<usize, AddressHash>,
+}
+
+/// Hashes the registry's keys (block addresses) with one multiplication instead of SipHash:
+/// the keys are not chosen by an adversary, and every string the add-in returns is looked up.
+#[derive(Default, Clone, Copy)]
+struct AddressHash;
+
+impl std::hash::BuildHasher for AddressHash {
+    type Hasher = AddressHasher;
+
+    fn build_hasher(&self) -> AddressHasher {
+        AddressHasher(0)
+    }
+}
+
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl std::hash::Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        // Fibonacci hashing; the high bits (which hashbrown uses) depend on every bit of `n`.
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
 }
 
 fn registry() -> MutexGuard<'static, Registry> {
@@ -222,7 +260,7 @@ pub(crate) enum Freed {
 
 /// Frees a registered block. `caller` is the manager asked to free (it is charged with the
 /// violation); `what` names the call site for the violation text.
-pub(crate) fn release(caller: &Counters, user: *mut u8, what: &str) -> Freed {
+pub(crate) fn release(caller: &Counters, user: *mut u8, what: &dyn Display) -> Freed {
     if user.is_null() {
         return Freed::Null;
     }
@@ -314,7 +352,12 @@ pub(crate) fn alloc_bytes(owner: &Arc<Counters>, bytes: &[u8]) -> *mut u8 {
 /// contract: the block comes from `AllocMemory`, holds `wstrLen + 1` units, has a NUL at
 /// `wstrLen` and `wstrLen` does not count the NUL. Breaches are counted on `owner` and recorded;
 /// the text is still returned when it can be read safely.
-pub(crate) fn read_returned_pwstr(owner: &Counters, p: *const u16, len: u32, what: &str) -> String {
+pub(crate) fn read_returned_pwstr(
+    owner: &Counters,
+    p: *const u16,
+    len: u32,
+    what: &dyn Display,
+) -> String {
     let len = len as usize;
     let bad = |msg: String| {
         count_bad(owner, Breach::BrokenString);
@@ -352,7 +395,11 @@ pub(crate) fn read_returned_pwstr(owner: &Counters, p: *const u16, len: u32, wha
 
 /// Reads a NUL-terminated string the add-in returned by pointer (`RegisterExtensionAs`,
 /// `GetPropName`, `GetMethodName`): it must be an `AllocMemory` block with a NUL inside it.
-pub(crate) fn read_returned_cstr(owner: &Counters, p: *const u16, what: &str) -> Option<String> {
+pub(crate) fn read_returned_cstr(
+    owner: &Counters,
+    p: *const u16,
+    what: &dyn Display,
+) -> Option<String> {
     if p.is_null() {
         return None;
     }
@@ -487,7 +534,7 @@ unsafe extern "C" fn free_memory(this: *mut MemObj, slot: *mut *mut c_void) {
         release(
             &state.counters,
             p.cast(),
-            &format!("object #{}: FreeMemory", state.id),
+            &format_args!("object #{}: FreeMemory", state.id),
         );
         // SAFETY: as above.
         unsafe { slot.write(std::ptr::null_mut()) };

@@ -1,11 +1,13 @@
 //! One add-in object driven through its vtables the way 1C drives it.
 
+use std::collections::VecDeque;
 use std::ffi::c_void;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::ffi::{
-    vt, wide, InitDoneVtbl, LangExtVtbl, LocaleVtbl, TVariant, This, UserLangVtbl,
+    decode_lossy, vt, wide, InitDoneVtbl, LangExtVtbl, LocaleVtbl, TVariant, This, UserLangVtbl,
     INIT_DONE_OFFSET, LANG_EXT_OFFSET, LOCALE_OFFSET, USER_LANG_OFFSET,
 };
 use super::library::Library;
@@ -167,6 +169,77 @@ pub struct Event {
     pub data: String,
 }
 
+/// One external event as the host queued it: the three strings exactly as `ExternalEvent` passed
+/// them (UTF-16 without their NULs, in one buffer), as 1C keeps them. Decoded into an [`Event`]
+/// only when asked ([`RawEvent::decode`]); [`Object::take_events`] hands these out.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RawEvent {
+    /// `source`, then `event`, then `data`.
+    units: Vec<u16>,
+    /// Where `event` starts in `units`.
+    event_at: usize,
+    /// Where `data` starts in `units`.
+    data_at: usize,
+}
+
+impl RawEvent {
+    /// The event made of `units`: `source` is `units[..event_at]`, `event` runs to `data_at`,
+    /// `data` is the rest.
+    pub(crate) fn new(units: Vec<u16>, event_at: usize, data_at: usize) -> RawEvent {
+        assert!(event_at <= data_at && data_at <= units.len());
+        RawEvent {
+            units,
+            event_at,
+            data_at,
+        }
+    }
+
+    /// `Источник` as UTF-16 units.
+    pub fn source_units(&self) -> &[u16] {
+        &self.units[..self.event_at]
+    }
+
+    /// `Событие` as UTF-16 units.
+    pub fn event_units(&self) -> &[u16] {
+        &self.units[self.event_at..self.data_at]
+    }
+
+    /// `Данные` as UTF-16 units.
+    pub fn data_units(&self) -> &[u16] {
+        &self.units[self.data_at..]
+    }
+
+    /// The event with its strings decoded (unpaired surrogates as U+FFFD).
+    pub fn decode(&self) -> Event {
+        Event {
+            source: decode_lossy(self.source_units()),
+            event: decode_lossy(self.event_units()),
+            data: decode_lossy(self.data_units()),
+        }
+    }
+}
+
+impl std::fmt::Debug for RawEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let e = self.decode();
+        f.debug_struct("RawEvent")
+            .field("source", &e.source)
+            .field("event", &e.event)
+            .field("data", &e.data)
+            .finish()
+    }
+}
+
+/// Names a call site of an object in violation texts (`object #N: what`), formatted only when
+/// a violation is recorded.
+struct Site<'a>(usize, &'a str);
+
+impl std::fmt::Display for Site<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "object #{}: {}", self.0, self.1)
+    }
+}
+
 /// How an object is torn down.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Teardown {
@@ -203,7 +276,13 @@ pub struct Object {
     finished: bool,
     info: i64,
     seen: Mutex<Vec<Event>>,
-    history: Mutex<Vec<Event>>,
+    /// Every event taken from the queue, as queued (decoded by [`Object::history`]).
+    history: Mutex<Vec<RawEvent>>,
+    /// Whether taken events go to `history` ([`Object::keep_history`]).
+    keep_history: AtomicBool,
+    /// An empty queue buffer, swapped with the full one by [`Object::take_events`] so that
+    /// neither is reallocated once warm.
+    spare: Mutex<VecDeque<RawEvent>>,
 }
 
 // SAFETY: the component pointer is only used under `call_lock`, one call at a time, which is
@@ -261,6 +340,8 @@ impl Object {
             info: 0,
             seen: Mutex::new(Vec::new()),
             history: Mutex::new(Vec::new()),
+            keep_history: AtomicBool::new(true),
+            spare: Mutex::new(VecDeque::new()),
         }
     }
 
@@ -710,18 +791,20 @@ impl Object {
             .map(|var| self.read_variant(var, "CallAs* parameter"))
             .collect();
         let ret_value = self.read_variant(&ret, "CallAsFunc return value");
-        let mut freed = std::collections::HashSet::new();
+        // A handful of values: a list beats hashing.
+        let mut freed = Vec::with_capacity(params.len() + 1);
         for var in params.iter_mut().chain(std::iter::once(&mut ret)) {
-            if matches!(var.vt, vt::PWSTR | vt::BLOB)
-                && !var.ptr().is_null()
-                && !freed.insert(var.ptr())
-            {
-                record_violation(format!(
-                    "object #{}: CallAs*: two values of one call share the buffer {:p}",
-                    self.id(),
-                    var.ptr()
-                ));
-                *var = TVariant::empty();
+            if matches!(var.vt, vt::PWSTR | vt::BLOB) && !var.ptr().is_null() {
+                if freed.contains(&var.ptr()) {
+                    record_violation(format!(
+                        "object #{}: CallAs*: two values of one call share the buffer {:p}",
+                        self.id(),
+                        var.ptr()
+                    ));
+                    *var = TVariant::empty();
+                } else {
+                    freed.push(var.ptr());
+                }
             }
             self.free_variant(var, "CallAs* result");
         }
@@ -766,7 +849,8 @@ impl Object {
     /// Converts a tVariant, checking the string contract (violations are recorded).
     fn read_variant(&self, var: &TVariant, what: &str) -> Result<V, String> {
         let counters = &self.side.state.counters;
-        let what = format!("object #{}: {what}", self.id());
+        // Formatted only if a violation is recorded.
+        let what = Site(self.id(), what);
         match var.vt {
             vt::EMPTY | vt::NULL => Ok(V::Empty),
             vt::BOOL => {
@@ -802,13 +886,12 @@ impl Object {
     /// Blocks this host does not know were reported when read and are left alone.
     fn free_variant(&self, var: &mut TVariant, what: &str) {
         if matches!(var.vt, vt::PWSTR | vt::BLOB) && block_info(var.ptr()).is_some() {
-            let what = format!("object #{}: {what}", self.id());
-            release(&self.side.state.counters, var.ptr(), &what);
+            release(&self.side.state.counters, var.ptr(), &Site(self.id(), what));
         }
         *var = TVariant::empty();
     }
 
-    fn read_blob(&self, var: &TVariant, what: &str) -> Vec<u8> {
+    fn read_blob(&self, var: &TVariant, what: &Site<'_>) -> Vec<u8> {
         let (p, len) = (var.ptr(), var.len() as usize);
         if p.is_null() {
             if len != 0 {
@@ -851,8 +934,9 @@ impl Object {
         let state = self.side.state;
         let mut queue = state.queue();
         loop {
-            while let Some(ev) = queue.events.pop_front() {
-                lock(&self.history).push(ev.clone());
+            while let Some(raw) = queue.events.pop_front() {
+                let ev = raw.decode();
+                self.remember(raw);
                 if pred(&ev) {
                     return Some(ev);
                 }
@@ -862,11 +946,7 @@ impl Object {
             if now >= deadline {
                 return None;
             }
-            queue = state
-                .queue_cv
-                .wait_timeout(queue, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            queue = state.wait(queue, deadline - now);
         }
     }
 
@@ -875,12 +955,59 @@ impl Object {
         self.wait_event(timeout, |_| true)
     }
 
+    /// 1C's idle loop, as cheap as the platform's: waits up to `timeout` until an event is
+    /// queued, then takes every queued event at once and hands each to `f` in order, as queued
+    /// (UTF-16, not decoded). Returns how many were taken, 0 when none came in time. The events
+    /// go to [`Object::history`] (when kept), not to [`Object::seen`]. Holds the call lock
+    /// meanwhile, like [`Object::wait_event`].
+    pub fn take_events(&self, timeout: Duration, mut f: impl FnMut(&RawEvent)) -> usize {
+        let _calls = lock(&self.call_lock);
+        let deadline = Instant::now() + timeout;
+        let state = self.side.state;
+        let mut batch = std::mem::take(&mut *lock(&self.spare));
+        {
+            let mut queue = state.queue();
+            while queue.events.is_empty() {
+                let now = Instant::now();
+                if now >= deadline {
+                    drop(queue);
+                    *lock(&self.spare) = batch;
+                    return 0;
+                }
+                queue = state.wait(queue, deadline - now);
+            }
+            // The add-in's `ExternalEvent` waits for this lock: hold it only for the swap.
+            std::mem::swap(&mut queue.events, &mut batch);
+        }
+        let taken = batch.len();
+        for raw in &batch {
+            f(raw);
+        }
+        if self.keep_history.load(Ordering::Relaxed) {
+            lock(&self.history).extend(batch.drain(..));
+        } else {
+            batch.clear();
+        }
+        *lock(&self.spare) = batch;
+        taken
+    }
+
     /// Every event queued now, in order, without waiting.
     pub fn drain(&self) -> Vec<Event> {
         let _calls = lock(&self.call_lock);
-        let events: Vec<Event> = self.side.state.queue().events.drain(..).collect();
-        lock(&self.history).extend(events.iter().cloned());
+        let raws: Vec<RawEvent> = self.side.state.queue().events.drain(..).collect();
+        let events = raws.iter().map(RawEvent::decode).collect();
+        for raw in raws {
+            self.remember(raw);
+        }
         events
+    }
+
+    /// Puts a taken event into the history, if it is kept.
+    fn remember(&self, raw: RawEvent) {
+        if self.keep_history.load(Ordering::Relaxed) {
+            lock(&self.history).push(raw);
+        }
     }
 
     /// Events skipped by [`Object::wait_event`] because they did not match, in order.
@@ -888,9 +1015,16 @@ impl Object {
         lock(&self.seen).clone()
     }
 
-    /// Every event delivered so far (matched, skipped or drained), in order.
+    /// Every event delivered so far (matched, skipped, drained or taken), in order, while the
+    /// history was kept.
     pub fn history(&self) -> Vec<Event> {
-        lock(&self.history).clone()
+        lock(&self.history).iter().map(RawEvent::decode).collect()
+    }
+
+    /// Whether delivered events are kept for [`Object::history`] (true by default). A benchmark
+    /// turns it off: 1C keeps nothing, and a long flood would otherwise hold every event.
+    pub fn keep_history(&self, keep: bool) {
+        self.keep_history.store(keep, Ordering::Relaxed);
     }
 
     /// Events lost because the queue was full (1C drops the newest).

@@ -10,9 +10,10 @@ use std::ffi::{c_int, c_void};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
-use super::ffi::{read_wstr, wide, TVariant, MAX_WSTR};
+use super::ffi::{append_units, decode_lossy, read_wstr, wide, wstr_len, TVariant, MAX_WSTR};
 use super::memory::{count_bad, Breach, Counters, MemObj};
-use super::{guard_callback, lock, record_violation, Event, HostOptions};
+use super::object::RawEvent;
+use super::{guard_callback, lock, record_violation, HostOptions};
 
 /// One `IAddInDefBase::AddError` call, as recorded by the host.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,13 +31,16 @@ pub struct AddError {
 /// 1C's per-object external-event queue (native-api.md §5).
 #[derive(Debug)]
 pub(crate) struct Queue {
-    pub events: VecDeque<Event>,
+    pub events: VecDeque<RawEvent>,
     /// `SetEventBufferDepth`; 1 until the add-in changes it.
     pub depth: usize,
     /// Events refused because the queue was full (the newest is the one lost).
     pub dropped: usize,
     /// Set when `Done` has returned: any `ExternalEvent` afterwards is a violation.
     pub dead: bool,
+    /// Threads waiting on `queue_cv` for an event: `ExternalEvent` wakes them only if there
+    /// are any (a wake-up is a system call).
+    pub waiters: usize,
 }
 
 /// The host's state for one add-in object, shared by all of its platform interfaces.
@@ -61,6 +65,22 @@ pub(crate) fn thread_tag() -> u64 {
 impl HostState {
     pub fn queue(&self) -> MutexGuard<'_, Queue> {
         lock(&self.queue)
+    }
+
+    /// Waits up to `timeout` for `ExternalEvent` to signal (spurious wake-ups possible).
+    pub fn wait<'a>(
+        &'a self,
+        mut queue: MutexGuard<'a, Queue>,
+        timeout: std::time::Duration,
+    ) -> MutexGuard<'a, Queue> {
+        queue.waiters += 1;
+        let mut queue = self
+            .queue_cv
+            .wait_timeout(queue, timeout)
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
+        queue.waiters -= 1;
+        queue
     }
 
     pub fn errors(&self) -> MutexGuard<'_, Vec<AddError>> {
@@ -166,7 +186,23 @@ unsafe fn conn<'a>(this: *mut ConnObj, what: &str) -> Option<&'a ConnObj> {
 fn arg(state: &HostState, p: *const u16, what: &str) -> Option<String> {
     // SAFETY: the add-in passes a NUL-terminated UTF-16 string (or null, caught here).
     match unsafe { read_wstr(p, MAX_WSTR) } {
-        Some(units) => Some(String::from_utf16_lossy(&units)),
+        Some(units) => Some(decode_lossy(&units)),
+        None => {
+            record_violation(format!(
+                "object #{}: {what}: null or unterminated string",
+                state.id
+            ));
+            None
+        }
+    }
+}
+
+/// The length of one NUL-terminated argument of a callback, recording a violation if it is
+/// unusable.
+fn arg_len(state: &HostState, p: *const u16, what: &str) -> Option<usize> {
+    // SAFETY: the add-in passes a NUL-terminated UTF-16 string (or null, caught here).
+    match unsafe { wstr_len(p, MAX_WSTR) } {
+        Some(len) => Some(len),
         None => {
             record_violation(format!(
                 "object #{}: {what}: null or unterminated string",
@@ -297,24 +333,29 @@ unsafe extern "C" fn external_event(
         };
         let st = c.state;
         // Copy the strings before anything else, as 1C does: the caller frees them on return.
-        let (Some(source), Some(event), Some(data)) = (
-            arg(st, source, "ExternalEvent source"),
-            arg(st, message, "ExternalEvent message"),
-            arg(st, data, "ExternalEvent data"),
+        // As they are (UTF-16), all three into one buffer.
+        let (Some(source_len), Some(event_len), Some(data_len)) = (
+            arg_len(st, source, "ExternalEvent source"),
+            arg_len(st, message, "ExternalEvent message"),
+            arg_len(st, data, "ExternalEvent data"),
         ) else {
             return false;
         };
-        let ev = Event {
-            source,
-            event,
-            data,
-        };
+        let mut units = Vec::with_capacity(source_len + event_len + data_len);
+        // SAFETY: `arg_len` found that many readable units before each NUL.
+        unsafe {
+            append_units(source, source_len, &mut units);
+            append_units(message, event_len, &mut units);
+            append_units(data, data_len, &mut units);
+        }
+        let ev = RawEvent::new(units, source_len, source_len + event_len);
         let mut q = st.queue();
         if q.dead {
             drop(q);
             record_violation(format!(
-                "object #{}: ExternalEvent after Done returned: {ev:?}",
-                st.id
+                "object #{}: ExternalEvent after Done returned: {:?}",
+                st.id,
+                ev.decode()
             ));
             return false;
         }
@@ -323,8 +364,11 @@ unsafe extern "C" fn external_event(
             return !st.opts.event_overflow_returns_false;
         }
         q.events.push_back(ev);
+        let wake = q.waiters > 0;
         drop(q);
-        st.queue_cv.notify_all();
+        if wake {
+            st.queue_cv.notify_all();
+        }
         true
     })
     .unwrap_or(false)
@@ -514,6 +558,7 @@ impl HostSide {
                 depth: 1,
                 dropped: 0,
                 dead: false,
+                waiters: 0,
             }),
             queue_cv: Condvar::new(),
             errors: Mutex::new(Vec::new()),
