@@ -324,6 +324,10 @@ fn restarts_while_sending_with_acks_lose_nothing_acknowledged() {
     const ROUNDS: usize = 20;
     let server = Server::start(ServerOptions::default());
     let obj = client();
+    // Up to a thousand sends per round race the drop and each gets an Ack event, all read only
+    // at the end: room for every one of them in the platform's queue (the default 1000 would
+    // move the overflow to GetEvent's queue, which this test does not read).
+    obj.set("EventBufferDepth", V::from(1_000_000)).unwrap();
     reconnect_fast(&obj, 50, 200);
     connect(&obj, &server.url("/"));
 

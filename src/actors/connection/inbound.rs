@@ -4,6 +4,7 @@
 use futures::future::BoxFuture;
 use std::borrow::Cow;
 
+use super::lifecycle::Leave;
 use super::{Connection, Phase, MAX_EARLY_EVENTS};
 use crate::actors::messages::{AckAsked, Inbound, RegistryCmd};
 use crate::events::{self, CloseReason, MessageType};
@@ -54,7 +55,7 @@ impl Connection {
                     socketio::connect_error_message(packet.payload.as_deref());
                 let text = text!("the server refused the connection: {}", message; "сервер отказал в подключении: {}", message);
                 self.shared.set_last_error(text.clone());
-                self.teardown().await;
+                self.teardown(Leave::Now).await;
                 // A refusal is final, also in the middle of reconnecting (as the JS client).
                 self.stop_reconnecting();
                 self.report(events::fail()).await;

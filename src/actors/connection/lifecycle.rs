@@ -25,6 +25,16 @@ const GOODBYE_WAIT: Duration = Duration::from_millis(500);
 /// namespace (its polite close is bounded by the engine's own wait; this only adds slack).
 const ENGINE_END_WAIT: Duration = Duration::from_secs(2);
 
+/// How [`Connection::teardown`] leaves the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Leave {
+    /// Wait until the transport is closed when this was the engine's last namespace: `Done`
+    /// (no task of the object outlives it) and `Disconnect` (the socket is gone by the Close).
+    WaitForClose,
+    /// The engine has ended already, or the namespace alone ends: nothing to wait for.
+    Now,
+}
+
 impl Connection {
     /// `Connect`: starts attempt `gen + 1`.
     pub(super) fn start(&mut self, request: Arc<ConnectRequest>) {
@@ -119,7 +129,7 @@ impl Connection {
                     let _ = rt::timeout(GOODBYE_WAIT, engine::send(&writer, frame)).await;
                 }
             }
-            self.teardown().await;
+            self.teardown(Leave::WaitForClose).await;
             self.report(events::close(CloseReason::Normal)).await;
             self.session_ended().await;
         })
@@ -136,7 +146,7 @@ impl Connection {
             if matches!(self.phase, Phase::Idle) {
                 return;
             }
-            self.teardown().await;
+            self.teardown(Leave::Now).await;
             // Decided before anything is reported, so that Connect stays refused meanwhile.
             let retrying = self.plan_reconnect(was_open, reason);
             if let Some(why) = &why {
@@ -164,9 +174,10 @@ impl Connection {
         })
     }
 
-    /// Leaves the engine and drops any attempt; back to Idle. Reports nothing. When this was the
-    /// engine's last namespace, waits (bounded) until its transport is closed.
-    pub(super) fn teardown(&mut self) -> BoxFuture<'_, ()> {
+    /// Leaves the engine and drops any attempt; back to Idle. Reports nothing. With
+    /// [`Leave::WaitForClose`] and when this was the engine's last namespace, waits (bounded)
+    /// until its transport is closed.
+    pub(super) fn teardown(&mut self, leave: Leave) -> BoxFuture<'_, ()> {
         Box::pin(async move {
             // Dropped first: an engine waiting to hand this namespace a packet goes on at once.
             self.socket = None;
@@ -175,9 +186,7 @@ impl Connection {
                 Phase::Attaching(link) => Some(link),
                 Phase::Joining(session) | Phase::Open(session) => Some(session.link),
             };
-            if let Some(ended) = link.and_then(|link| link.detach()) {
-                let _ = rt::timeout(ENGINE_END_WAIT, ended.recv()).await;
-            }
+            let ended = link.and_then(|link| link.detach());
             self.deadline = None;
             self.gen += 1;
             self.shared.set_session(None);
@@ -185,6 +194,9 @@ impl Connection {
             // is reported, so that `Ack` refuses them from then on.
             self.shared.clear_ack_requests();
             self.shared.set_busy(false);
+            if let (Some(ended), Leave::WaitForClose) = (ended, leave) {
+                let _ = rt::timeout(ENGINE_END_WAIT, ended.recv()).await;
+            }
         })
     }
 

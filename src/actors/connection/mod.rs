@@ -24,6 +24,7 @@
 mod acks;
 mod inbound;
 mod lifecycle;
+use lifecycle::Leave;
 mod outbound;
 mod reconnect;
 
@@ -176,7 +177,7 @@ pub async fn run(channels: Channels, shared: Arc<Shared>) {
         };
         match input {
             Input::Command(None) => {
-                conn.teardown().await;
+                conn.teardown(Leave::WaitForClose).await;
                 return;
             }
             Input::Command(Some(ConnCmd::Connect(request))) => conn.connect(request),

@@ -314,8 +314,10 @@ impl Engine {
         })
     }
 
-    /// The session ended (or could not be opened): out of the table, transport closed, then
-    /// every attached namespace (and any whose `Attach` is still queued) is told why.
+    /// The session ended (or could not be opened): out of the table, the writer out of the
+    /// shared slot (so writes from now on keep their packets for the next connection), every
+    /// attached namespace (and any whose `Attach` is still queued) told why, then the transport
+    /// closed (which may take a polite close's wait, so it comes last).
     fn close<'a>(
         &'a mut self,
         reason: CloseReason,
@@ -327,8 +329,10 @@ impl Engine {
                 return;
             }
             table::retire(&self.key, self.id, commands, false);
-            self.teardown().await;
-            self.phase = Phase::Closed;
+            let writer = match &self.phase {
+                Phase::Open(session) => session.writer.lock().await.take(),
+                _ => None,
+            };
             let mut sockets: Vec<Sender<SocketEvent>> =
                 self.sockets.drain().map(|(_, to)| to).collect();
             while let Ok(cmd) = commands.try_recv() {
@@ -343,6 +347,10 @@ impl Engine {
                         why: why.clone(),
                     })
                     .await;
+            }
+            self.teardown().await;
+            if let Some(writer) = writer {
+                writer.close(session::CLOSE_WAIT).await;
             }
         })
     }

@@ -21,7 +21,7 @@ use crate::transport::{self, Dialed, Reader, TransportError, Writer};
 
 /// How long a polite close (websocket close, polling close packet) may take before the socket
 /// is simply dropped.
-pub(crate) const CLOSE_WAIT: Duration = Duration::from_millis(500);
+pub(super) const CLOSE_WAIT: Duration = Duration::from_millis(500);
 
 impl Engine {
     /// Starts dial `gen + 1` in a task of its own.
@@ -185,18 +185,20 @@ impl Engine {
                 writer: mut ws_writer,
                 reader: ws_reader,
             } = *probed;
+            // The shared writer is held from the `5` to the switch: a packet POSTed after the
+            // `5` would reach a polling transport the server has already dropped.
+            let writer = session.writer.clone();
+            let mut slot = writer.lock().await;
             if let Err(err) = ws_writer.send(EioPacket::Upgrade).await {
+                drop(slot);
                 let text = err.text();
                 self.close(CloseReason::TransportError, Some(text), commands)
                     .await;
                 return;
             }
             // The polling writer is dropped without a close packet: the session lives on.
-            let polling_writer = session
-                .writer
-                .lock()
-                .await
-                .replace(Writer::WebSocket(ws_writer));
+            let polling_writer = slot.replace(Writer::WebSocket(ws_writer));
+            drop(slot);
             drop(polling_writer);
             if let Some(polling) = self.reader.replace(Reader::WebSocket(ws_reader)) {
                 polling.close().await;
