@@ -95,7 +95,7 @@ impl Connection {
                 };
                 let frame = EioPacket::Message(socketio::encode(&packet));
                 let result = engine::send(&writer, frame).await;
-                self.on_write_error(result);
+                self.on_write_error(result).await;
             }
         })
     }

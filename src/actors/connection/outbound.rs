@@ -9,7 +9,7 @@
 use async_channel::Receiver;
 use futures::future::BoxFuture;
 
-use super::{Connection, Phase, Session, WRITE_BATCH};
+use super::{Connection, Phase, WRITE_BATCH};
 use crate::actors::messages::{Arg, Outbound, OutboxTicket, SharedWriter};
 use crate::actors::OUTBOX_CAPACITY;
 use crate::protocol::binary;
@@ -45,7 +45,7 @@ impl Connection {
             // The engine had already closed the writer: this one goes out after a reconnect.
             self.buffer(unsent);
         }
-        self.on_write_error(result);
+        self.on_write_error(result).await;
     }
 
     /// Writes everything in the outbox now (before the goodbye of `Disconnect`).
@@ -73,18 +73,21 @@ impl Connection {
                 .write_batch(&writer, |conn| conn.send_buffer.pop_front())
                 .await;
         }
-        self.on_write_error(result);
+        self.on_write_error(result).await;
     }
 
     /// A write's error: the shared transport is broken, which the engine decides for every
-    /// namespace on it (this Connection ends when the engine's Closed event comes).
-    pub(super) fn on_write_error(&self, result: Result<(), TransportError>) {
-        let (Err(err), Phase::Open(Session { link, .. }) | Phase::Joining(Session { link, .. })) =
-            (result, &self.phase)
+    /// namespace on it (this Connection ends when the engine's Closed event comes). When the
+    /// writer is gone from the session's slot the engine has already closed that session (or
+    /// replaced it, after a revision correction): nothing to report.
+    pub(super) async fn on_write_error(&self, result: Result<(), TransportError>) {
+        let (Err(err), Phase::Open(session) | Phase::Joining(session)) = (result, &self.phase)
         else {
             return;
         };
-        link.fail(err.text());
+        if session.open.writer.lock().await.is_some() {
+            session.link.fail(err.text());
+        }
     }
 
     /// Puts a packet in the offline buffer; a `SendWithAck` starts waiting for its answer now.
