@@ -375,6 +375,14 @@ fn restarts_while_sending_with_acks_lose_nothing_acknowledged() {
             "a second Ack event for {id}"
         );
     }
+    // The server prints each event before acknowledging it, but its lines reach the test through
+    // a reader thread: a last event sent after all the others, once seen, means every earlier
+    // line is in.
+    obj.call("Send", &[V::from("marker"), V::from("end")])
+        .unwrap();
+    server
+        .wait_event(WAIT, "marker")
+        .expect("the marker after every send");
     let mut arrived: HashMap<i64, usize> = HashMap::new();
     for line in server.lines() {
         if line.contains(r#""type":"event""#) && line.contains(r#""event":"ack""#) {

@@ -50,6 +50,9 @@ const WRITE_BATCH: usize = 64;
 /// engine wait, and so slows the socket reads instead of growing memory.
 const SOCKET_CAPACITY: usize = 32;
 
+/// Most engine events handled in a row before the loop looks at its other inputs again.
+const SOCKET_BATCH: usize = 64;
+
 /// Most events kept while the namespace is not yet joined (python-socketio 4 sends events
 /// before its CONNECT reply); more is a protocol error.
 const MAX_EARLY_EVENTS: usize = 1024;
@@ -182,14 +185,34 @@ pub async fn run(channels: Channels, shared: Arc<Shared>) {
             }
             Input::Command(Some(ConnCmd::Connect(request))) => conn.connect(request),
             Input::Command(Some(ConnCmd::Disconnect)) => conn.disconnect(&outbox).await,
-            Input::Socket(Some(SocketEvent::Opened(open))) => conn.on_opened(open).await,
-            Input::Socket(Some(SocketEvent::Packet(packet))) => conn.on_packet(packet).await,
-            Input::Socket(Some(SocketEvent::Closed { reason, why })) => conn.end(reason, why).await,
+            Input::Socket(Some(event)) => {
+                conn.on_socket_event(event).await;
+                // What else the engine has already handed over is taken without rebuilding the
+                // select: under a flood that is most events, and each rebuild costs more than the
+                // event itself.
+                for _ in 1..SOCKET_BATCH {
+                    let Some(Ok(event)) = conn.socket.as_ref().map(Receiver::try_recv) else {
+                        break;
+                    };
+                    conn.on_socket_event(event).await;
+                }
+            }
             // The engine went away without a word (it always sends Closed first).
             Input::Socket(None) => conn.end(CloseReason::TransportClose, None).await,
             Input::Outbound(out) => conn.send_outbound(out, &outbox).await,
             Input::Deadline => conn.on_deadline().await,
             Input::Wake => conn.on_wake().await,
+        }
+    }
+}
+
+impl Connection {
+    /// One event from the engine.
+    async fn on_socket_event(&mut self, event: SocketEvent) {
+        match event {
+            SocketEvent::Opened(open) => self.on_opened(open).await,
+            SocketEvent::Packet(packet) => self.on_packet(packet).await,
+            SocketEvent::Closed { reason, why } => self.end(reason, why).await,
         }
     }
 }

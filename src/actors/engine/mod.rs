@@ -51,6 +51,9 @@ const MAX_ATTACHMENTS: usize = 256;
 /// Most attachment bytes accepted in one inbound packet.
 const MAX_ATTACHMENT_BYTES: usize = transport::websocket::MAX_MESSAGE_BYTES;
 
+/// Most transport packets handled in a row before the loop looks at its other inputs again.
+const READ_BATCH: usize = 64;
+
 /// Capacity of the channels to and from the Heartbeat and from the dial and probe tasks (a few
 /// messages per heartbeat interval).
 const EVENTS_CAPACITY: usize = 8;
@@ -192,23 +195,21 @@ pub(super) async fn run(start: Start) {
                 engine.phase = Phase::Closed;
             }
             Input::Event(ev) => engine.on_event(ev, &commands).await,
-            Input::Incoming(Some(Ok(Incoming::Packet(packet)))) => {
-                engine.on_engine_packet(packet, &commands).await
-            }
-            Input::Incoming(Some(Ok(Incoming::Drained))) => engine.on_drained(&commands).await,
-            Input::Incoming(Some(Err(TransportError::Protocol(err)))) => {
-                engine.parse_error(err.to_string(), &commands).await
-            }
-            Input::Incoming(Some(Err(err))) => {
-                let text = err.text();
-                engine
-                    .close(CloseReason::TransportError, Some(text), &commands)
-                    .await
-            }
-            Input::Incoming(None) => {
-                engine
-                    .close(CloseReason::TransportClose, None, &commands)
-                    .await
+            Input::Incoming(incoming) => {
+                let mut more = matches!(incoming, Some(Ok(Incoming::Packet(_))));
+                engine.on_incoming(incoming, &commands).await;
+                // Packets the transport already holds are taken without rebuilding the select
+                // (`next` is cancel safe, so a try that finds nothing loses nothing).
+                for _ in 1..READ_BATCH {
+                    let Some(reader) = engine.reader.as_mut().filter(|_| more) else {
+                        break;
+                    };
+                    let Some(incoming) = reader.next().now_or_never() else {
+                        break;
+                    };
+                    more = matches!(incoming, Some(Ok(Incoming::Packet(_))));
+                    engine.on_incoming(incoming, &commands).await;
+                }
             }
         }
     }
@@ -219,6 +220,30 @@ pub(super) async fn run(start: Start) {
 }
 
 impl Engine {
+    /// What the transport's reader yielded.
+    async fn on_incoming(
+        &mut self,
+        incoming: Option<Result<Incoming, TransportError>>,
+        commands: &Receiver<EngineCmd>,
+    ) {
+        match incoming {
+            Some(Ok(Incoming::Packet(packet))) => self.on_engine_packet(packet, commands).await,
+            Some(Ok(Incoming::Drained)) => self.on_drained(commands).await,
+            Some(Err(TransportError::Protocol(err))) => {
+                self.parse_error(err.to_string(), commands).await
+            }
+            Some(Err(err)) => {
+                let text = err.text();
+                self.close(CloseReason::TransportError, Some(text), commands)
+                    .await
+            }
+            None => {
+                self.close(CloseReason::TransportClose, None, commands)
+                    .await
+            }
+        }
+    }
+
     /// A namespace joins: it gets the session at once when it is open (and, on Engine.IO 3,
     /// the server's automatic reply for `/`), or with everyone else when the dial completes.
     async fn attach(&mut self, namespace: Arc<str>, to: Sender<SocketEvent>) {
