@@ -44,6 +44,13 @@ fn metrics(s: Scenario, mode: RttMode) -> Vec<Metric> {
                 true,
             ),
             m(
+                "inbound events per client-CPU-s without the 1C thread",
+                |x, o| {
+                    o.inbound as f64 / (x.cpu_s - x.threads.get("main").map_or(0.0, |t| t.cpu_s))
+                },
+                true,
+            ),
+            m(
                 "inbound voluntary ctx switches per 1000 events",
                 |x, o| 1000.0 * x.vcsw / o.inbound as f64,
                 false,
@@ -277,5 +284,6 @@ fn threads(o: &Opts, results: &Results) {
         }
     }
     println!();
+    println!("\"without the 1C thread\": the client's CPU time minus the host emulator's `main` thread, i.e. the add-in's threads (with the host's ExternalEvent callback, which runs on them); node has no such thread, so its figure is the same as with it.");
     println!("`main` is the host emulator's 1C thread (its event loop waits on a condition variable, so each wake-up is a switch); `async-std/runti` are the add-in's executor threads, which also run the host's ExternalEvent callback; `async-io` is the reactor.");
 }

@@ -51,9 +51,6 @@ const MAX_ATTACHMENTS: usize = 256;
 /// Most attachment bytes accepted in one inbound packet.
 const MAX_ATTACHMENT_BYTES: usize = transport::websocket::MAX_MESSAGE_BYTES;
 
-/// Most transport packets handled in a row before the loop looks at its other inputs again.
-const READ_BATCH: usize = 64;
-
 /// Capacity of the channels to and from the Heartbeat and from the dial and probe tasks (a few
 /// messages per heartbeat interval).
 const EVENTS_CAPACITY: usize = 8;
@@ -195,22 +192,10 @@ pub(super) async fn run(start: Start) {
                 engine.phase = Phase::Closed;
             }
             Input::Event(ev) => engine.on_event(ev, &commands).await,
-            Input::Incoming(incoming) => {
-                let mut more = matches!(incoming, Some(Ok(Incoming::Packet(_))));
-                engine.on_incoming(incoming, &commands).await;
-                // Packets the transport already holds are taken without rebuilding the select
-                // (`next` is cancel safe, so a try that finds nothing loses nothing).
-                for _ in 1..READ_BATCH {
-                    let Some(reader) = engine.reader.as_mut().filter(|_| more) else {
-                        break;
-                    };
-                    let Some(incoming) = reader.next().now_or_never() else {
-                        break;
-                    };
-                    more = matches!(incoming, Some(Ok(Incoming::Packet(_))));
-                    engine.on_incoming(incoming, &commands).await;
-                }
-            }
+            // One packet per turn of the loop: trying the reader for more without waiting would
+            // cost a failed read and a new reactor registration (two syscalls) whenever nothing
+            // more has arrived, which under a real server's trickle is most of the time.
+            Input::Incoming(incoming) => engine.on_incoming(incoming, &commands).await,
         }
     }
     let Engine { heartbeat, .. } = engine;
