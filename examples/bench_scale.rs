@@ -16,6 +16,13 @@
 //!    in here too, about 1 KiB per object);
 //! 3. `Connect` all, then wait for every Open: the connect time; idle 2 s; "connected".
 //!
+//! Each count runs twice: "all at once" (every `Connect` called, then every Open awaited: a
+//! thousand dials in flight together) and "one at a time" (each Open awaited before the next
+//! `Connect`). The memory of a dial in flight (TLS and HTTP state, tens of KiB) is freed when it
+//! completes, but the allocator keeps the pages it once needed, so the first figure includes the
+//! high-water mark of a thousand concurrent dials and the second is closer to what an idle
+//! connection holds.
+//!
 //! Before the 1000 round the parent checks `MemAvailable` against the per-object figure of the
 //! previous round and stops with a note rather than push a shared machine into swap.
 
@@ -32,11 +39,15 @@ use measure::{rss_bytes, status_field};
 
 const WAIT: Duration = Duration::from_secs(120);
 
+/// The two ways of connecting the objects, as the table names them.
+const ALL_AT_ONCE: &str = "all at once";
+const ONE_AT_A_TIME: &str = "one at a time";
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--child") {
-        let n: usize = args[1].parse().expect("--child N URL");
-        child(n, &args[2]);
+        let n: usize = args[1].parse().expect("--child N URL MODE");
+        child(n, &args[2], args[3] == ONE_AT_A_TIME);
         return;
     }
     let counts: Vec<usize> = match args.iter().position(|a| a == "--counts") {
@@ -54,43 +65,46 @@ fn main() {
     let server = Server::start(opts);
     let url = server.url("/");
     println!();
-    println!("| objects | connect all (s) | connects/s | RSS per idle connected object (KiB) | of which: created, not connected (KiB) | of which: connection (KiB) | threads before → after |");
-    println!("|---|---|---|---|---|---|---|");
+    println!("| objects | connects | connect all (s) | connects/s | RSS per idle connected object (KiB) | of which: created, not connected (KiB) | of which: connection (KiB) | threads before → after |");
+    println!("|---|---|---|---|---|---|---|---|");
     let mut per_object_kib = 0.0;
     for n in counts {
         let available_kib = meminfo("MemAvailable") as f64;
         let projected = per_object_kib * n as f64;
         if projected > available_kib / 2.0 {
             println!(
-                "| {n} | not run: {:.0} MiB projected, {:.0} MiB available | | | | | |",
+                "| {n} | | not run: {:.0} MiB projected, {:.0} MiB available | | | | | |",
                 projected / 1024.0,
                 available_kib / 1024.0
             );
             continue;
         }
-        let exe = std::env::current_exe().expect("current_exe");
-        let out = Command::new(exe)
-            .args(["--child", &n.to_string(), &url])
-            .output()
-            .expect("run the child");
-        let text = String::from_utf8_lossy(&out.stdout);
-        if !out.status.success() {
-            println!(
-                "| {n} | child failed: {} | | | | | |",
-                String::from_utf8_lossy(&out.stderr)
-                    .lines()
-                    .last()
-                    .unwrap_or("")
-            );
-            continue;
+        for mode in [ALL_AT_ONCE, ONE_AT_A_TIME] {
+            let exe = std::env::current_exe().expect("current_exe");
+            let out = Command::new(exe)
+                .args(["--child", &n.to_string(), &url, mode])
+                .output()
+                .expect("run the child");
+            let text = String::from_utf8_lossy(&out.stdout);
+            if !out.status.success() {
+                println!(
+                    "| {n} | {mode} | child failed: {} | | | | | |",
+                    String::from_utf8_lossy(&out.stderr)
+                        .lines()
+                        .last()
+                        .unwrap_or("")
+                );
+                continue;
+            }
+            let row = text.lines().last().unwrap_or_default().to_owned();
+            println!("{row}");
+            per_object_kib = row
+                .split('|')
+                .nth(5)
+                .and_then(|c| c.trim().parse().ok())
+                .unwrap_or(per_object_kib)
+                .max(per_object_kib);
         }
-        let row = text.lines().last().unwrap_or_default().to_owned();
-        println!("{row}");
-        per_object_kib = row
-            .split('|')
-            .nth(4)
-            .and_then(|c| c.trim().parse().ok())
-            .unwrap_or(per_object_kib);
     }
 }
 
@@ -123,7 +137,7 @@ fn wait_open(obj: &Object) {
 }
 
 /// One count, in a fresh process: prints one table row.
-fn child(n: usize, url: &str) {
+fn child(n: usize, url: &str, one_at_a_time: bool) {
     // Warm: the runtime's threads start with the first object; one connection warms the code.
     let warm = new_object();
     warm.call("Connect", &[V::from(url)]).expect("Connect");
@@ -138,17 +152,27 @@ fn child(n: usize, url: &str) {
     let t0 = Instant::now();
     for obj in &objects {
         obj.call("Connect", &[V::from(url)]).expect("Connect");
+        if one_at_a_time {
+            wait_open(obj);
+        }
     }
-    for obj in &objects {
-        wait_open(obj);
+    if !one_at_a_time {
+        for obj in &objects {
+            wait_open(obj);
+        }
     }
+    let mode = if one_at_a_time {
+        ONE_AT_A_TIME
+    } else {
+        ALL_AT_ONCE
+    };
     let connect_s = t0.elapsed().as_secs_f64();
     std::thread::sleep(Duration::from_secs(2));
     let (rss1, threads1) = (rss_bytes(), status_field("Threads"));
 
     let kib = |bytes: u64| bytes as f64 / 1024.0 / n as f64;
     println!(
-        "| {n} | {connect_s:.3} | {:.0} | {:.1} | {:.1} | {:.1} | {threads0} → {threads1} |",
+        "| {n} | {mode} | {connect_s:.3} | {:.0} | {:.1} | {:.1} | {:.1} | {threads0} → {threads1} |",
         n as f64 / connect_s,
         kib(rss1.saturating_sub(rss0)),
         kib(rss_created.saturating_sub(rss0)),
