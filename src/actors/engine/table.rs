@@ -101,8 +101,8 @@ pub fn attach(request: &Arc<ConnectRequest>, namespace: Arc<str>, to: Sender<Soc
     let mut table = table();
     let table = &mut *table;
     let engines = table.engines.entry(key.clone()).or_default();
-    let entry = match engines.iter().position(|e| !e.used.contains(&namespace)) {
-        Some(i) => &mut engines[i],
+    let i = match engines.iter().position(|e| !e.used.contains(&namespace)) {
+        Some(i) => i,
         None => {
             table.next_id += 1;
             let id = table.next_id;
@@ -124,9 +124,10 @@ pub fn attach(request: &Arc<ConnectRequest>, namespace: Arc<str>, to: Sender<Soc
                 attached: HashSet::new(),
                 used: HashSet::new(),
             });
-            engines.last_mut().expect("just pushed")
+            engines.len() - 1
         }
     };
+    let entry = &mut engines[i];
     entry.attached.insert(namespace.clone());
     entry.used.insert(namespace.clone());
     // Cannot fail: an engine closes its channel only after taking itself out of the table.
