@@ -195,3 +195,59 @@ fn a_lost_connection_closes_every_namespace_on_it_and_they_share_again() {
     echo(&root, "снова вместе");
     echo(&chat, "снова вместе");
 }
+
+#[test]
+fn a_refused_namespace_leaves_the_shared_connection_to_the_others() {
+    let server = Server::start(ServerOptions::default());
+    let root = client();
+    connect(&root, &server.url("/"));
+    let engine = next_engine(&server, "/");
+
+    let admin = client();
+    admin.set("Auth", V::from(r#"{"token":"wrong"}"#)).unwrap();
+    admin
+        .call("Connect", &[V::from(server.url("/admin").as_str())])
+        .unwrap();
+    let fail = admin.wait_event(WAIT, is_connection).expect("Fail");
+    assert_eq!(fail.event, r#"{"Event": "Connection","State": "Fail"}"#);
+    server
+        .wait_line(WAIT, |l| l.contains(r#""type":"refused","nsp":"/admin""#))
+        .expect("the server refused /admin");
+
+    echo(&root, "не задело");
+    assert!(
+        !root
+            .history()
+            .iter()
+            .any(|e| is_connection(e) && e.event != OPEN),
+        "the refusal of /admin ended the root namespace too"
+    );
+    // The connection goes on taking namespaces.
+    let chat = client();
+    connect(&chat, &server.url("/chat"));
+    assert!(joined_on(&server, "/chat", &engine));
+}
+
+#[test]
+fn the_server_disconnecting_one_namespace_keeps_the_others() {
+    let server = Server::start(ServerOptions::default());
+    let root = client();
+    let chat = client();
+    connect(&root, &server.url("/"));
+    connect(&chat, &server.url("/chat"));
+    let engine = next_engine(&server, "/");
+    assert_eq!(next_engine(&server, "/chat"), engine);
+
+    // `41` for /chat only (`disconnect-me` would close the whole Engine.IO connection).
+    chat.call("Send", &[V::from("leave-me"), V::Empty]).unwrap();
+    let ev = chat.wait_event(WAIT, is_connection).expect("Close");
+    assert_eq!(ev.event, close("ServerDisconnect"));
+    echo(&root, "я ещё здесь");
+    assert!(
+        !root
+            .history()
+            .iter()
+            .any(|e| is_connection(e) && e.event != OPEN),
+        "the root namespace saw its connection end"
+    );
+}

@@ -67,7 +67,10 @@
 //   flood {n, event}    emit <event> i for i in 0..n (event defaults to "tick"), waiting for the
 //                       engine to drain every 1000 packets; acks with n when done
 //   stats               ack with {"events": <events received on this socket>}
-//   disconnect-me       socket.disconnect(true) (server-side disconnect, `41`)
+//   disconnect-me       socket.disconnect(true) (server-side disconnect, `41`, then the Engine.IO
+//                       connection is closed too)
+//   leave-me            socket.disconnect() (`41` for this namespace only; other namespaces on
+//                       the same Engine.IO connection stay)
 //   close-transport     socket.conn.close() (transport close; the client may reconnect)
 //   transport           emit transport <the engine's transport now: "polling" or "websocket">
 "use strict";
@@ -382,6 +385,8 @@ function onConnection(nspName, socket) {
   });
 
   socket.on("disconnect-me", () => socket.disconnect(true));
+
+  socket.on("leave-me", () => socket.disconnect());
 
   socket.on("close-transport", () => socket.conn.close());
 
