@@ -2,15 +2,18 @@
 //! are wired.
 //!
 //! ```text
-//!  1C thread (component)                       process-wide table (engine::table)
-//!     │ ConnCmd (Connect, Disconnect)                 │ attach / detach
-//!     │ Outbound (emits: the offline buffer)          ▼
-//!     ├──────────────────────────────► Connection ◄── SocketEvent ── Engine ◄─ EngineEvent ─ Heartbeat
-//!     │                                 │   │  ── writes (shared writer) ──►│ ── HeartbeatMsg ──►
-//!     │ RegistryCmd (On, Off, OffAll)   │   RegistryCmd::Deliver (in order)  ▲ other objects'
-//!     │                                 ▼                                    │ Connections
-//!     └──────────────────────────────► Registry ── HostEvent ──► Dispatcher ──► ExternalEvent
-//!                                                                         └─► queue (GetEvent)
+//!  1C thread (component)
+//!     │ ConnCmd (Connect, Disconnect), Outbound (emits; the offline buffer)
+//!     ├──────────────────────────► Connection ──── packets, through the shared writer ───► socket
+//!     │                             │   ▲  attach/detach (engine::table)
+//!     │                             │   │ SocketEvent (its namespace's packets, Opened, Closed)
+//!     │                             │  Engine ◄── EngineEvent (weak, try_send) ── Heartbeat
+//!     │                             │   │  ▲ reads the socket, answers pings, routes by namespace
+//!     │                             │   │  └── other objects' Connections (other namespaces)
+//!     │                             │   └── HeartbeatMsg ──► Heartbeat
+//!     │ RegistryCmd (On, Off, …)    ▼ RegistryCmd::Deliver (in order)
+//!     └──────────────────────────► Registry ── HostEvent ──► Dispatcher ──► ExternalEvent
+//!                                                                    └─► queue (GetEvent)
 //! ```
 //!
 //! Per object: Connection (its namespace: join, acks, offline buffer, reconnection), Registry
