@@ -44,6 +44,19 @@ fn echo(obj: &Object, text: &str) {
     assert_eq!(ev.data, format!(r#"["echo","{text}"]"#));
 }
 
+/// An `echo` round trip on `obj`, which must never have seen its connection end (no connection
+/// event but Open) while other objects came and went on the shared connection.
+fn echo_undisturbed(obj: &Object, text: &str) {
+    echo(obj, text);
+    assert!(
+        !obj.history()
+            .iter()
+            .any(|e| is_connection(e) && e.event != OPEN),
+        "the namespace saw its connection end: {:?}",
+        obj.history()
+    );
+}
+
 /// `/chat` first, then `/` on a second object, then `/slow` on a third: one Engine.IO connection,
 /// and each object's round trip stays on its namespace. `/` joining an open Engine.IO 3 session
 /// gets the server's automatic reply that arrived before it attached.
@@ -128,14 +141,7 @@ fn one_object_leaving_keeps_the_connection_of_the_others() {
     server
         .wait_line(WAIT, |l| l.contains(r#""type":"disconnect","nsp":"/chat""#))
         .expect("the server saw /chat leave");
-    echo(&root, "ещё здесь");
-    assert!(
-        !root
-            .history()
-            .iter()
-            .any(|e| is_connection(e) && e.event != OPEN),
-        "the root namespace saw its connection end"
-    );
+    echo_undisturbed(&root, "ещё здесь");
 
     // A namespace that left does not come back to the same Engine.IO connection.
     connect(&chat, &server.url("/chat"));
@@ -144,7 +150,7 @@ fn one_object_leaving_keeps_the_connection_of_the_others() {
 
     // Done on a shared object: the other goes on.
     drop(chat);
-    echo(&root, "всё ещё здесь");
+    echo_undisturbed(&root, "всё ещё здесь");
 }
 
 #[test]
@@ -214,14 +220,7 @@ fn a_refused_namespace_leaves_the_shared_connection_to_the_others() {
         .wait_line(WAIT, |l| l.contains(r#""type":"refused","nsp":"/admin""#))
         .expect("the server refused /admin");
 
-    echo(&root, "не задело");
-    assert!(
-        !root
-            .history()
-            .iter()
-            .any(|e| is_connection(e) && e.event != OPEN),
-        "the refusal of /admin ended the root namespace too"
-    );
+    echo_undisturbed(&root, "не задело");
     // The connection goes on taking namespaces.
     let chat = client();
     connect(&chat, &server.url("/chat"));
@@ -242,12 +241,5 @@ fn the_server_disconnecting_one_namespace_keeps_the_others() {
     chat.call("Send", &[V::from("leave-me"), V::Empty]).unwrap();
     let ev = chat.wait_event(WAIT, is_connection).expect("Close");
     assert_eq!(ev.event, close("ServerDisconnect"));
-    echo(&root, "я ещё здесь");
-    assert!(
-        !root
-            .history()
-            .iter()
-            .any(|e| is_connection(e) && e.event != OPEN),
-        "the root namespace saw its connection end"
-    );
+    echo_undisturbed(&root, "я ещё здесь");
 }
