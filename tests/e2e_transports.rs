@@ -11,18 +11,16 @@
 //!
 //! Every wait is for an event or a server line, with a generous deadline; nothing sleeps.
 
+mod common;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use testkit::host::{library, Event, HostOptions, Object, V};
+use common::{
+    connect, expect_fail, is_connection, is_message, last_error, CLOSE_NORMAL, FAIL, OPEN, WAIT,
+};
+use testkit::host::{library, HostOptions, Object, V};
 use testkit::servers::{Flavor, Server, ServerOptions};
-
-/// Long enough for a loaded CI machine; a passing run takes milliseconds per wait.
-const WAIT: Duration = Duration::from_secs(20);
-
-const OPEN: &str = r#"{"Event": "Connection","State": "Open"}"#;
-const CLOSE_NORMAL: &str = r#"{"Event": "Connection","State": "Close","Reason": "Normal"}"#;
-const FAIL: &str = r#"{"Event": "Connection","State": "Fail"}"#;
 
 /// The transports a test asks for, by the `Transports` property.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,50 +104,6 @@ fn client(server: &TestServer) -> Object {
     obj.set("Path", V::from(server.path.as_str()))
         .expect("set Path");
     obj
-}
-
-fn is_connection(e: &Event) -> bool {
-    e.event.starts_with(r#"{"Event": "Connection""#)
-}
-
-fn is_message(name: &str) -> impl Fn(&Event) -> bool + '_ {
-    move |e: &Event| {
-        e.event.starts_with(r#"{"Event": "Message""#)
-            && e.event.contains(&format!(r#""Name": "{name}""#))
-    }
-}
-
-fn last_error(obj: &Object) -> String {
-    obj.get("LastError")
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
-/// Connects `obj` to `url` and waits for the Open event.
-fn connect(obj: &Object, url: &str) {
-    obj.call("Connect", &[V::from(url)]).expect("Connect");
-    let ev = obj
-        .wait_event(WAIT, is_connection)
-        .expect("a connection event");
-    assert_eq!(
-        ev.event,
-        OPEN,
-        "expected Open, got {ev:?}; LastError = {:?}",
-        last_error(obj)
-    );
-}
-
-/// Connects `obj` to `url` expecting Fail; returns LastError.
-fn connect_fails(obj: &Object, url: &str) -> String {
-    obj.call("Connect", &[V::from(url)]).expect("Connect");
-    let ev = obj
-        .wait_event(WAIT, is_connection)
-        .expect("a connection event");
-    assert_eq!(ev.event, FAIL, "expected Fail, got {ev:?}");
-    obj.wait_event(WAIT, |e| e.event.starts_with(r#"{"Event": "Error""#))
-        .expect("an Error event after Fail");
-    last_error(obj)
 }
 
 /// Waits for the server's report that `obj` joined `nsp` (the line with its SessionID) and
@@ -397,7 +351,7 @@ fn version_4_against_socket_io_2_fails_clearly() {
         let obj = client(&server);
         obj.set("ProtocolVersion", V::from("4")).unwrap();
         obj.set("Transports", V::from(transports)).unwrap();
-        let error = connect_fails(&obj, &server.url("/"));
+        let error = expect_fail(&obj, &server.url("/"));
         assert!(
             error.contains("socket.io 1.x/2.x") && error.contains("ProtocolVersion"),
             "{transports}: {error}"
@@ -414,7 +368,7 @@ fn version_3_against_strict_socket_io_4_fails_clearly() {
             let obj = client(&server);
             obj.set("ProtocolVersion", V::from("3")).unwrap();
             obj.set("Transports", V::from(transports)).unwrap();
-            let error = connect_fails(&obj, &server.url("/"));
+            let error = expect_fail(&obj, &server.url("/"));
             assert!(
                 error.contains("does not accept Engine.IO 3") && error.contains("\"auto\""),
                 "{flavor} {transports}: {error}"
@@ -526,7 +480,7 @@ fn polling_only_against_a_websocket_only_server_fails_clearly() {
     });
     let obj = client(&server);
     obj.set("Transports", V::from("polling")).unwrap();
-    let error = connect_fails(&obj, &server.url("/"));
+    let error = expect_fail(&obj, &server.url("/"));
     assert!(
         error.contains("HTTP 400") && error.contains("Transport unknown"),
         "{error}"
@@ -611,7 +565,7 @@ fn engine_io_3_refusals_and_query_authentication() {
             let server = serve(ServerOptions::new(flavor));
             let obj = client(&server);
             obj.set("Transports", V::from(mode.transports())).unwrap();
-            let error = connect_fails(&obj, &server.url("/admin"));
+            let error = expect_fail(&obj, &server.url("/admin"));
             assert!(
                 error.contains("Not authorized"),
                 "{flavor} {mode:?}: {error}"
