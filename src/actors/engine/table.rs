@@ -190,20 +190,17 @@ pub fn retire(
     only_if_unused: bool,
 ) -> bool {
     let mut table = table();
-    let Some(engines) = table.engines.get_mut(key) else {
-        commands.close();
-        return true;
-    };
-    let Some(i) = engines.iter().position(|e| e.id == id) else {
-        commands.close();
-        return true;
-    };
-    if only_if_unused && !engines[i].attached.is_empty() {
-        return false;
-    }
-    engines.swap_remove(i);
-    if engines.is_empty() {
-        table.engines.remove(key);
+    // An engine no longer in the table took itself out already; closing again is harmless.
+    if let Some(engines) = table.engines.get_mut(key) {
+        if let Some(i) = engines.iter().position(|e| e.id == id) {
+            if only_if_unused && !engines[i].attached.is_empty() {
+                return false;
+            }
+            engines.swap_remove(i);
+            if engines.is_empty() {
+                table.engines.remove(key);
+            }
+        }
     }
     commands.close();
     true
