@@ -62,6 +62,13 @@ pub enum Outbound {
         /// Its share of the outbox's byte budget, given back when the packet is dropped.
         ticket: OutboxTicket,
     },
+    /// The facade wrote an emit itself ([`fast_lane`](crate::actors::fast_lane)) and the
+    /// Connection has to follow up: flush what the socket did not take, take over the
+    /// `SendWithAck` Ids written, report a failed write.
+    Flush {
+        /// The write's error, if it failed.
+        error: Option<TransportError>,
+    },
 }
 
 impl Outbound {

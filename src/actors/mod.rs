@@ -32,6 +32,8 @@
 //! Dispatcher's sender; the Dispatcher drains and returns. [`ClientActors::shutdown`] waits for
 //! all three, bounded.
 //!
+//! - `fast_lane`: an emit written on the 1C thread when nothing waits before it (saves the
+//!   wake-up of the Connection on the way out); `encode`: the packets of emits.
 //! - `messages`: every message type.
 //! - `shared`: what the 1C thread reads while the actors run (Connected, SessionID, …).
 //! - `connection`, `registry`, `dispatcher`: one actor each per object.
@@ -39,7 +41,9 @@
 
 pub mod connection;
 pub mod dispatcher;
+pub mod encode;
 pub mod engine;
+pub mod fast_lane;
 pub mod heartbeat;
 pub mod messages;
 pub mod registry;

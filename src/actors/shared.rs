@@ -1,7 +1,7 @@
 //! State that the 1C thread reads while the actors run: what properties such as `Connected`,
 //! `SessionID`, `LastError` and `QueueLength` show, the event queue of queue mode, the count of
 //! emits waiting to be written (the offline buffer's bound), and the server's acknowledgement
-//! requests that `Ack` may answer.
+//! requests that `Ack` may answer, and the fast lane (where the facade may write an emit itself).
 //!
 //! Actors write it, the facade reads it; every lock here is held for a copy, never across an
 //! `.await` or a platform call.
@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use super::fast_lane::{Lane, WrittenAck};
 use super::messages::AckAsked;
 use crate::events::HostEvent;
 use crate::lang::Text;
@@ -40,6 +41,8 @@ pub struct Shared {
     outgoing: AtomicUsize,
     last_ack_id: AtomicU64,
     asked: Mutex<AskedAcks>,
+    lane: Mutex<Option<Lane>>,
+    written_acks: Mutex<Vec<WrittenAck>>,
     queue_tx: async_channel::Sender<HostEvent>,
     queue_rx: async_channel::Receiver<HostEvent>,
 }
@@ -75,6 +78,8 @@ impl Shared {
             outgoing: AtomicUsize::new(0),
             last_ack_id: AtomicU64::new(0),
             asked: Mutex::new(AskedAcks::default()),
+            lane: Mutex::new(None),
+            written_acks: Mutex::new(Vec::new()),
             queue_tx,
             queue_rx,
         })
@@ -205,6 +210,26 @@ impl Shared {
     /// Forgets every request: the connection they came on is over, and the server with it.
     pub fn clear_ack_requests(&self) {
         lock(&self.asked).by_id.clear();
+    }
+
+    /// Opens (`Some`, by the Connection once the namespace is joined) or closes the fast lane.
+    pub fn set_lane(&self, lane: Option<Lane>) {
+        *lock(&self.lane) = lane;
+    }
+
+    /// The fast lane, while it is open.
+    pub fn lane(&self) -> Option<Lane> {
+        lock(&self.lane).clone()
+    }
+
+    /// A `SendWithAck` the facade is writing on the fast lane, for the Connection.
+    pub fn push_written_ack(&self, ack: WrittenAck) {
+        lock(&self.written_acks).push(ack);
+    }
+
+    /// The `SendWithAck`s written on the fast lane since the last call, in order.
+    pub fn take_written_acks(&self) -> Vec<WrittenAck> {
+        std::mem::take(&mut *lock(&self.written_acks))
     }
 
     /// Puts an event in the queue of queue mode, waiting while [`QUEUE_CAPACITY`] events wait

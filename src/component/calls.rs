@@ -4,7 +4,9 @@
 //! the outbox is full waits at most `Timeout` for room (only while connected), and `GetEvent`
 //! waits at most its `TimeoutMs`.
 //!
-//! `SendWithAck` returns its Id at once; the answer comes later as an Ack event. `Ack` answers
+//! An emit is written right here when nothing waits before it (the actors' fast lane), else
+//! queued for the Connection. `SendWithAck` returns its Id at once; the answer comes later as
+//! an Ack event. `Ack` answers
 //! the server's request by the AckId of its Message event, once.
 
 use std::sync::Arc;
@@ -13,6 +15,7 @@ use std::time::Duration;
 use async_channel::TrySendError;
 
 use super::{number, Component, Method};
+use crate::actors::fast_lane::{self, Offer};
 use crate::actors::messages::{
     AckRequest, Arg, ConnCmd, ConnectRequest, Outbound, OutboxTicket, RegistryCmd,
 };
@@ -52,7 +55,11 @@ impl Component {
     ) -> Result<Value, Text> {
         match method {
             Method::Connect => self.connect(arg(args, 0)).map(|()| Value::Empty),
-            Method::Disconnect => self.command(ConnCmd::Disconnect).map(|()| Value::Empty),
+            Method::Disconnect => {
+                // What is sent after this call waits for the Connection, which says goodbye.
+                self.shared.set_lane(None);
+                self.command(ConnCmd::Disconnect).map(|()| Value::Empty)
+            }
             Method::Send => {
                 let name = event_name(arg(args, 0))?;
                 self.send_event(name, vec![message_arg(arg(args, 1))?])
@@ -241,6 +248,11 @@ impl Component {
     /// `Timeout`.
     fn emit(&self, out: Outbound) -> Result<(), Text> {
         let outbox = &self.actors()?.outbox;
+        let out = match fast_lane::offer(&self.shared, out) {
+            Offer::Written => return Ok(()),
+            Offer::Nudge(nudge) => nudge,
+            Offer::Declined(out) => out,
+        };
         let full = || {
             text!("the send buffer is full ({} messages wait for the server); slow down or check the connection", OUTBOX_CAPACITY;
                   "буфер отправки заполнен ({} сообщений ждут сервер); отправляйте реже или проверьте соединение", OUTBOX_CAPACITY)

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use super::polling::{PollingReader, PollingWriter};
-use super::websocket::{WsReader, WsWriter};
+use super::websocket::{SendNow, WsReader, WsWriter};
 use super::TransportError;
 use crate::protocol::engineio::Packet;
 
@@ -91,6 +91,15 @@ impl Writer {
                 polling.feed(packet);
                 Ok(())
             }
+        }
+    }
+
+    /// Sends one packet without waiting, if the transport can (see [`WsWriter::send_now`]);
+    /// polling never can (a POST is a round trip).
+    pub fn send_now(&mut self, packet: Packet, taken: impl FnOnce()) -> SendNow {
+        match self {
+            Writer::WebSocket(ws) => ws.send_now(packet, taken),
+            Writer::Polling(_) => SendNow::NotNow(packet),
         }
     }
 

@@ -37,6 +37,7 @@ use crate::text;
 
 pub use halves::{Incoming, Reader, Writer};
 pub use upgrade::UpgradeTicket;
+pub use websocket::SendNow;
 
 /// Any byte stream a transport runs over: TCP, a proxy tunnel, TLS over either.
 pub trait AsyncReadWrite: futures::AsyncRead + futures::AsyncWrite + Send + Unpin {}

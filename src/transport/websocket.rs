@@ -9,6 +9,8 @@
 //! the connection, for the upgrade of a polling session; [`dial_detecting`] tells the server's
 //! revision when polling cannot be used to ask.
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use async_tungstenite::tungstenite::client::IntoClientRequest;
@@ -16,7 +18,7 @@ use async_tungstenite::tungstenite::http::{header, HeaderName, HeaderValue};
 use async_tungstenite::tungstenite::protocol::WebSocketConfig;
 use async_tungstenite::tungstenite::{Error as WsError, Message};
 use async_tungstenite::{WebSocketReceiver, WebSocketSender};
-use futures::{SinkExt, StreamExt};
+use futures::{Sink, SinkExt, StreamExt};
 
 use super::cookies::CookieJar;
 use super::{http, url, BoxedIo, TransportError};
@@ -243,10 +245,23 @@ impl WsReader {
     }
 }
 
+/// What [`WsWriter::send_now`] did with a packet.
+#[derive(Debug)]
+pub enum SendNow {
+    /// The packet is written to the socket.
+    Written,
+    /// The packet is taken but (part of it) still waits in the writer: flush it.
+    Queued,
+    /// The websocket cannot take a packet without waiting: here it is back.
+    NotNow(Packet),
+    /// The transport is broken.
+    Failed(TransportError),
+}
+
 impl WsWriter {
-    /// Queues one packet without flushing (call [`WsWriter::flush`] after a batch).
-    pub async fn feed(&mut self, packet: Packet) -> Result<(), TransportError> {
-        let message = match packet {
+    /// One packet as the websocket message that carries it in this revision.
+    fn version_message(&self, packet: Packet) -> Message {
+        match packet {
             Packet::Binary(data) => {
                 Message::Binary(engineio::encode_binary(self.version, data).into())
             }
@@ -255,11 +270,41 @@ impl WsWriter {
                 engineio::push_text(&other, &mut text);
                 Message::Text(text.into())
             }
-        };
+        }
+    }
+
+    /// Queues one packet without flushing (call [`WsWriter::flush`] after a batch).
+    pub async fn feed(&mut self, packet: Packet) -> Result<(), TransportError> {
+        let message = self.version_message(packet);
         self.sink
             .feed(message)
             .await
             .map_err(|err| TransportError::Io(err.to_string()))
+    }
+
+    /// Sends one packet from a thread that must not wait (the 1C thread): takes it only if
+    /// the websocket is ready for it at once, then writes what the socket accepts now. Whatever
+    /// the socket does not take stays queued in the writer for the next [`WsWriter::flush`].
+    /// `taken` runs once the websocket has taken the packet, before any byte of it is written.
+    pub fn send_now(&mut self, packet: Packet, taken: impl FnOnce()) -> SendNow {
+        let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+        let mut sink = Pin::new(&mut self.sink);
+        match sink.as_mut().poll_ready(&mut cx) {
+            Poll::Ready(Ok(())) => {}
+            Poll::Ready(Err(err)) => return SendNow::Failed(TransportError::Io(err.to_string())),
+            Poll::Pending => return SendNow::NotNow(packet),
+        }
+        let message = self.version_message(packet);
+        taken();
+        let mut sink = Pin::new(&mut self.sink);
+        if let Err(err) = sink.as_mut().start_send(message) {
+            return SendNow::Failed(TransportError::Io(err.to_string()));
+        }
+        match sink.poll_flush(&mut cx) {
+            Poll::Ready(Ok(())) => SendNow::Written,
+            Poll::Ready(Err(err)) => SendNow::Failed(TransportError::Io(err.to_string())),
+            Poll::Pending => SendNow::Queued,
+        }
     }
 
     /// Writes out everything queued.

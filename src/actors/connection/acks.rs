@@ -10,7 +10,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::Instant;
 
-use super::Connection;
+use super::{Connection, Phase};
 use crate::actors::messages::AckRequest;
 use crate::events::{self, AckState};
 use crate::protocol::json;
@@ -31,6 +31,9 @@ pub(super) struct Acks {
     pending: HashMap<u64, Pending>,
     /// The same entries ordered by deadline, for the timer.
     deadlines: BTreeSet<(Instant, u64)>,
+    /// Ids written on the fast lane to a session that was over when the Connection learnt of
+    /// them: their answer cannot come; they get Disconnected at the next wake-up.
+    orphaned: Vec<(u64, String)>,
 }
 
 impl Acks {
@@ -71,9 +74,22 @@ impl Acks {
         Some(p.name)
     }
 
-    /// The earliest deadline, for the timer.
-    pub(super) fn next_deadline(&self) -> Option<Instant> {
+    /// The earliest deadline, for the timer; `now` while orphans wait to be reported.
+    pub(super) fn next_deadline(&self, now: Instant) -> Option<Instant> {
+        if !self.orphaned.is_empty() {
+            return Some(now);
+        }
         self.deadlines.first().map(|(at, _)| *at)
+    }
+
+    /// `request`, written to a session that is over already: its answer cannot come.
+    pub(super) fn orphan(&mut self, request: AckRequest, name: String) {
+        self.orphaned.push((request.id, name));
+    }
+
+    /// The orphans, to be reported Disconnected.
+    pub(super) fn take_orphans(&mut self) -> Vec<(u64, String)> {
+        std::mem::take(&mut self.orphaned)
     }
 
     /// Stops waiting for every Id whose deadline is at or before `now`; returns them in Id order
@@ -116,9 +132,33 @@ impl Acks {
 }
 
 impl Connection {
+    /// Takes over the `SendWithAck`s the facade wrote on the fast lane: written to this
+    /// session, they wait for their answer like any other; written to an earlier one (which
+    /// ended before the Connection got here), they are orphans: Disconnected at the next wake.
+    pub(super) fn adopt_written_acks(&mut self) {
+        let open = matches!(self.phase, Phase::Open(_));
+        for written in self.shared.take_written_acks() {
+            if open && written.gen == self.gen {
+                self.acks.track(written.request, &written.name);
+                self.acks.mark_sent(written.request.id);
+            } else {
+                self.acks.orphan(written.request, written.name);
+            }
+        }
+    }
+
     /// The timer of the acknowledgements fired (or may have): Timeout events for every Id past
-    /// its deadline, and their packets out of the offline buffer.
+    /// its deadline, and their packets out of the offline buffer; Disconnected for the orphans.
     pub(super) async fn expire_acks(&mut self, now: Instant) {
+        for (id, name) in self.acks.take_orphans() {
+            self.report(events::ack(
+                id,
+                &name,
+                AckState::Disconnected,
+                "[]".to_owned(),
+            ))
+            .await;
+        }
         let expired = self.acks.expire(now);
         if expired.is_empty() {
             return;
@@ -138,6 +178,8 @@ impl Connection {
 
     /// An ACK or BINARY_ACK from the server (attachments already in place).
     pub(super) async fn on_ack(&mut self, packet: SioPacket) {
+        // The answer to a SendWithAck of the fast lane can come before its nudge.
+        self.adopt_written_acks();
         // An ack without an id, or for an Id that no longer waits, is a late answer: dropped, as
         // the JavaScript client does.
         let Some(name) = packet.id.and_then(|id| self.acks.resolve(id)) else {
@@ -186,7 +228,7 @@ mod tests {
         assert!(acks.is_pending(1));
         assert_eq!(acks.resolve(1).as_deref(), Some("save"));
         assert_eq!(acks.resolve(1), None);
-        assert_eq!(acks.next_deadline(), None);
+        assert_eq!(acks.next_deadline(t), None);
     }
 
     #[test]
@@ -196,7 +238,7 @@ mod tests {
         acks.track(req(3, t + Duration::from_secs(3)), "c");
         acks.track(req(1, t + Duration::from_secs(1)), "a");
         acks.track(req(2, t + Duration::from_secs(1)), "b");
-        assert_eq!(acks.next_deadline(), Some(t + Duration::from_secs(1)));
+        assert_eq!(acks.next_deadline(t), Some(t + Duration::from_secs(1)));
         assert!(acks.expire(t).is_empty());
         assert_eq!(
             acks.expire(t + Duration::from_secs(2)),
@@ -204,7 +246,7 @@ mod tests {
         );
         assert!(!acks.is_pending(1));
         assert_eq!(acks.resolve(2), None);
-        assert_eq!(acks.next_deadline(), Some(t + Duration::from_secs(3)));
+        assert_eq!(acks.next_deadline(t), Some(t + Duration::from_secs(3)));
     }
 
     #[test]

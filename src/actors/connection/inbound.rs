@@ -6,6 +6,7 @@ use std::borrow::Cow;
 
 use super::lifecycle::Leave;
 use super::{Connection, Phase, MAX_EARLY_EVENTS};
+use crate::actors::fast_lane::Lane;
 use crate::actors::messages::{AckAsked, Inbound, RegistryCmd};
 use crate::events::{self, CloseReason, MessageType};
 use crate::protocol::json;
@@ -39,6 +40,11 @@ impl Connection {
                 self.deadline = None;
                 let recovered = self.joined(reply.pid);
                 let early = std::mem::take(&mut session.early);
+                self.shared.set_lane(Some(Lane {
+                    writer: session.open.writer.clone(),
+                    namespace: self.namespace.clone(),
+                    gen: self.gen,
+                }));
                 self.phase = Phase::Open(session);
                 self.report(events::open(recovered)).await;
                 for item in early {

@@ -181,6 +181,9 @@ impl Connection {
         Box::pin(async move {
             // Dropped first: an engine waiting to hand this namespace a packet goes on at once.
             self.socket = None;
+            // The facade writes no more; what it wrote belongs to this session.
+            self.shared.set_lane(None);
+            self.adopt_written_acks();
             let link = match std::mem::replace(&mut self.phase, Phase::Idle) {
                 Phase::Idle => None,
                 Phase::Attaching(link) => Some(link),

@@ -10,11 +10,10 @@ use async_channel::Receiver;
 use futures::future::BoxFuture;
 
 use super::{Connection, Phase, WRITE_BATCH};
-use crate::actors::messages::{Arg, Outbound, OutboxTicket, SharedWriter};
+use crate::actors::encode::{encode_ack, encode_event};
+use crate::actors::messages::{Outbound, OutboxTicket, SharedWriter};
 use crate::actors::OUTBOX_CAPACITY;
-use crate::protocol::binary;
 use crate::protocol::engineio::Packet as EioPacket;
-use crate::protocol::socketio;
 use crate::rt;
 use crate::transport::TransportError;
 
@@ -91,7 +90,13 @@ impl Connection {
     }
 
     /// Puts a packet in the offline buffer; a `SendWithAck` starts waiting for its answer now.
+    /// A fast-lane nudge is not buffered: its session is over, so there is nothing to flush.
     fn buffer(&mut self, out: Outbound) {
+        if let Outbound::Flush { .. } = out {
+            self.shared.remove_outgoing();
+            self.adopt_written_acks();
+            return;
+        }
         if let Outbound::Event {
             name,
             ack: Some(ack),
@@ -117,6 +122,15 @@ impl Connection {
             let w = guard.as_mut().ok_or(TransportError::Closed)?;
             for _ in 0..WRITE_BATCH {
                 let Some(out) = next(self) else { break };
+                if let Outbound::Flush { error } = out {
+                    // The facade's write on the fast lane: what it left is flushed below.
+                    self.shared.remove_outgoing();
+                    self.adopt_written_acks();
+                    match error {
+                        Some(err) => return Err(err),
+                        None => continue,
+                    }
+                }
                 // The ticket lives until the packet is written, so its bytes count in the outbox
                 // budget until then.
                 let Some((text, attachments, _ticket)) = self.encode_outbound(out) else {
@@ -172,77 +186,8 @@ impl Connection {
                 let (text, attachments) = encode_ack(&self.namespace, id, args);
                 Some((text, attachments, ticket))
             }
+            // Taken care of by `write_batch` before it gets here.
+            Outbound::Flush { .. } => None,
         }
-    }
-}
-
-/// The arguments as JSON texts when none of them is binary.
-fn json_only(args: &[Arg]) -> Option<Vec<&str>> {
-    args.iter()
-        .map(|a| match a {
-            Arg::Json(json) => Some(json.as_str()),
-            Arg::Binary(_) => None,
-        })
-        .collect()
-}
-
-/// The arguments for the binary encoders (the bytes move, nothing is copied).
-fn binary_args(args: &[Arg]) -> Vec<binary::Arg<'_>> {
-    args.iter()
-        .map(|a| match a {
-            Arg::Json(json) => binary::Arg::Json(json),
-            Arg::Binary(bytes) => binary::Arg::Binary(bytes.clone()),
-        })
-        .collect()
-}
-
-/// Encodes an outbound event (with ack id `id` for `SendWithAck`): the packet text and its
-/// binary attachments, if any.
-fn encode_event(nsp: &str, id: Option<u64>, name: &str, args: Vec<Arg>) -> (String, Vec<Vec<u8>>) {
-    match json_only(&args) {
-        Some(json) => (socketio::encode_event(nsp, id, name, &json), Vec::new()),
-        None => binary::encode_binary_event(nsp, id, name, binary_args(&args)),
-    }
-}
-
-/// Encodes the answer to the server's event `id`: the packet text and its attachments, if any.
-fn encode_ack(nsp: &str, id: u64, args: Vec<Arg>) -> (String, Vec<Vec<u8>>) {
-    match json_only(&args) {
-        Some(json) => (socketio::encode_ack(nsp, id, &json), Vec::new()),
-        None => binary::encode_binary_ack(nsp, id, binary_args(&args)),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn events_carry_their_ack_id_and_attachments() {
-        let args = vec![Arg::Json("1".into()), Arg::Json(r#""б""#.into())];
-        assert_eq!(
-            encode_event("/", Some(7), "save", args),
-            (r#"27["save",1,"б"]"#.to_owned(), Vec::new())
-        );
-        let args = vec![Arg::Binary(vec![1, 2]), Arg::Json("true".into())];
-        assert_eq!(
-            encode_event("/chat", None, "file", args),
-            (
-                r#"51-/chat,["file",{"_placeholder":true,"num":0},true]"#.to_owned(),
-                vec![vec![1, 2]]
-            )
-        );
-    }
-
-    #[test]
-    fn answers_are_acks_of_the_server_id() {
-        assert_eq!(
-            encode_ack("/", 0, vec![Arg::Json(r#"{"ok":1}"#.into())]),
-            (r#"30[{"ok":1}]"#.to_owned(), Vec::new())
-        );
-        assert_eq!(
-            encode_ack("/a", 12, Vec::new()),
-            ("3/a,12[]".to_owned(), Vec::new())
-        );
     }
 }

@@ -122,7 +122,7 @@ impl Connection {
     /// The next time [`Connection::on_wake`] has work: an acknowledgement's deadline or the next
     /// reconnect attempt.
     pub(super) fn next_wake(&self) -> Option<Instant> {
-        match (self.acks.next_deadline(), self.reconnect.due) {
+        match (self.acks.next_deadline(rt::now()), self.reconnect.due) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }

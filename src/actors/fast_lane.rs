@@ -1,0 +1,118 @@
+//! The fast lane: an emit written on the calling thread (the 1C thread) when nothing stands in
+//! its way, instead of being handed to the Connection actor.
+//!
+//! Handing an emit over costs a thread wake-up before the packet reaches the socket (the
+//! executor thread sleeps while the connection is quiet), which is most of a round trip's
+//! latency on loopback. So while the namespace is joined over a websocket, nothing of this
+//! object waits to be written (the outbox, the offline buffer and earlier fast-lane leftovers
+//! are empty: [`Shared::outgoing`] is 0) and nobody holds the shared writer, the facade encodes
+//! the packet and writes it itself, without waiting: the websocket takes it only if it is ready
+//! at once, and whatever the socket does not accept stays in the writer for the Connection to
+//! flush (a [`Outbound::Flush`] nudge, counted in `outgoing`, so later emits queue behind it).
+//! Order is kept: the Connection decrements `outgoing` only while it holds the writer, so
+//! `outgoing == 0` plus the writer's lock mean every earlier emit is in the writer already.
+//!
+//! A `SendWithAck` written here is handed to the Connection through [`Shared`] *before* its
+//! first byte is written (the answer cannot overtake it), followed by a nudge after the write, so
+//! its timeout runs and a lost connection fails it, as for an emit the Connection wrote.
+//!
+//! Everything else takes the normal path: polling (a POST is a round trip), binary arguments
+//! (several frames), an upgrade in progress (the engine holds the writer), a busy writer.
+
+use std::sync::Arc;
+
+use super::encode::json_only;
+use super::messages::{AckRequest, Outbound, SharedWriter};
+use super::shared::Shared;
+use crate::protocol::engineio::Packet as EioPacket;
+use crate::protocol::socketio;
+use crate::transport::SendNow;
+
+/// Where the facade may write: the joined namespace's session, published by the Connection
+/// while it is open.
+#[derive(Debug, Clone)]
+pub struct Lane {
+    /// The session's shared writer.
+    pub writer: SharedWriter,
+    /// The joined namespace.
+    pub namespace: Arc<str>,
+    /// The Connection's attempt (session) the lane belongs to.
+    pub gen: u64,
+}
+
+/// A `SendWithAck` written on the fast lane, for the Connection to wait for its answer.
+#[derive(Debug)]
+pub struct WrittenAck {
+    /// Its Id and deadline.
+    pub request: AckRequest,
+    /// The event name, for the Ack event.
+    pub name: String,
+    /// The session it was written to.
+    pub gen: u64,
+}
+
+/// What became of an emit offered to the fast lane.
+#[derive(Debug)]
+pub enum Offer {
+    /// Written; nothing else to do.
+    Written,
+    /// Written (or failed), and the Connection must be told: queue this nudge.
+    Nudge(Outbound),
+    /// Not written: queue it as usual.
+    Declined(Outbound),
+}
+
+/// Writes `out` now if the way is clear (see the module map).
+pub fn offer(shared: &Shared, out: Outbound) -> Offer {
+    if shared.outgoing() != 0 {
+        return Offer::Declined(out);
+    }
+    let Some(lane) = shared.lane() else {
+        return Offer::Declined(out);
+    };
+    let Some(mut slot) = lane.writer.try_lock() else {
+        return Offer::Declined(out);
+    };
+    let Some(writer) = slot.as_mut() else {
+        return Offer::Declined(out);
+    };
+    let (text, ack) = match &out {
+        Outbound::Event {
+            name, args, ack, ..
+        } => {
+            let Some(json) = json_only(args) else {
+                return Offer::Declined(out);
+            };
+            let id = ack.map(|a| a.id);
+            let text = socketio::encode_event(&lane.namespace, id, name, &json);
+            let ack = ack.map(|request| WrittenAck {
+                request,
+                name: name.clone(),
+                gen: lane.gen,
+            });
+            (text, ack)
+        }
+        Outbound::Ack {
+            session, id, args, ..
+        } if *session == lane.gen => {
+            let Some(json) = json_only(args) else {
+                return Offer::Declined(out);
+            };
+            (socketio::encode_ack(&lane.namespace, *id, &json), None)
+        }
+        _ => return Offer::Declined(out),
+    };
+    let acked = ack.is_some();
+    let result = writer.send_now(EioPacket::Message(text), || {
+        if let Some(ack) = ack {
+            shared.push_written_ack(ack);
+        }
+    });
+    match result {
+        SendNow::Written if !acked => Offer::Written,
+        SendNow::Written | SendNow::Queued => Offer::Nudge(Outbound::Flush { error: None }),
+        SendNow::Failed(err) => Offer::Nudge(Outbound::Flush { error: Some(err) }),
+        // Not taken, nor its ack handed over: the Connection writes it as usual.
+        SendNow::NotNow(_) => Offer::Declined(out),
+    }
+}
