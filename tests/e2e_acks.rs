@@ -93,6 +93,33 @@ fn the_timeout_fires_also_in_the_offline_buffer_and_the_packet_is_never_sent() {
 }
 
 #[test]
+fn acks_written_by_the_calling_thread_time_out_in_order() {
+    let server = Server::start(ServerOptions::default());
+    let obj = client();
+    connect(&obj, &server.url("/"));
+    // Connected and idle: each of these is written by the 1C thread itself (the fast lane).
+    // The first arms the Connection's timer; the second's deadline is later, so the Connection
+    // learns of it only when that timer fires, and must still time it out.
+    let first = send_with_ack(&obj, "unanswered", "[1]", Some(0.5));
+    server.wait_event(WAIT, "unanswered").expect("the first");
+    let second = send_with_ack(&obj, "unanswered", "[2]", Some(0.6));
+    server.wait_event(WAIT, "unanswered").expect("the second");
+    let ev = obj.wait_event(WAIT, is_any_ack).expect("Timeout 1");
+    assert_eq!(ev.event, ack_event(first, "unanswered", "Timeout"));
+    let ev = obj.wait_event(WAIT, is_any_ack).expect("Timeout 2");
+    assert_eq!(ev.event, ack_event(second, "unanswered", "Timeout"));
+    // Now the Connection has no timer: it has to be told of the next one to time it out.
+    let third = send_with_ack(&obj, "unanswered", "[3]", Some(0.3));
+    let ev = obj.wait_event(WAIT, is_any_ack).expect("Timeout 3");
+    assert_eq!(ev.event, ack_event(third, "unanswered", "Timeout"));
+    // An answered one is Ok, once.
+    let fourth = send_with_ack(&obj, "ack", "[4]", Some(30.0));
+    let ev = obj.wait_event(WAIT, is_any_ack).expect("Ok 4");
+    assert_eq!(ev.event, ack_event(fourth, "ack", "Ok"));
+    assert_eq!(ev.data, "[4]");
+}
+
+#[test]
 fn a_lost_connection_fails_sent_acks_and_keeps_buffered_ones() {
     let server = Server::start(ServerOptions::default());
     let obj = client();

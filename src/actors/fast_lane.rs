@@ -20,13 +20,21 @@
 //! (several frames), an upgrade in progress (the engine holds the writer), a busy writer.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::encode::json_only;
 use super::messages::{AckRequest, Outbound, SharedWriter};
 use super::shared::Shared;
 use crate::protocol::engineio::Packet as EioPacket;
 use crate::protocol::socketio;
+use crate::rt;
 use crate::transport::SendNow;
+
+/// Emits closer together than this are a burst, which the Connection writes in batches (one
+/// system call for many packets): the fast lane serves the conversation (a request, its answer,
+/// the next request), the batches serve the flood. Far below any round trip through a server,
+/// above the time between two calls in a tight loop.
+const BURST_GAP: Duration = Duration::from_micros(20);
 
 /// Where the facade may write: the joined namespace's session, published by the Connection
 /// while it is open.
@@ -64,7 +72,7 @@ pub enum Offer {
 
 /// Writes `out` now if the way is clear (see the module map).
 pub fn offer(shared: &Shared, out: Outbound) -> Offer {
-    if shared.outgoing() != 0 {
+    if shared.emit_gap(rt::now()) < BURST_GAP || shared.outgoing() != 0 {
         return Offer::Declined(out);
     }
     let Some(lane) = shared.lane() else {
@@ -102,14 +110,15 @@ pub fn offer(shared: &Shared, out: Outbound) -> Offer {
         }
         _ => return Offer::Declined(out),
     };
-    let acked = ack.is_some();
+    let deadline = ack.as_ref().map(|a| a.request.deadline);
     let result = writer.send_now(EioPacket::Message(text), || {
         if let Some(ack) = ack {
             shared.push_written_ack(ack);
         }
     });
     match result {
-        SendNow::Written if !acked => Offer::Written,
+        // The Connection takes the Id over when it wakes up next, in time for the deadline.
+        SendNow::Written if deadline.is_none_or(|at| shared.wakes_by(at)) => Offer::Written,
         SendNow::Written | SendNow::Queued => Offer::Nudge(Outbound::Flush { error: None }),
         SendNow::Failed(err) => Offer::Nudge(Outbound::Flush { error: Some(err) }),
         // Not taken, nor its ack handed over: the Connection writes it as usual.

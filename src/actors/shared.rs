@@ -9,6 +9,9 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use once_cell::sync::Lazy;
 
 use super::fast_lane::{Lane, WrittenAck};
 use super::messages::AckAsked;
@@ -25,7 +28,7 @@ pub const QUEUE_CAPACITY: usize = 100_000;
 pub const MAX_ACK_REQUESTS: usize = 65_536;
 
 /// How often a dispatcher waiting for room in a full queue looks again.
-const QUEUE_FULL_POLL: std::time::Duration = std::time::Duration::from_millis(2);
+const QUEUE_FULL_POLL: Duration = Duration::from_millis(2);
 
 /// Shared between the facade and the actors of one object.
 #[derive(Debug)]
@@ -43,6 +46,10 @@ pub struct Shared {
     asked: Mutex<AskedAcks>,
     lane: Mutex<Option<Lane>>,
     written_acks: Mutex<Vec<WrittenAck>>,
+    /// When the Connection's wake-up timer fires ([`stamp`]; 0: it has none).
+    wake_at: AtomicU64,
+    /// When the last emit was offered to the fast lane ([`stamp`]).
+    last_emit: AtomicU64,
     queue_tx: async_channel::Sender<HostEvent>,
     queue_rx: async_channel::Receiver<HostEvent>,
 }
@@ -52,6 +59,16 @@ pub struct Shared {
 struct AskedAcks {
     last: u64,
     by_id: BTreeMap<u64, AckAsked>,
+}
+
+/// The zero of [`stamp`]: fixed before the first object exists.
+static EPOCH: Lazy<Instant> = Lazy::new(Instant::now);
+
+/// An instant as nanoseconds after [`EPOCH`], plus one (so 0 can mean "none"), for atomics.
+fn stamp(at: Instant) -> u64 {
+    u64::try_from(at.saturating_duration_since(*EPOCH).as_nanos())
+        .unwrap_or(u64::MAX - 1)
+        .saturating_add(1)
 }
 
 /// Locks a mutex whose data stays consistent even if a holder panicked (every critical section
@@ -66,6 +83,8 @@ impl Shared {
         // Unbounded underneath (a bounded channel allocates every slot up front: megabytes per
         // object); `queue_push` keeps it within QUEUE_CAPACITY.
         let (queue_tx, queue_rx) = async_channel::unbounded();
+        // Every instant stamped later is after the epoch.
+        Lazy::force(&EPOCH);
         Arc::new(Shared {
             connected: AtomicBool::new(false),
             busy: AtomicBool::new(false),
@@ -80,6 +99,8 @@ impl Shared {
             asked: Mutex::new(AskedAcks::default()),
             lane: Mutex::new(None),
             written_acks: Mutex::new(Vec::new()),
+            wake_at: AtomicU64::new(0),
+            last_emit: AtomicU64::new(0),
             queue_tx,
             queue_rx,
         })
@@ -230,6 +251,27 @@ impl Shared {
     /// The `SendWithAck`s written on the fast lane since the last call, in order.
     pub fn take_written_acks(&self) -> Vec<WrittenAck> {
         std::mem::take(&mut *lock(&self.written_acks))
+    }
+
+    /// The Connection's wake-up timer is (re)armed for `at`. Published before the Connection
+    /// takes the written acks of its turn (see [`Shared::wakes_by`]).
+    pub fn set_wake_at(&self, at: Option<Instant>) {
+        self.wake_at.store(at.map_or(0, stamp), Ordering::SeqCst);
+    }
+
+    /// Whether the Connection will wake up by `at` anyway (and then take over the acks written
+    /// on the fast lane): asked after such an ack was handed over, so either the Connection's
+    /// timer value seen here was armed before it looked at the written acks (it will find this
+    /// one when it wakes), or it is the newer value.
+    pub fn wakes_by(&self, at: Instant) -> bool {
+        let wake = self.wake_at.load(Ordering::SeqCst);
+        wake != 0 && wake <= stamp(at)
+    }
+
+    /// Records an emit at `now`; returns how long after the previous one it came.
+    pub fn emit_gap(&self, now: Instant) -> Duration {
+        let previous = self.last_emit.swap(stamp(now), Ordering::AcqRel);
+        Duration::from_nanos(stamp(now).saturating_sub(previous))
     }
 
     /// Puts an event in the queue of queue mode, waiting while [`QUEUE_CAPACITY`] events wait

@@ -135,9 +135,12 @@ impl Connection {
     /// Takes over the `SendWithAck`s the facade wrote on the fast lane: written to this
     /// session, they wait for their answer like any other; written to an earlier one (which
     /// ended before the Connection got here), they are orphans: Disconnected at the next wake.
-    pub(super) fn adopt_written_acks(&mut self) {
+    /// Returns whether there were any.
+    pub(super) fn adopt_written_acks(&mut self) -> bool {
         let open = matches!(self.phase, Phase::Open(_));
-        for written in self.shared.take_written_acks() {
+        let written = self.shared.take_written_acks();
+        let any = !written.is_empty();
+        for written in written {
             if open && written.gen == self.gen {
                 self.acks.track(written.request, &written.name);
                 self.acks.mark_sent(written.request.id);
@@ -145,6 +148,7 @@ impl Connection {
                 self.acks.orphan(written.request, written.name);
             }
         }
+        any
     }
 
     /// The timer of the acknowledgements fired (or may have): Timeout events for every Id past

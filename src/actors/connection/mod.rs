@@ -106,6 +106,10 @@ struct Connection {
     acks: acks::Acks,
     /// Reconnection and recovery state.
     reconnect: reconnect::Reconnect,
+    /// The acknowledgement timer as last armed. Kept until it fires, also once no Id waits any
+    /// more: a `SendWithAck` that the facade writes itself needs no wake-up of this actor while
+    /// this timer fires before its own deadline (see [`Connection::arm_wake`]).
+    ack_timer: Option<Instant>,
 }
 
 /// One thing the select loop woke up for.
@@ -136,12 +140,13 @@ pub async fn run(channels: Channels, shared: Arc<Shared>) {
         send_buffer: VecDeque::new(),
         acks: acks::Acks::default(),
         reconnect: reconnect::Reconnect::default(),
+        ack_timer: None,
     };
     loop {
         let input = {
             let take_outbox = matches!(conn.phase, Phase::Open(_)) || conn.buffer_has_room();
             let deadline = conn.deadline;
-            let wake = conn.next_wake();
+            let wake = conn.arm_wake();
             let socket = async {
                 match conn.socket.as_ref() {
                     Some(rx) => rx.recv().await.ok(),
@@ -207,6 +212,29 @@ pub async fn run(channels: Channels, shared: Arc<Shared>) {
 }
 
 impl Connection {
+    /// The next time [`Connection::on_wake`] has work (an acknowledgement's deadline, orphaned
+    /// acknowledgements, the next reconnect attempt), published for the facade's fast lane.
+    /// Published *before* the written acknowledgements are taken over, and again if there were
+    /// any: a `SendWithAck` written after that sees the published time, and nudges this actor
+    /// only if the timer would fire after its deadline.
+    fn arm_wake(&mut self) -> Option<Instant> {
+        loop {
+            let now = rt::now();
+            self.ack_timer = match self.acks.next_deadline(now) {
+                Some(at) => Some(at),
+                None => self.ack_timer.filter(|&at| at > now),
+            };
+            let wake = match (self.ack_timer, self.reconnect_due()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            self.shared.set_wake_at(wake);
+            if !self.adopt_written_acks() {
+                return wake;
+            }
+        }
+    }
+
     /// One event from the engine.
     async fn on_socket_event(&mut self, event: SocketEvent) {
         match event {

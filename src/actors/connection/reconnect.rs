@@ -119,13 +119,9 @@ impl Connection {
         waiting
     }
 
-    /// The next time [`Connection::on_wake`] has work: an acknowledgement's deadline or the next
-    /// reconnect attempt.
-    pub(super) fn next_wake(&self) -> Option<Instant> {
-        match (self.acks.next_deadline(rt::now()), self.reconnect.due) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+    /// When the next reconnect attempt is due, while waiting for one.
+    pub(super) fn reconnect_due(&self) -> Option<Instant> {
+        self.reconnect.due
     }
 
     /// The wake-up timer fired: expires acknowledgements and starts a due reconnect attempt.
