@@ -28,6 +28,8 @@
 
 #[path = "bench/measure.rs"]
 mod measure;
+#[path = "bench/opened.rs"]
+mod opened;
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -36,6 +38,7 @@ use testkit::host::{library, HostOptions, Object, V};
 use testkit::servers::{Server, ServerOptions};
 
 use measure::{rss_bytes, status_field};
+use opened::wait_open;
 
 const WAIT: Duration = Duration::from_secs(120);
 
@@ -125,23 +128,12 @@ fn new_object() -> Object {
     obj
 }
 
-fn wait_open(obj: &Object) {
-    let ev = obj
-        .wait_event(WAIT, |e| e.event.starts_with(r#"{"Event": "Connection""#))
-        .expect("a connection event");
-    assert!(
-        ev.event.contains(r#""State": "Open""#),
-        "not connected: {ev:?}, LastError {:?}",
-        obj.get("LastError")
-    );
-}
-
 /// One count, in a fresh process: prints one table row.
 fn child(n: usize, url: &str, one_at_a_time: bool) {
     // Warm: the runtime's threads start with the first object; one connection warms the code.
     let warm = new_object();
     warm.call("Connect", &[V::from(url)]).expect("Connect");
-    wait_open(&warm);
+    wait_open(&warm, WAIT);
     warm.done().expect("Done");
     std::thread::sleep(Duration::from_millis(500));
     let (rss0, threads0) = (rss_bytes(), status_field("Threads"));
@@ -153,12 +145,12 @@ fn child(n: usize, url: &str, one_at_a_time: bool) {
     for obj in &objects {
         obj.call("Connect", &[V::from(url)]).expect("Connect");
         if one_at_a_time {
-            wait_open(obj);
+            wait_open(obj, WAIT);
         }
     }
     if !one_at_a_time {
         for obj in &objects {
-            wait_open(obj);
+            wait_open(obj, WAIT);
         }
     }
     let mode = if one_at_a_time {

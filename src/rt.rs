@@ -1,4 +1,5 @@
-//! The async runtime seam: the only file that names async-std.
+//! The async runtime seam: the only file that names async-std (and async-io, the reactor under
+//! both async-std and smol).
 //!
 //! async-std is discontinued upstream; a move to smol (or anything else) changes this file only.
 //! Everything else spawns, sleeps, times out and opens sockets through these functions.
@@ -43,6 +44,54 @@ pub async fn sleep_until(deadline: Instant) {
     let now = Instant::now();
     if deadline > now {
         sleep(deadline - now).await
+    }
+}
+
+/// A one-shot timer that an actor keeps across the turns of its select loop and re-arms only
+/// when its time changes. A fresh sleep per turn would register a timer with the reactor every
+/// turn, and each registration wakes the reactor (a system call or two): under a flood that is
+/// more than the rest of the turn costs.
+pub struct Alarm {
+    timer: async_io::Timer,
+    /// When it fires; `None`: disarmed, or fired already.
+    at: Option<Instant>,
+}
+
+impl Alarm {
+    /// A disarmed alarm.
+    pub fn new() -> Alarm {
+        Alarm {
+            timer: async_io::Timer::never(),
+            at: None,
+        }
+    }
+
+    /// Arms the alarm for `at`, or disarms it (`None`). The same time again changes nothing.
+    pub fn set(&mut self, at: Option<Instant>) {
+        if self.at == at {
+            return;
+        }
+        self.at = at;
+        match at {
+            Some(at) => self.timer.set_at(at),
+            None => self.timer = async_io::Timer::never(),
+        }
+    }
+
+    /// Waits until the alarm's time (forever while disarmed); then it is disarmed. Cancel safe:
+    /// dropping the future keeps the alarm armed.
+    pub async fn ring(&mut self) {
+        if self.at.is_none() {
+            return std::future::pending().await;
+        }
+        (&mut self.timer).await;
+        self.at = None;
+    }
+}
+
+impl Default for Alarm {
+    fn default() -> Alarm {
+        Alarm::new()
     }
 }
 

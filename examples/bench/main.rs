@@ -27,6 +27,7 @@
 mod fake;
 mod measure;
 mod node;
+mod opened;
 mod ours;
 mod report;
 

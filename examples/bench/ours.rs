@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use testkit::host::{library, Event, HostOptions, Object, RawEvent, V};
 
 use crate::measure::{quantile, thread_use, thread_use_since, ThreadUse, Usage};
+use crate::opened::wait_open;
 use crate::{Received, Sample};
 
 /// Deadline of any single wait: far above any healthy run, so a hang fails loudly.
@@ -73,14 +74,7 @@ impl Ours {
         obj.set("Timeout", V::from("30")).expect("Timeout");
         obj.call("On", &[V::from("*")]).expect("On *");
         obj.call("Connect", &[V::from(url)]).expect("Connect");
-        let open = obj
-            .wait_event(WAIT, |e| e.event.starts_with(r#"{"Event": "Connection""#))
-            .expect("a connection event");
-        assert!(
-            open.event.contains(r#""State": "Open""#),
-            "not connected: {open:?}, LastError {:?}",
-            obj.get("LastError")
-        );
+        wait_open(&obj, WAIT);
         // A build without acknowledgements refuses SendWithAck at once.
         let ack = obj
             .call("SendWithAck", &[V::from("ack"), V::from("[0]")])

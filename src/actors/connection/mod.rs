@@ -142,11 +142,13 @@ pub async fn run(channels: Channels, shared: Arc<Shared>) {
         reconnect: reconnect::Reconnect::default(),
         ack_timer: None,
     };
+    let mut deadline = rt::Alarm::new();
+    let mut wake = rt::Alarm::new();
     loop {
         let input = {
             let take_outbox = matches!(conn.phase, Phase::Open(_)) || conn.buffer_has_room();
-            let deadline = conn.deadline;
-            let wake = conn.arm_wake();
+            deadline.set(conn.deadline);
+            wake.set(conn.arm_wake());
             let socket = async {
                 match conn.socket.as_ref() {
                     Some(rx) => rx.recv().await.ok(),
@@ -163,24 +165,12 @@ pub async fn run(channels: Channels, shared: Arc<Shared>) {
                     futures::future::pending().await
                 }
             };
-            let timer = async {
-                match deadline {
-                    Some(at) => rt::sleep_until(at).await,
-                    None => futures::future::pending().await,
-                }
-            };
-            let wake = async {
-                match wake {
-                    Some(at) => rt::sleep_until(at).await,
-                    None => futures::future::pending().await,
-                }
-            };
             futures::select! {
                 cmd = commands.recv().fuse() => Input::Command(cmd.ok()),
                 ev = socket.fuse() => Input::Socket(ev),
                 out = outbound.fuse() => Input::Outbound(out),
-                _ = timer.fuse() => Input::Deadline,
-                _ = wake.fuse() => Input::Wake,
+                _ = deadline.ring().fuse() => Input::Deadline,
+                _ = wake.ring().fuse() => Input::Wake,
             }
         };
         match input {
@@ -220,9 +210,14 @@ impl Connection {
     fn arm_wake(&mut self) -> Option<Instant> {
         loop {
             let now = rt::now();
-            self.ack_timer = match self.acks.next_deadline(now) {
-                Some(at) => Some(at),
-                None => self.ack_timer.filter(|&at| at > now),
+            // Never later than a deadline that waits; never moved later while the kept time is
+            // still ahead (waking up early costs one empty turn, re-arming costs every time).
+            self.ack_timer = match (
+                self.ack_timer.filter(|&at| at > now),
+                self.acks.next_deadline(now),
+            ) {
+                (Some(kept), Some(due)) => Some(kept.min(due)),
+                (kept, due) => kept.or(due),
             };
             let wake = match (self.ack_timer, self.reconnect_due()) {
                 (Some(a), Some(b)) => Some(a.min(b)),
