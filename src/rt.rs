@@ -11,6 +11,7 @@
 
 use std::future::Future;
 use std::io;
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 /// A spawned task. Dropping it detaches the task; [`cancel`] stops it; awaiting it joins it.
@@ -25,12 +26,24 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    async_std::task::spawn(future)
+    async_std::task::spawn(boxed(future))
+}
+
+/// `future` behind a pointer. The executor's task machinery (a few KB of code) is generated
+/// once per type of future it runs: boxed, that is once per output type instead of once per
+/// actor, which keeps the library within its size budget. It costs one allocation per spawn
+/// and an indirect call per poll, nothing per event.
+fn boxed<'a, F: Future + Send + 'a>(
+    future: F,
+) -> Pin<Box<dyn Future<Output = F::Output> + Send + 'a>> {
+    Box::pin(future)
 }
 
 /// Runs `future` to completion on the calling thread. Used from the 1C thread only for
 /// bounded waits (`Done`, `GetEvent`), never from inside a task.
 pub fn block_on<F: Future>(future: F) -> F::Output {
+    // Boxed for the same reason as `spawn`'s futures.
+    let future: Pin<Box<dyn Future<Output = F::Output> + '_>> = Box::pin(future);
     async_std::task::block_on(future)
 }
 
