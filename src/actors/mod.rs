@@ -2,7 +2,7 @@
 //! are wired.
 //!
 //! ```text
-//!  1C thread (component)
+//!  1C thread (component) ─ ─ an emit while nothing waits before it (fast_lane) ─ ─ ─ ─► socket
 //!     │ ConnCmd (Connect, Disconnect), Outbound (emits; the offline buffer)
 //!     ├──────────────────────────► Connection ──── packets, through the shared writer ───► socket
 //!     │                             │   ▲  attach/detach (engine::table)
