@@ -56,7 +56,7 @@ impl Connection {
         self.shared.set_busy(true);
         let (to, socket) = async_channel::bounded(SOCKET_CAPACITY);
         let link = table::attach(&request, self.namespace.clone(), to);
-        self.socket = Some(socket);
+        self.socket = Some(Box::pin(socket));
         self.phase = Phase::Attaching(link);
     }
 

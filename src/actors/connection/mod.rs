@@ -29,11 +29,12 @@ mod outbound;
 mod reconnect;
 
 use std::collections::VecDeque;
+use std::pin::{pin, Pin};
 use std::sync::Arc;
 use std::time::Instant;
 
 use async_channel::{Receiver, Sender};
-use futures::FutureExt;
+use futures::{FutureExt, StreamExt};
 
 use super::engine::table::Link;
 use super::messages::{
@@ -94,8 +95,9 @@ struct Connection {
     /// The current attempt; the server's acknowledgement requests are tied to it.
     gen: u64,
     phase: Phase,
-    /// The engine's events for the current attempt (a new channel per attach).
-    socket: Option<Receiver<SocketEvent>>,
+    /// The engine's events for the current attempt (a new channel per attach). Pinned: the
+    /// select loop polls it as a stream.
+    socket: Option<Pin<Box<Receiver<SocketEvent>>>>,
     request: Option<Arc<ConnectRequest>>,
     namespace: Arc<str>,
     /// When the current attempt fails if it has not reached Open.
@@ -128,6 +130,9 @@ pub async fn run(channels: Channels, shared: Arc<Shared>) {
         outbox,
         registry,
     } = channels;
+    // Pinned: the select loop polls them as streams.
+    let mut commands = pin!(commands);
+    let mut outbox = pin!(outbox);
     let mut conn = Connection {
         shared,
         registry,
@@ -149,24 +154,30 @@ pub async fn run(channels: Channels, shared: Arc<Shared>) {
             let take_outbox = matches!(conn.phase, Phase::Open(_)) || conn.buffer_has_room();
             deadline.set(conn.deadline);
             wake.set(conn.arm_wake());
+            // The channels are polled as streams: a receiver keeps its registration for the
+            // next message across turns, where a `recv()` per turn would register anew. (Fused
+            // here: a closed channel is a terminated stream, which `select!` would never poll,
+            // and its end would go unnoticed.)
+            let socket_rx = conn.socket.as_mut();
             let socket = async {
-                match conn.socket.as_ref() {
-                    Some(rx) => rx.recv().await.ok(),
+                match socket_rx {
+                    Some(rx) => rx.next().await,
                     None => futures::future::pending().await,
                 }
             };
+            let mut outbox_rx = outbox.as_mut();
             let outbound = async {
                 if take_outbox {
-                    match outbox.recv().await {
-                        Ok(out) => out,
-                        Err(_) => futures::future::pending().await,
+                    match outbox_rx.next().await {
+                        Some(out) => out,
+                        None => futures::future::pending().await,
                     }
                 } else {
                     futures::future::pending().await
                 }
             };
             futures::select! {
-                cmd = commands.recv().fuse() => Input::Command(cmd.ok()),
+                cmd = commands.next().fuse() => Input::Command(cmd),
                 ev = socket.fuse() => Input::Socket(ev),
                 out = outbound.fuse() => Input::Outbound(out),
                 _ = deadline.ring().fuse() => Input::Deadline,
@@ -186,7 +197,7 @@ pub async fn run(channels: Channels, shared: Arc<Shared>) {
                 // select: under a flood that is most events, and each rebuild costs more than the
                 // event itself.
                 for _ in 1..SOCKET_BATCH {
-                    let Some(Ok(event)) = conn.socket.as_ref().map(Receiver::try_recv) else {
+                    let Some(Ok(event)) = conn.socket.as_ref().map(|rx| rx.try_recv()) else {
                         break;
                     };
                     conn.on_socket_event(event).await;

@@ -27,7 +27,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_channel::{Receiver, Sender};
-use futures::FutureExt;
+use futures::{FutureExt, StreamExt};
 
 use super::messages::{
     ConnectRequest, EngineCmd, EngineEvent, HeartbeatMsg, SharedWriter, SocketEvent,
@@ -134,6 +134,9 @@ pub(super) async fn run(start: Start) {
     } = start;
     let (heartbeat, heartbeat_rx) = async_channel::bounded(EVENTS_CAPACITY);
     let (events_tx, events_rx) = async_channel::bounded(EVENTS_CAPACITY);
+    // Pinned: the select loop polls them as streams.
+    let mut commands = std::pin::pin!(commands);
+    let mut events_rx = std::pin::pin!(events_rx);
     let heartbeat_task = rt::spawn(super::heartbeat::run(heartbeat_rx, events_tx.downgrade()));
     let mut engine = Engine {
         id,
@@ -158,12 +161,16 @@ pub(super) async fn run(start: Start) {
                     None => futures::future::pending().await,
                 }
             };
+            // The channels are polled as streams: a receiver keeps its registration for the
+            // next message across turns, where a `recv()` per turn would register anew on each
+            // packet read. (Fused here: a closed channel is a terminated stream, which `select!`
+            // would never poll, and its end would go unnoticed.)
             futures::select! {
-                cmd = commands.recv().fuse() => Input::Command(cmd.ok()),
-                ev = events_rx.recv().fuse() => match ev {
-                    Ok(ev) => Input::Event(ev),
+                cmd = commands.next().fuse() => Input::Command(cmd),
+                ev = events_rx.next().fuse() => match ev {
+                    Some(ev) => Input::Event(ev),
                     // The engine holds a sender itself, so this channel never closes first.
-                    Err(_) => Input::Command(None),
+                    None => Input::Command(None),
                 },
                 incoming = incoming.fuse() => Input::Incoming(incoming),
             }
