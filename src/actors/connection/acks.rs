@@ -154,15 +154,9 @@ impl Connection {
     /// The timer of the acknowledgements fired (or may have): Timeout events for every Id past
     /// its deadline, and their packets out of the offline buffer; Disconnected for the orphans.
     pub(super) async fn expire_acks(&mut self, now: Instant) {
-        for (id, name) in self.acks.take_orphans() {
-            self.report(events::ack(
-                id,
-                &name,
-                AckState::Disconnected,
-                "[]".to_owned(),
-            ))
+        let orphans = self.acks.take_orphans();
+        self.report_unanswered(orphans, AckState::Disconnected)
             .await;
-        }
         let expired = self.acks.expire(now);
         if expired.is_empty() {
             return;
@@ -174,8 +168,13 @@ impl Connection {
         for _ in self.send_buffer.len()..before {
             self.shared.remove_outgoing();
         }
-        for (id, name) in expired {
-            self.report(events::ack(id, &name, AckState::Timeout, "[]".to_owned()))
+        self.report_unanswered(expired, AckState::Timeout).await;
+    }
+
+    /// Ack events without arguments, in the given order, for Ids that will get no answer.
+    async fn report_unanswered(&self, ids: Vec<(u64, String)>, state: AckState) {
+        for (id, name) in ids {
+            self.report(events::ack(id, &name, state, "[]".to_owned()))
                 .await;
         }
     }
@@ -202,15 +201,8 @@ impl Connection {
     /// A connection (or an attempt) ended, whatever the reason: the Ids whose packet went out get
     /// Disconnected. (The server's requests were dropped by `teardown`.)
     pub(super) async fn session_ended(&mut self) {
-        for (id, name) in self.acks.take_sent() {
-            self.report(events::ack(
-                id,
-                &name,
-                AckState::Disconnected,
-                "[]".to_owned(),
-            ))
-            .await;
-        }
+        let sent = self.acks.take_sent();
+        self.report_unanswered(sent, AckState::Disconnected).await;
     }
 }
 
