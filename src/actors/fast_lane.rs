@@ -13,8 +13,17 @@
 //! `outgoing == 0` plus the writer's lock mean every earlier emit is in the writer already.
 //!
 //! A `SendWithAck` written here is handed to the Connection through [`Shared`] *before* its
-//! first byte is written (the answer cannot overtake it), followed by a nudge after the write, so
-//! its timeout runs and a lost connection fails it, as for an emit the Connection wrote.
+//! first byte is written (the answer cannot overtake it), so its timeout runs and a lost
+//! connection fails it, as for an emit the Connection wrote. The Connection takes such Ids over
+//! whenever it wakes up; a nudge after the write wakes it only when its timer would fire after
+//! the new Id's deadline ([`Shared::wakes_by`]), so a conversation costs no wake-up of it.
+//!
+//! Emits closer together than `BURST_GAP` (20 µs) are a burst and take the normal path, which writes
+//! many packets per system call.
+//!
+//! The 1C thread never waits here for the network; the only lock it may wait on is the
+//! websocket's own, which the reader holds while it decodes one frame (microseconds; a 64 MiB
+//! message, the largest accepted, takes milliseconds).
 //!
 //! Everything else takes the normal path: polling (a POST is a round trip), binary arguments
 //! (several frames), an upgrade in progress (the engine holds the writer), a busy writer.
