@@ -476,7 +476,7 @@ mod tests {
         assert_eq!(r.start(socketio::decode(text).unwrap()), Ok(None));
         assert_eq!(r.push(b"first".to_vec()), Ok(None));
         let packet = r.push(vec![]).unwrap().unwrap();
-        assert_eq!((packet.nsp.as_str(), packet.id), ("/admin", Some(7)));
+        assert_eq!((&*packet.nsp, packet.id), ("/admin", Some(7)));
         assert_eq!(
             packet.payload.unwrap(),
             r#"[{"a":[{"_placeholder":true,"num":1,"base64":""}]},{"_placeholder":true,"num":0,"base64":"Zmlyc3Q="}]"#

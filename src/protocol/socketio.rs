@@ -10,6 +10,7 @@
 //! Does NOT add or strip the Engine.IO `4` (see [`super::engineio`]), collect binary attachments
 //! (see [`super::binary`]), or track namespaces and ack ids: that is the connection's state.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -91,8 +92,9 @@ pub struct Packet {
     /// The packet type.
     pub kind: PacketKind,
     /// The namespace, `/` for the main one. In rev 4 a CONNECT's namespace may carry a query
-    /// (`/admin?token=abc`).
-    pub nsp: String,
+    /// (`/admin?token=abc`). Borrowed for `/`, which most packets are on: no allocation per
+    /// packet there.
+    pub nsp: Cow<'static, str>,
     /// The ack id: on an event, the server wants an acknowledgement with this id; on an ack, the
     /// id of the event it answers.
     pub id: Option<u64>,
@@ -107,7 +109,7 @@ impl Packet {
     pub fn connect(nsp: &str, payload: Option<String>) -> Packet {
         Packet {
             kind: PacketKind::Connect,
-            nsp: nsp.to_owned(),
+            nsp: namespace_of(nsp),
             id: None,
             attachments: 0,
             payload,
@@ -185,10 +187,18 @@ fn packet(text: &str, header: Header, payload: Option<String>) -> Packet {
     }
 }
 
-fn namespace(text: &str, header: &Header) -> String {
+fn namespace(text: &str, header: &Header) -> Cow<'static, str> {
     match &header.nsp {
-        Some(range) => text.get(range.clone()).unwrap_or("/").to_owned(),
-        None => "/".to_owned(),
+        Some(range) => namespace_of(text.get(range.clone()).unwrap_or("/")),
+        None => Cow::Borrowed("/"),
+    }
+}
+
+/// `nsp` as a packet holds it: borrowed for the main namespace.
+fn namespace_of(nsp: &str) -> Cow<'static, str> {
+    match nsp {
+        "/" => Cow::Borrowed("/"),
+        other => Cow::Owned(other.to_owned()),
     }
 }
 
@@ -586,7 +596,7 @@ mod tests {
     ) -> Packet {
         Packet {
             kind,
-            nsp: nsp.into(),
+            nsp: namespace_of(nsp),
             id,
             attachments,
             payload: payload.map(str::to_owned),
@@ -865,7 +875,7 @@ mod tests {
                 back.nsp = packet.nsp.clone(); // "" and "/" both mean the main namespace
             }
             if packet.nsp.is_empty() {
-                back.nsp.clear();
+                back.nsp = Cow::Borrowed("");
             }
             assert_eq!(back, packet);
         }

@@ -13,7 +13,7 @@ use crate::actors::messages::{ConnectRequest, Inbound, OpenSession, Outbound, Re
 use crate::events::{self, CloseReason};
 use crate::lang::Text;
 use crate::protocol::engineio::Packet as EioPacket;
-use crate::protocol::socketio::{self, Packet as SioPacket, PacketKind};
+use crate::protocol::socketio::{self, Packet as SioPacket};
 use crate::protocol::EioVersion;
 use crate::rt;
 use crate::text;
@@ -82,17 +82,12 @@ impl Connection {
             });
             if version == EioVersion::V4 || &*self.namespace != "/" {
                 let auth = self.connect_payload();
-                let packet = SioPacket {
-                    kind: PacketKind::Connect,
-                    nsp: self.namespace.to_string(),
-                    id: None,
-                    attachments: 0,
-                    payload: if version == EioVersion::V4 {
-                        auth
-                    } else {
-                        None
-                    },
+                let payload = if version == EioVersion::V4 {
+                    auth
+                } else {
+                    None
                 };
+                let packet = SioPacket::connect(&self.namespace, payload);
                 let frame = EioPacket::Message(socketio::encode(&packet));
                 let result = engine::send(&writer, frame).await;
                 self.on_write_error(result).await;
@@ -118,13 +113,7 @@ impl Connection {
             if let Phase::Open(session) = &self.phase {
                 let writer = session.open.writer.clone();
                 if self.write_outbox(&writer, outbox).await.is_ok() {
-                    let packet = SioPacket {
-                        kind: PacketKind::Disconnect,
-                        nsp: self.namespace.to_string(),
-                        id: None,
-                        attachments: 0,
-                        payload: None,
-                    };
+                    let packet = SioPacket::disconnect(&self.namespace);
                     let frame = EioPacket::Message(socketio::encode(&packet));
                     let _ = rt::timeout(GOODBYE_WAIT, engine::send(&writer, frame)).await;
                 }

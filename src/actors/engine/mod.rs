@@ -303,7 +303,7 @@ impl Engine {
             // Only socket.io 1.x/2.x servers answer so, and they do not speak Engine.IO 4.
             return self.on_engine_io_3_server(commands).await;
         }
-        match self.sockets.get(packet.nsp.as_str()) {
+        match self.sockets.get(&*packet.nsp) {
             // A send error means the namespace is leaving; its Detach follows.
             Some(to) => {
                 let _ = to.send(SocketEvent::Packet(packet)).await;
