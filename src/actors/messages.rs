@@ -272,8 +272,8 @@ pub enum Inbound {
     Message {
         /// The namespace it came on.
         namespace: Arc<str>,
-        /// The event name.
-        name: String,
+        /// The event name (shared by a stream of same-name events).
+        name: Arc<str>,
         /// Text or binary.
         kind: MessageType,
         /// Present when the server asked for an acknowledgement.

@@ -50,7 +50,7 @@ pub async fn run(commands: Receiver<RegistryCmd>, dispatcher: Sender<HostEvent>)
                 ack_id,
                 args_json,
             }) => {
-                if !all && !names.contains(&name) {
+                if !all && !names.contains(&*name) {
                     continue;
                 }
                 last.render(namespace, name, kind, ack_id, args_json)
@@ -67,7 +67,7 @@ pub async fn run(commands: Receiver<RegistryCmd>, dispatcher: Sender<HostEvent>)
 /// (the common case) renders it once and then shares it.
 #[derive(Default)]
 struct LastMessage {
-    key: Option<(Arc<str>, String, MessageType)>,
+    key: Option<(Arc<str>, Arc<str>, MessageType)>,
     event: Option<Arc<str>>,
 }
 
@@ -76,13 +76,13 @@ impl LastMessage {
     fn render(
         &mut self,
         namespace: Arc<str>,
-        name: String,
+        name: Arc<str>,
         kind: MessageType,
         ack_id: Option<u64>,
         args_json: String,
     ) -> HostEvent {
         if let (None, Some((n, e, k)), Some(event)) = (ack_id, &self.key, &self.event) {
-            if *k == kind && *e == name && **n == *namespace {
+            if *k == kind && **e == *name && **n == *namespace {
                 return HostEvent {
                     event: event.clone(),
                     data: args_json,

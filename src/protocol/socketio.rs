@@ -436,9 +436,9 @@ pub fn encode_ack_into(out: &mut String, nsp: &str, id: u64, args_json: &[&str])
 /// An event's name and its whole argument array, as [`split_event`] finds them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventArgs<'a> {
-    /// The event name, unescaped. A numeric name (allowed by the server's rules) is its JSON
-    /// text, e.g. `"1"`.
-    pub name: String,
+    /// The event name, unescaped (borrowed from the payload unless it had escapes). A numeric
+    /// name (allowed by the server's rules) is its JSON text, e.g. `"1"`.
+    pub name: Cow<'a, str>,
     /// The whole payload array, name first, as raw JSON text without surrounding whitespace:
     /// what 1C receives as the message data.
     pub array: &'a str,
@@ -468,7 +468,7 @@ pub fn split_event(payload: &str) -> Result<EventArgs<'_>, DecodeError> {
             let end = json::skip_string(bytes, start).ok_or(NOT_ARRAY)?;
             let name = json::string_value(array, start, end)
                 .ok_or_else(|| DecodeError::InvalidJson("invalid event name".to_owned()))?;
-            (name.into_owned(), end)
+            (name, end)
         }
         Some(b'-' | b'0'..=b'9') => {
             let len = bytes
@@ -478,7 +478,10 @@ pub fn split_event(payload: &str) -> Result<EventArgs<'_>, DecodeError> {
                 .take_while(|b| matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
                 .count();
             let end = start + len;
-            (array.get(start..end).unwrap_or_default().to_owned(), end)
+            (
+                Cow::Borrowed(array.get(start..end).unwrap_or_default()),
+                end,
+            )
         }
         Some(_) => {
             return Err(DecodeError::InvalidPayload(

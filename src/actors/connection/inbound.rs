@@ -3,6 +3,7 @@
 
 use futures::future::BoxFuture;
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use super::lifecycle::Leave;
 use super::{Connection, Phase, MAX_EARLY_EVENTS};
@@ -76,7 +77,7 @@ impl Connection {
                 };
                 let payload = packet.payload.unwrap_or_default();
                 let name = match socketio::split_event(&payload) {
-                    Ok(args) => args.name,
+                    Ok(args) => self.event_name(&args.name),
                     Err(err) => return self.parse_error(err.to_string()).await,
                 };
                 // 1C gets the arguments as compact JSON with non-ASCII as it is (python servers
@@ -116,6 +117,17 @@ impl Connection {
             }
             PacketKind::Ack | PacketKind::BinaryAck => self.on_ack(packet).await,
         }
+    }
+}
+
+impl Connection {
+    /// `name` as the Registry gets it: the previous event's name again when it is the same (a
+    /// stream of one event is the common case), so such a stream allocates no name.
+    fn event_name(&mut self, name: &str) -> Arc<str> {
+        if *self.last_event_name != *name {
+            self.last_event_name = Arc::from(name);
+        }
+        self.last_event_name.clone()
     }
 }
 

@@ -112,6 +112,8 @@ struct Connection {
     /// more: a `SendWithAck` that the facade writes itself needs no wake-up of this actor while
     /// this timer fires before its own deadline (see [`Connection::arm_wake`]).
     ack_timer: Option<Instant>,
+    /// The name of the last event received, shared with the Registry (see `event_name`).
+    last_event_name: Arc<str>,
 }
 
 /// One thing the select loop woke up for.
@@ -146,6 +148,7 @@ pub async fn run(channels: Channels, shared: Arc<Shared>) {
         acks: acks::Acks::default(),
         reconnect: reconnect::Reconnect::default(),
         ack_timer: None,
+        last_event_name: Arc::from(""),
     };
     let mut deadline = rt::Alarm::new();
     let mut wake = rt::Alarm::new();
