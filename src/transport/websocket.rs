@@ -252,9 +252,9 @@ pub enum SendNow {
     Written,
     /// The packet is taken but (part of it) still waits in the writer: flush it.
     Queued,
-    /// The websocket cannot take a packet without waiting: here it is back.
+    /// The websocket cannot take a packet without waiting (or is broken): here it is back.
     NotNow(Packet),
-    /// The transport is broken.
+    /// The packet was taken, and then the transport broke.
     Failed(TransportError),
 }
 
@@ -291,8 +291,8 @@ impl WsWriter {
         let mut sink = Pin::new(&mut self.sink);
         match sink.as_mut().poll_ready(&mut cx) {
             Poll::Ready(Ok(())) => {}
-            Poll::Ready(Err(err)) => return SendNow::Failed(TransportError::Io(err.to_string())),
-            Poll::Pending => return SendNow::NotNow(packet),
+            // Not taken: the normal path meets the same error and reports it.
+            Poll::Ready(Err(_)) | Poll::Pending => return SendNow::NotNow(packet),
         }
         let message = self.version_message(packet);
         taken();
