@@ -116,6 +116,11 @@ struct Engine {
     root_reply: Option<SioPacket>,
 }
 
+/// Most packets read in a row before the loop looks at its commands and events (the reader
+/// comes first in its select, so under a flood they would wait for the flood's end otherwise:
+/// a heartbeat's ping, a namespace leaving).
+const READ_STREAK: u32 = 64;
+
 /// One thing the select loop woke up for.
 enum Input {
     Command(Option<EngineCmd>),
@@ -152,8 +157,20 @@ pub(super) async fn run(start: Start) {
         root_reply: None,
     };
     engine.dial();
+    let mut streak = 0;
     while !matches!(engine.phase, Phase::Closed) {
-        let input = {
+        // Every READ_STREAK packets in a row, a look at the control channels first.
+        let control = if streak >= READ_STREAK {
+            streak = 0;
+            (commands.try_recv().map(|cmd| Input::Command(Some(cmd))))
+                .or_else(|_| events_rx.try_recv().map(Input::Event))
+                .ok()
+        } else {
+            None
+        };
+        let input = if let Some(input) = control {
+            input
+        } else {
             let reader = &mut engine.reader;
             let incoming = async {
                 match reader.as_mut() {
@@ -161,19 +178,26 @@ pub(super) async fn run(start: Start) {
                     None => futures::future::pending().await,
                 }
             };
-            // The channels are polled as streams: a receiver keeps its registration for the
-            // next message across turns, where a `recv()` per turn would register anew on each
-            // packet read. (Fused here: a closed channel is a terminated stream, which `select!`
-            // would never poll, and its end would go unnoticed.)
-            futures::select! {
+            // The reader comes first: while packets are buffered the channels are not even
+            // polled (each poll of a receiver takes its listener's lock). The channels are polled
+            // as streams: a receiver keeps its registration for the next message across turns,
+            // where a `recv()` per turn would register anew on each packet read. (Fused here: a
+            // closed channel is a terminated stream, which `select!` would never poll, and its end
+            // would go unnoticed.)
+            futures::select_biased! {
+                incoming = incoming.fuse() => Input::Incoming(incoming),
                 cmd = commands.next().fuse() => Input::Command(cmd),
                 ev = events_rx.next().fuse() => match ev {
                     Some(ev) => Input::Event(ev),
                     // The engine holds a sender itself, so this channel never closes first.
                     None => Input::Command(None),
                 },
-                incoming = incoming.fuse() => Input::Incoming(incoming),
             }
+        };
+        streak = if matches!(input, Input::Incoming(_)) {
+            streak + 1
+        } else {
+            0
         };
         match input {
             Input::Command(Some(EngineCmd::Attach { namespace, to })) => {
