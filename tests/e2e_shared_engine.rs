@@ -44,6 +44,20 @@ fn echo(obj: &Object, text: &str) {
     assert_eq!(ev.data, format!(r#"["echo","{text}"]"#));
 }
 
+/// Connects `root` to `/` and `chat` to `/chat` of `server`, checks that they share one
+/// Engine.IO connection, and returns its id.
+fn join_one_engine(server: &Server, root: &Object, chat: &Object) -> String {
+    connect(root, &server.url("/"));
+    connect(chat, &server.url("/chat"));
+    let engine = next_engine(server, "/");
+    assert_eq!(
+        next_engine(server, "/chat"),
+        engine,
+        "one Engine.IO connection"
+    );
+    engine
+}
+
 /// An `echo` round trip on `obj`, which must never have seen its connection end (no connection
 /// event but Open) while other objects came and went on the shared connection.
 fn echo_undisturbed(obj: &Object, text: &str) {
@@ -128,10 +142,7 @@ fn one_object_leaving_keeps_the_connection_of_the_others() {
     let server = Server::start(ServerOptions::default());
     let root = client();
     let chat = client();
-    connect(&root, &server.url("/"));
-    connect(&chat, &server.url("/chat"));
-    let engine = next_engine(&server, "/");
-    assert_eq!(next_engine(&server, "/chat"), engine);
+    let engine = join_one_engine(&server, &root, &chat);
 
     chat.call("Disconnect", &[]).unwrap();
     assert_eq!(
@@ -177,10 +188,7 @@ fn a_lost_connection_closes_every_namespace_on_it_and_they_share_again() {
     for obj in [&root, &chat] {
         reconnect_fast(obj, 50, 200);
     }
-    connect(&root, &server.url("/"));
-    connect(&chat, &server.url("/chat"));
-    let first = next_engine(&server, "/");
-    assert_eq!(next_engine(&server, "/chat"), first);
+    let first = join_one_engine(&server, &root, &chat);
 
     server.command(r#"{"cmd":"close-engines"}"#);
     for obj in [&root, &chat] {
@@ -232,10 +240,7 @@ fn the_server_disconnecting_one_namespace_keeps_the_others() {
     let server = Server::start(ServerOptions::default());
     let root = client();
     let chat = client();
-    connect(&root, &server.url("/"));
-    connect(&chat, &server.url("/chat"));
-    let engine = next_engine(&server, "/");
-    assert_eq!(next_engine(&server, "/chat"), engine);
+    join_one_engine(&server, &root, &chat);
 
     // `41` for /chat only (`disconnect-me` would close the whole Engine.IO connection).
     chat.call("Send", &[V::from("leave-me"), V::Empty]).unwrap();
