@@ -270,8 +270,9 @@ impl Shared {
 
     /// Records an emit at `now`; returns how long after the previous one it came.
     pub fn emit_gap(&self, now: Instant) -> Duration {
-        let previous = self.last_emit.swap(stamp(now), Ordering::AcqRel);
-        Duration::from_nanos(stamp(now).saturating_sub(previous))
+        let now = stamp(now);
+        let previous = self.last_emit.swap(now, Ordering::AcqRel);
+        Duration::from_nanos(now.saturating_sub(previous))
     }
 
     /// Puts an event in the queue of queue mode, waiting while [`QUEUE_CAPACITY`] events wait

@@ -90,11 +90,11 @@ impl Connection {
     }
 
     /// Puts a packet in the offline buffer; a `SendWithAck` starts waiting for its answer now.
-    /// A fast-lane nudge is not buffered: its session is over, so there is nothing to flush.
+    /// A fast-lane nudge is not buffered: its session is over, so there is nothing to flush (the
+    /// Ids it wrote are taken over at the loop's next turn, as always).
     fn buffer(&mut self, out: Outbound) {
         if let Outbound::Flush { .. } = out {
             self.shared.remove_outgoing();
-            self.adopt_written_acks();
             return;
         }
         if let Outbound::Event {
@@ -123,9 +123,9 @@ impl Connection {
             for _ in 0..WRITE_BATCH {
                 let Some(out) = next(self) else { break };
                 if let Outbound::Flush { error } = out {
-                    // The facade's write on the fast lane: what it left is flushed below.
+                    // The facade's write on the fast lane: what it left is flushed below (the
+                    // Ids it wrote are taken over at the loop's next turn, as always).
                     self.shared.remove_outgoing();
-                    self.adopt_written_acks();
                     match error {
                         Some(err) => return Err(err),
                         None => continue,
