@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use async_channel::Receiver;
 
+use super::messages::Batch;
 use super::shared::Shared;
 use crate::events::{self, HostEvent};
 use crate::host::EventSink;
@@ -37,33 +38,32 @@ const RETRY_PAUSES: [Duration; 3] = [
 /// comes.
 const NOTICE_RETRY: Duration = Duration::from_millis(250);
 
-/// Runs until the registry drops its sender.
+/// Runs until the registry drops its sender. Events come in batches (in order).
 pub async fn run(
-    inbox: Receiver<HostEvent>,
+    inbox: Receiver<Batch<HostEvent>>,
     shared: Arc<Shared>,
     sink: Option<Arc<dyn EventSink>>,
 ) {
     let mut buffers = Buffers::default();
     let mut overflow = Overflow::default();
     loop {
-        let event = if overflow.notice_due {
+        let batch = if overflow.notice_due {
             match rt::timeout(NOTICE_RETRY, inbox.recv()).await {
-                Some(Ok(event)) => Some(event),
+                Some(Ok(batch)) => Some(batch),
                 Some(Err(_)) => break,
                 None => None,
             }
         } else {
             match inbox.recv().await {
-                Ok(event) => Some(event),
+                Ok(batch) => Some(batch),
                 Err(_) => break,
             }
         };
-        if shared.closing() {
-            continue;
-        }
-        let sink = sink.as_deref().filter(|_| !shared.queue_mode());
-        if let Some(event) = event {
-            match sink {
+        for event in batch.into_iter().flatten() {
+            if shared.closing() {
+                break;
+            }
+            match sink.as_deref().filter(|_| !shared.queue_mode()) {
                 Some(sink) => {
                     deliver_or_queue(sink, &shared, &mut buffers, &mut overflow, event).await
                 }
@@ -72,6 +72,10 @@ pub async fn run(
                 None => shared.queue_push(event).await,
             }
         }
+        if shared.closing() {
+            continue;
+        }
+        let sink = sink.as_deref().filter(|_| !shared.queue_mode());
         if let (Some(sink), true) = (sink, overflow.notice_due) {
             offer_notice(sink, &shared, &mut buffers, &mut overflow);
         }

@@ -259,8 +259,46 @@ pub enum RegistryCmd {
     Off(String),
     /// `OffAll()`.
     OffAll,
-    /// Something for 1C: a state change (always delivered) or a message (filtered).
-    Deliver(Inbound),
+    /// Things for 1C, in order: state changes (always delivered) and messages (filtered). A
+    /// batch: under a flood the Connection hands over what one turn of its loop decoded in one
+    /// message, so the channel costs are paid per batch, not per event.
+    Deliver(Batch<Inbound>),
+}
+
+/// Items that travel as one channel message, in order. A lone item (a quiet exchange: an
+/// acknowledgement, a state change) needs no allocation of its own.
+#[derive(Debug)]
+pub enum Batch<T> {
+    /// A lone item.
+    One(T),
+    /// Two or more.
+    Many(Vec<T>),
+}
+
+impl<T> Batch<T> {
+    /// The items of `items` (empty: `None`); `items` keeps its allocation when it held one item.
+    pub fn take(items: &mut Vec<T>) -> Option<Batch<T>> {
+        match items.len() {
+            0 => None,
+            1 => items.pop().map(Batch::One),
+            // Room for a batch like this one: a flood's batches are alike, so filling the next
+            // one costs no reallocations.
+            n => Some(Batch::Many(std::mem::replace(items, Vec::with_capacity(n)))),
+        }
+    }
+}
+
+impl<T> IntoIterator for Batch<T> {
+    type Item = T;
+    type IntoIter = std::iter::Chain<std::option::IntoIter<T>, std::vec::IntoIter<T>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        let (one, many) = match self {
+            Batch::One(item) => (Some(item), Vec::new()),
+            Batch::Many(items) => (None, items),
+        };
+        one.into_iter().chain(many)
+    }
 }
 
 /// What the Connection hands to the Registry.
@@ -281,4 +319,33 @@ pub enum Inbound {
         /// The whole argument array as JSON, event name first.
         args_json: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Batch;
+
+    #[test]
+    fn a_batch_hands_out_its_items_in_order_and_empties_its_source() {
+        let mut items: Vec<u32> = Vec::new();
+        assert!(Batch::take(&mut items).is_none());
+
+        items.push(7);
+        let capacity = items.capacity();
+        let one = Batch::take(&mut items).expect("one item");
+        assert!(matches!(one, Batch::One(7)));
+        assert!(items.is_empty());
+        assert_eq!(
+            items.capacity(),
+            capacity,
+            "a lone item keeps the allocation"
+        );
+        assert_eq!(one.into_iter().collect::<Vec<_>>(), [7]);
+
+        items.extend([1, 2, 3]);
+        let many = Batch::take(&mut items).expect("three items");
+        assert!(items.is_empty());
+        assert!(items.capacity() >= 3, "room for a batch like the last one");
+        assert_eq!(many.into_iter().collect::<Vec<_>>(), [1, 2, 3]);
+    }
 }

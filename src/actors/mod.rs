@@ -11,15 +11,19 @@
 //!     │                             │   │  ▲ reads the socket, answers pings, routes by namespace
 //!     │                             │   │  └── other objects' Connections (other namespaces)
 //!     │                             │   └── HeartbeatMsg ──► Heartbeat
-//!     │ RegistryCmd (On, Off, …)    ▼ RegistryCmd::Deliver (in order)
-//!     └──────────────────────────► Registry ── HostEvent ──► Dispatcher ──► ExternalEvent
-//!                                                                    └─► queue (GetEvent)
+//!     │ RegistryCmd (On, Off, …)    ▼ RegistryCmd::Deliver (batches, in order)
+//!     └──────────────────────────► Registry ── [HostEvent] ──► Dispatcher ──► ExternalEvent
+//!                                                                      └─► queue (GetEvent)
 //! ```
 //!
 //! Per object: Connection (its namespace: join, acks, offline buffer, reconnection), Registry
 //! (subscriptions), Dispatcher (to 1C). Per Engine.IO connection: an Engine (transport, upgrade,
 //! reassembly, routing by namespace) and its Heartbeat; objects connected to the same server with
 //! the same settings share one, each on its own namespace, as the JavaScript client's manager.
+//!
+//! Inbound items travel from the Connection to the Dispatcher in batches: what one turn of the
+//! Connection's loop decoded (up to 64 events under a flood, one in a quiet exchange) is one
+//! message on each of the two edges, so each edge's send, receive and wake-up are paid per batch.
 //!
 //! Every edge is a bounded async-channel (except the table's attach/detach, which are bounded by
 //! the objects that exist); a full channel makes the sender wait, so a slow 1C slows the socket

@@ -10,17 +10,18 @@ use std::sync::Arc;
 
 use async_channel::{Receiver, Sender};
 
-use super::messages::{Inbound, RegistryCmd};
+use super::messages::{Batch, Inbound, RegistryCmd};
 use crate::events::{self, HostEvent, MessageType};
 
 /// Runs until every sender of `commands` is gone (the facade's and the Connection's), then
 /// returns, dropping the dispatcher's channel.
-pub async fn run(commands: Receiver<RegistryCmd>, dispatcher: Sender<HostEvent>) {
+pub async fn run(commands: Receiver<RegistryCmd>, dispatcher: Sender<Batch<HostEvent>>) {
     let mut names: HashSet<String> = HashSet::new();
     let mut all = false;
     let mut last = LastMessage::default();
+    let mut events = Vec::new();
     while let Ok(cmd) = commands.recv().await {
-        let event = match cmd {
+        let items = match cmd {
             RegistryCmd::On(name) if name == "*" => {
                 all = true;
                 continue;
@@ -42,21 +43,29 @@ pub async fn run(commands: Receiver<RegistryCmd>, dispatcher: Sender<HostEvent>)
                 all = false;
                 continue;
             }
-            RegistryCmd::Deliver(Inbound::Always(event)) => event,
-            RegistryCmd::Deliver(Inbound::Message {
-                namespace,
-                name,
-                kind,
-                ack_id,
-                args_json,
-            }) => {
-                if !all && !names.contains(&*name) {
-                    continue;
-                }
-                last.render(namespace, name, kind, ack_id, args_json)
-            }
+            RegistryCmd::Deliver(items) => items,
         };
-        if dispatcher.send(event).await.is_err() {
+        // The batch goes on as one message too.
+        for item in items {
+            match item {
+                Inbound::Always(event) => events.push(event),
+                Inbound::Message {
+                    namespace,
+                    name,
+                    kind,
+                    ack_id,
+                    args_json,
+                } => {
+                    if all || names.contains(&*name) {
+                        events.push(last.render(namespace, name, kind, ack_id, args_json));
+                    }
+                }
+            }
+        }
+        let Some(batch) = Batch::take(&mut events) else {
+            continue;
+        };
+        if dispatcher.send(batch).await.is_err() {
             // The dispatcher is gone only when the object is being destroyed.
             break;
         }

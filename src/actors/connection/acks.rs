@@ -172,7 +172,7 @@ impl Connection {
     }
 
     /// Ack events without arguments, in the given order, for Ids that will get no answer.
-    async fn report_unanswered(&self, ids: Vec<(u64, String)>, state: AckState) {
+    async fn report_unanswered(&mut self, ids: Vec<(u64, String)>, state: AckState) {
         for (id, name) in ids {
             self.report(events::ack(id, &name, state, "[]".to_owned()))
                 .await;

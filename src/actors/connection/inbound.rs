@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::lifecycle::Leave;
 use super::{Connection, Phase, MAX_EARLY_EVENTS};
 use crate::actors::fast_lane::Lane;
-use crate::actors::messages::{AckAsked, Inbound, RegistryCmd};
+use crate::actors::messages::{AckAsked, Inbound};
 use crate::events::{self, CloseReason, MessageType};
 use crate::protocol::json;
 use crate::protocol::socketio::{self, Packet as SioPacket, PacketKind};
@@ -48,9 +48,7 @@ impl Connection {
                 }));
                 self.phase = Phase::Open(session);
                 self.report(events::open(recovered)).await;
-                for item in early {
-                    let _ = self.registry.send(RegistryCmd::Deliver(item)).await;
-                }
+                self.to_registry.extend(early);
                 self.flush_send_buffer().await;
             }
             PacketKind::Disconnect => {
@@ -105,9 +103,8 @@ impl Connection {
                     args_json,
                 };
                 match &mut self.phase {
-                    Phase::Open(_) => {
-                        let _ = self.registry.send(RegistryCmd::Deliver(item)).await;
-                    }
+                    // Handed over at the end of this turn of the loop, with the rest of the batch.
+                    Phase::Open(_) => self.to_registry.push(item),
                     Phase::Joining(s) if s.early.len() < MAX_EARLY_EVENTS => s.early.push(item),
                     _ => {
                         self.parse_error("too many events before the CONNECT reply".into())

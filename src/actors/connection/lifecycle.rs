@@ -9,7 +9,7 @@ use async_channel::Receiver;
 
 use super::{Connection, Phase, Session, SOCKET_CAPACITY};
 use crate::actors::engine::{self, table};
-use crate::actors::messages::{ConnectRequest, Inbound, OpenSession, Outbound, RegistryCmd};
+use crate::actors::messages::{Batch, ConnectRequest, Inbound, OpenSession, Outbound, RegistryCmd};
 use crate::events::{self, CloseReason};
 use crate::lang::Text;
 use crate::protocol::engineio::Packet as EioPacket;
@@ -192,12 +192,18 @@ impl Connection {
         })
     }
 
-    /// Hands an event to the Registry (waiting while it is busy: backpressure, no loss).
-    pub(super) async fn report(&self, event: events::HostEvent) {
-        let _ = self
-            .registry
-            .send(RegistryCmd::Deliver(Inbound::Always(event)))
-            .await;
+    /// Hands an event to the Registry now, after the items decoded before it.
+    pub(super) async fn report(&mut self, event: events::HostEvent) {
+        self.to_registry.push(Inbound::Always(event));
+        self.hand_to_registry().await;
+    }
+
+    /// Hands the items decoded so far to the Registry, in one message (waiting while it is
+    /// busy: backpressure, no loss).
+    pub(super) async fn hand_to_registry(&mut self) {
+        if let Some(items) = Batch::take(&mut self.to_registry) {
+            let _ = self.registry.send(RegistryCmd::Deliver(items)).await;
+        }
     }
 
     pub(super) fn on_deadline(&mut self) -> BoxFuture<'_, ()> {

@@ -114,6 +114,9 @@ struct Connection {
     ack_timer: Option<Instant>,
     /// The name of the last event received, shared with the Registry (see `event_name`).
     last_event_name: Arc<str>,
+    /// Items for the Registry decoded in this turn of the loop, handed over together at its
+    /// end (or before anything reported: the order holds). Empty between turns.
+    to_registry: Vec<Inbound>,
 }
 
 /// One thing the select loop woke up for.
@@ -149,6 +152,7 @@ pub async fn run(channels: Channels, shared: Arc<Shared>) {
         reconnect: reconnect::Reconnect::default(),
         ack_timer: None,
         last_event_name: Arc::from(""),
+        to_registry: Vec::new(),
     };
     let mut deadline = rt::Alarm::new();
     let mut wake = rt::Alarm::new();
@@ -212,6 +216,7 @@ pub async fn run(channels: Channels, shared: Arc<Shared>) {
             Input::Deadline => conn.on_deadline().await,
             Input::Wake => conn.on_wake().await,
         }
+        conn.hand_to_registry().await;
     }
 }
 
