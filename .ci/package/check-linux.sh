@@ -11,22 +11,14 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 MAX_GLIBC=2.17
-EXPORTS="DestroyObject GetAttachType GetClassNames GetClassObject SetPlatformCapabilities"
 # What every glibc system has; anything else would have to be installed next to 1C.
 ALLOWED_NEEDED='^(libc\.so\.6|libm\.so\.6|libdl\.so\.2|libpthread\.so\.0|librt\.so\.1|libgcc_s\.so\.1|ld-linux[-a-z0-9_.]*\.so\.[0-9])$'
 
 keys=("$@")
 [ ${#keys[@]} -gt 0 ] || keys=(lin32 lin64 linarm64)
-failed=0
-fail() {
-  echo "FAIL $*"
-  failed=1
-}
 
 for key in "${keys[@]}"; do
-  lib=$(packaged_lib "$key")
-  [ -f "$lib" ] || die "$lib not found: build $key first"
-  echo "== $key: $(basename "$lib"), $(stat -c %s "$lib") bytes"
+  check_begin "$key"
 
   machine=$(readelf -h "$lib" | sed -n 's/^ *Machine: *//p')
   case "$(manifest_arch "$key")" in
@@ -51,7 +43,7 @@ for key in "${keys[@]}"; do
   # Defined, global, default-visibility functions = the exports.
   exports=$(readelf --dyn-syms -W "$lib" | awk '$4 == "FUNC" && $5 == "GLOBAL" && $7 != "UND" {print $8}' \
     | sed 's/@.*//' | sort | tr '\n' ' ')
-  [ "$exports" = "$EXPORTS " ] && echo "ok   exports: $exports" || fail "exports: '${exports:0:300}', expected '$EXPORTS'"
+  check_exports "$exports"
 
   needed=$(readelf -d -W "$lib" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
   bad=$(tr ' ' '\n' <<<"$needed" | grep -Ev "$ALLOWED_NEEDED" | grep . || true)

@@ -10,7 +10,6 @@
 # Uses the mingw-w64 objdump.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-EXPORTS="DestroyObject GetAttachType GetClassNames GetClassObject SetPlatformCapabilities"
 # System DLLs present on every Windows 7+ machine.
 ALLOWED_DLLS='^(kernel32|advapi32|bcrypt|msvcrt|ntdll|userenv|ws2_32|secur32|crypt32|shell32|ole32|user32)\.dll$'
 # Windows 8+ only: a static import of any of these fails to load on Windows 7.
@@ -18,16 +17,9 @@ WIN8_ONLY='^(ProcessPrng|GetSystemTimePreciseAsFileTime|WaitOnAddress|WakeByAddr
 
 keys=("$@")
 [ ${#keys[@]} -gt 0 ] || keys=(win32 win64)
-failed=0
-fail() {
-  echo "FAIL $*"
-  failed=1
-}
 
 for key in "${keys[@]}"; do
-  lib=$(packaged_lib "$key")
-  [ -f "$lib" ] || die "$lib not found: build $key first"
-  echo "== $key: $(basename "$lib"), $(stat -c %s "$lib") bytes"
+  check_begin "$key"
   dump=$(x86_64-w64-mingw32-objdump -p "$lib")
 
   format=$(sed -n 's/.*file format //p' <<<"$dump" | head -n1)
@@ -37,7 +29,7 @@ for key in "${keys[@]}"; do
   # The export name table: lines "[   n] Name" after "[Ordinal/Name Pointer] Table".
   exports=$(sed -n '/\[Ordinal\/Name Pointer\] Table/,/^$/p' <<<"$dump" | sed -n 's/^\s*\[ *[0-9]*\] //p' \
     | sort | tr '\n' ' ')
-  [ "$exports" = "$EXPORTS " ] && echo "ok   exports: $exports" || fail "exports: '${exports:0:300}', expected '$EXPORTS'"
+  check_exports "$exports"
 
   dlls=$(sed -n 's/^\s*DLL Name: //p' <<<"$dump" | tr 'A-Z' 'a-z' | sort -u | tr '\n' ' ')
   bad=$(tr ' ' '\n' <<<"$dlls" | grep -Ev "$ALLOWED_DLLS" | grep . || true)

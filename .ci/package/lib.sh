@@ -98,3 +98,28 @@ die() {
   echo "error: $*" >&2
   exit 1
 }
+
+# --- For the static checks of a packaged library (check-linux.sh, check-windows.sh).
+
+# The functions a Native API library exports, exactly (sorted, space-separated).
+NATIVE_API_EXPORTS="DestroyObject GetAttachType GetClassNames GetClassObject SetPlatformCapabilities"
+
+# Records a failed check and goes on; the check script ends with `exit $failed`.
+failed=0
+fail() {
+  echo "FAIL $*"
+  failed=1
+}
+
+# Sets $lib to the packaged library of target $1 and names it; dies when it is not built.
+check_begin() {
+  lib=$(packaged_lib "$1")
+  [ -f "$lib" ] || die "$lib not found: build $1 first"
+  echo "== $1: $(basename "$lib"), $(stat -c %s "$lib") bytes"
+}
+
+# Compares the exports found ($1: the sorted names, each followed by a space) with the Native API's.
+check_exports() {
+  [ "$1" = "$NATIVE_API_EXPORTS " ] && echo "ok   exports: $1" \
+    || fail "exports: '${1:0:300}', expected '$NATIVE_API_EXPORTS'"
+}
