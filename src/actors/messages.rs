@@ -178,9 +178,10 @@ pub enum EngineCmd {
     Attach {
         /// The namespace (one socket per namespace and engine).
         namespace: Arc<str>,
-        /// Where its [`SocketEvent`]s go; a new channel per attach, dropped by the Connection
-        /// when it leaves, so nothing stale ever reaches a later attach.
-        to: Sender<SocketEvent>,
+        /// Where its [`SocketEvent`]s go (in batches: what one run of reads brought); a new
+        /// channel per attach, dropped by the Connection when it leaves, so nothing stale ever
+        /// reaches a later attach.
+        to: Sender<Batch<SocketEvent>>,
     },
     /// `namespace` left (its Connection already dropped the receiving end).
     Detach {

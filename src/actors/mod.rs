@@ -6,7 +6,7 @@
 //!     │ ConnCmd (Connect, Disconnect), Outbound (emits; the offline buffer)
 //!     ├──────────────────────────► Connection ──── packets, through the shared writer ───► socket
 //!     │                             │   ▲  attach/detach (engine::table)
-//!     │                             │   │ SocketEvent (its namespace's packets, Opened, Closed)
+//!     │                             │   │ [SocketEvent] (its namespace's packets, Opened, Closed)
 //!     │                             │  Engine ◄── EngineEvent (weak, try_send) ── Heartbeat
 //!     │                             │   │  ▲ reads the socket, answers pings, routes by namespace
 //!     │                             │   │  └── other objects' Connections (other namespaces)
@@ -21,9 +21,11 @@
 //! reassembly, routing by namespace) and its Heartbeat; objects connected to the same server with
 //! the same settings share one, each on its own namespace, as the JavaScript client's manager.
 //!
-//! Inbound items travel from the Connection to the Dispatcher in batches: what one turn of the
-//! Connection's loop decoded (up to 64 events under a flood, one in a quiet exchange) is one
-//! message on each of the two edges, so each edge's send, receive and wake-up are paid per batch.
+//! Inbound events travel from the Engine to the Dispatcher in batches ([`messages::Batch`]): the
+//! packets of one run of socket reads (up to 64 under a flood, one in a quiet exchange) are one
+//! message to the Connection, and what one turn of the Connection's loop decoded is one message to
+//! the Registry and on to the Dispatcher, so each edge's send, receive and wake-up are paid per
+//! batch, not per event.
 //!
 //! Every edge is a bounded async-channel (except the table's attach/detach, which are bounded by
 //! the objects that exist); a full channel makes the sender wait, so a slow 1C slows the socket

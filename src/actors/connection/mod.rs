@@ -38,7 +38,7 @@ use futures::{FutureExt, StreamExt};
 
 use super::engine::table::Link;
 use super::messages::{
-    ConnCmd, ConnectRequest, Inbound, OpenSession, Outbound, RegistryCmd, SocketEvent,
+    Batch, ConnCmd, ConnectRequest, Inbound, OpenSession, Outbound, RegistryCmd, SocketEvent,
 };
 use super::shared::Shared;
 use crate::events::CloseReason;
@@ -47,11 +47,13 @@ use crate::rt;
 /// How many outbox packets are written before one flush.
 const WRITE_BATCH: usize = 64;
 
-/// Capacity of the channel from the engine (the namespace's packets): a full channel makes the
-/// engine wait, and so slows the socket reads instead of growing memory.
+/// Capacity of the channel from the engine (batches of the namespace's packets, at most the
+/// engine's READ_STREAK each): a full channel makes the engine wait, and so slows the socket
+/// reads instead of growing memory.
 const SOCKET_CAPACITY: usize = 32;
 
-/// Most engine events handled in a row before the loop looks at its other inputs again.
+/// After this many engine events in a row, no further batch is taken before the loop has looked
+/// at its other inputs again.
 const SOCKET_BATCH: usize = 64;
 
 /// Most events kept while the namespace is not yet joined (python-socketio 4 sends events
@@ -97,7 +99,7 @@ struct Connection {
     phase: Phase,
     /// The engine's events for the current attempt (a new channel per attach). Pinned: the
     /// select loop polls it as a stream.
-    socket: Option<Pin<Box<Receiver<SocketEvent>>>>,
+    socket: Option<Pin<Box<Receiver<Batch<SocketEvent>>>>>,
     request: Option<Arc<ConnectRequest>>,
     namespace: Arc<str>,
     /// When the current attempt fails if it has not reached Open.
@@ -122,7 +124,7 @@ struct Connection {
 /// One thing the select loop woke up for.
 enum Input {
     Command(Option<ConnCmd>),
-    Socket(Option<SocketEvent>),
+    Socket(Option<Batch<SocketEvent>>),
     Outbound(Outbound),
     Deadline,
     Wake,
@@ -198,18 +200,7 @@ pub async fn run(channels: Channels, shared: Arc<Shared>) {
             }
             Input::Command(Some(ConnCmd::Connect(request))) => conn.connect(request),
             Input::Command(Some(ConnCmd::Disconnect)) => conn.disconnect(&outbox).await,
-            Input::Socket(Some(event)) => {
-                conn.on_socket_event(event).await;
-                // What else the engine has already handed over is taken without rebuilding the
-                // select: under a flood that is most events, and each rebuild costs more than the
-                // event itself.
-                for _ in 1..SOCKET_BATCH {
-                    let Some(Ok(event)) = conn.socket.as_ref().map(|rx| rx.try_recv()) else {
-                        break;
-                    };
-                    conn.on_socket_event(event).await;
-                }
-            }
+            Input::Socket(Some(batch)) => conn.on_socket_events(batch).await,
             // The engine went away without a word (it always sends Closed first).
             Input::Socket(None) => conn.end(CloseReason::TransportClose, None).await,
             Input::Outbound(out) => conn.send_outbound(out, &outbox).await,
@@ -245,6 +236,28 @@ impl Connection {
             self.shared.set_wake_at(wake);
             if !self.adopt_written_acks() {
                 return wake;
+            }
+        }
+    }
+
+    /// Events from the engine: `batch`, and what else it has already handed over (up to
+    /// SOCKET_BATCH events in all), taken without rebuilding the select: under a flood that is
+    /// most events, and each rebuild costs more than the event itself. An event that ends the
+    /// attempt (a new one has its own channel) drops the rest of its batch: stale.
+    async fn on_socket_events(&mut self, batch: Batch<SocketEvent>) {
+        let gen = self.gen;
+        let mut handled = 0;
+        let mut next = Some(batch);
+        while let Some(batch) = next.take() {
+            for event in batch {
+                if self.gen != gen || self.socket.is_none() {
+                    return;
+                }
+                self.on_socket_event(event).await;
+                handled += 1;
+            }
+            if handled < SOCKET_BATCH {
+                next = self.socket.as_ref().and_then(|rx| rx.try_recv().ok());
             }
         }
     }

@@ -20,17 +20,20 @@
 //! - `session`: dial, open, the upgrade, and closing the transport;
 //! - `table`: which engines exist and who may share them.
 
+mod outlet;
 mod session;
 pub mod table;
 
 use std::collections::HashMap;
+use std::pin::pin;
 use std::sync::Arc;
+use std::task::Poll;
 
 use async_channel::{Receiver, Sender};
 use futures::{FutureExt, StreamExt};
 
 use super::messages::{
-    ConnectRequest, EngineCmd, EngineEvent, HeartbeatMsg, SharedWriter, SocketEvent,
+    Batch, ConnectRequest, EngineCmd, EngineEvent, HeartbeatMsg, SharedWriter, SocketEvent,
 };
 use crate::events::CloseReason;
 use crate::lang::Text;
@@ -42,6 +45,7 @@ use crate::rt::{self, Task};
 use crate::text;
 use crate::transport::upgrade::Probed;
 use crate::transport::{self, Incoming, Reader, TransportError};
+use outlet::{Flushed, Outlet};
 use table::EngineKey;
 
 /// Most binary attachments accepted in one inbound packet (socket.io's own parser stops at 10;
@@ -101,7 +105,7 @@ struct Engine {
     key: Arc<EngineKey>,
     request: Arc<ConnectRequest>,
     /// The attached namespaces and where their packets go.
-    sockets: HashMap<Arc<str>, Sender<SocketEvent>>,
+    sockets: HashMap<Arc<str>, Outlet>,
     heartbeat: Sender<HeartbeatMsg>,
     events_tx: Sender<EngineEvent>,
     /// The current dial; answers from older ones are ignored.
@@ -159,9 +163,11 @@ pub(super) async fn run(start: Start) {
     engine.dial();
     let mut streak = 0;
     while !matches!(engine.phase, Phase::Closed) {
-        // Every READ_STREAK packets in a row, a look at the control channels first.
+        // Every READ_STREAK packets in a row, the run's packets are handed over and the control
+        // channels get a look first.
         let control = if streak >= READ_STREAK {
             streak = 0;
+            outlet::flush_all(&mut engine.sockets).await;
             (commands.try_recv().map(|cmd| Input::Command(Some(cmd))))
                 .or_else(|_| events_rx.try_recv().map(Input::Event))
                 .ok()
@@ -171,27 +177,56 @@ pub(super) async fn run(start: Start) {
         let input = if let Some(input) = control {
             input
         } else {
-            let reader = &mut engine.reader;
-            let incoming = async {
+            let Engine {
+                reader, sockets, ..
+            } = &mut engine;
+            let mut incoming = pin!(async {
                 match reader.as_mut() {
                     Some(r) => r.next().await,
                     None => futures::future::pending().await,
                 }
-            };
-            // The reader comes first: while packets are buffered the channels are not even
-            // polled (each poll of a receiver takes its listener's lock). The channels are polled
-            // as streams: a receiver keeps its registration for the next message across turns,
-            // where a `recv()` per turn would register anew on each packet read. (Fused here: a
-            // closed channel is a terminated stream, which `select!` would never poll, and its end
-            // would go unnoticed.)
-            futures::select_biased! {
-                incoming = incoming.fuse() => Input::Incoming(incoming),
-                cmd = commands.next().fuse() => Input::Command(cmd),
-                ev = events_rx.next().fuse() => match ev {
-                    Some(ev) => Input::Event(ev),
-                    // The engine holds a sender itself, so this channel never closes first.
-                    None => Input::Command(None),
-                },
+            });
+            loop {
+                // The reader comes first: while packets are buffered the channels are not even
+                // polled (each poll of a receiver takes its listener's lock). When nothing is
+                // buffered, this poll has also registered the wake-up for the next data.
+                if let Poll::Ready(incoming) = futures::poll!(incoming.as_mut()) {
+                    break Input::Incoming(incoming);
+                }
+                // The run of reads is over: its packets go to their Connections, then the
+                // engine waits. Had the hand-over to wait, the wake-up it consumed may have been
+                // the reader's: read again first.
+                if outlet::flush_all(sockets).await == Flushed::AfterWaiting {
+                    continue;
+                }
+                // Not polled again while waiting (that would cost a failed read): any wake-up
+                // ends this select through `woken`, and the loop polls the reader again. The
+                // channels are polled as streams: a receiver keeps its registration for the next
+                // message across turns, where a `recv()` per turn would register anew. (Fused
+                // here: a closed channel is a terminated stream, which `select!` would never
+                // poll, and its end would go unnoticed.)
+                let woken = {
+                    let mut first = true;
+                    futures::future::poll_fn(move |_| {
+                        if std::mem::take(&mut first) {
+                            Poll::Pending
+                        } else {
+                            Poll::Ready(())
+                        }
+                    })
+                };
+                let woke = futures::select_biased! {
+                    () = woken.fuse() => None,
+                    cmd = commands.next().fuse() => Some(Input::Command(cmd)),
+                    ev = events_rx.next().fuse() => Some(match ev {
+                        Some(ev) => Input::Event(ev),
+                        // The engine holds a sender itself, so this channel never closes first.
+                        None => Input::Command(None),
+                    }),
+                };
+                if let Some(input) = woke {
+                    break input;
+                }
             }
         };
         streak = if matches!(input, Input::Incoming(_)) {
@@ -262,16 +297,18 @@ impl Engine {
 
     /// A namespace joins: it gets the session at once when it is open (and, on Engine.IO 3,
     /// the server's automatic reply for `/`), or with everyone else when the dial completes.
-    async fn attach(&mut self, namespace: Arc<str>, to: Sender<SocketEvent>) {
+    async fn attach(&mut self, namespace: Arc<str>, to: Sender<Batch<SocketEvent>>) {
+        let mut outlet = Outlet::new(to);
         if let Phase::Open(session) = &self.phase {
-            let _ = to.send(SocketEvent::Opened(session.open_info())).await;
+            outlet.push(SocketEvent::Opened(session.open_info()));
             if &*namespace == "/" {
                 if let Some(reply) = self.root_reply.take() {
-                    let _ = to.send(SocketEvent::Packet(reply)).await;
+                    outlet.push(SocketEvent::Packet(reply));
                 }
             }
+            outlet.flush().await;
         }
-        self.sockets.insert(namespace, to);
+        self.sockets.insert(namespace, outlet);
     }
 
     /// One Engine.IO packet from the server, whichever transport brought it.
@@ -327,11 +364,9 @@ impl Engine {
             // Only socket.io 1.x/2.x servers answer so, and they do not speak Engine.IO 4.
             return self.on_engine_io_3_server(commands).await;
         }
-        match self.sockets.get(&*packet.nsp) {
-            // A send error means the namespace is leaving; its Detach follows.
-            Some(to) => {
-                let _ = to.send(SocketEvent::Packet(packet)).await;
-            }
+        match self.sockets.get_mut(&*packet.nsp) {
+            // Handed over at the end of this run of reads.
+            Some(outlet) => outlet.push(SocketEvent::Packet(packet)),
             None if packet.kind == PacketKind::Connect
                 && version == EioVersion::V3
                 && packet.nsp == "/" =>
@@ -374,15 +409,15 @@ impl Engine {
                 Phase::Open(session) => session.writer.lock().await.take(),
                 _ => None,
             };
-            let mut sockets: Vec<Sender<SocketEvent>> =
-                self.sockets.drain().map(|(_, to)| to).collect();
+            // After the packets routed before the end, which still go out first.
+            let mut sockets: Vec<Outlet> = self.sockets.drain().map(|(_, o)| o).collect();
             while let Ok(cmd) = commands.try_recv() {
                 if let EngineCmd::Attach { to, .. } = cmd {
-                    sockets.push(to);
+                    sockets.push(Outlet::new(to));
                 }
             }
-            for to in sockets {
-                let _ = to
+            for mut outlet in sockets {
+                outlet
                     .send(SocketEvent::Closed {
                         reason,
                         why: why.clone(),

@@ -112,9 +112,8 @@ impl Engine {
         };
         let opened = session.open_info();
         self.phase = Phase::Open(session);
-        let sockets: Vec<_> = self.sockets.values().cloned().collect();
-        for to in sockets {
-            let _ = to.send(SocketEvent::Opened(opened.clone())).await;
+        for outlet in self.sockets.values_mut() {
+            outlet.send(SocketEvent::Opened(opened.clone())).await;
         }
     }
 

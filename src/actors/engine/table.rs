@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_channel::{Receiver, Sender};
 use once_cell::sync::Lazy;
 
-use crate::actors::messages::{ConnectRequest, EngineCmd, SocketEvent};
+use crate::actors::messages::{Batch, ConnectRequest, EngineCmd, SocketEvent};
 use crate::component::settings::{ProtocolChoice, TransportKind};
 use crate::rt;
 
@@ -96,7 +96,11 @@ pub struct Link {
 /// Puts `namespace` on an engine for `request`: a shareable one if there is, a new one
 /// (spawned here, dialing with `request`) if not. The engine sends `to` the session when it is
 /// open, the namespace's packets, and the end.
-pub fn attach(request: &Arc<ConnectRequest>, namespace: Arc<str>, to: Sender<SocketEvent>) -> Link {
+pub fn attach(
+    request: &Arc<ConnectRequest>,
+    namespace: Arc<str>,
+    to: Sender<Batch<SocketEvent>>,
+) -> Link {
     let key = Arc::new(EngineKey::of(request));
     let mut table = table();
     let table = &mut *table;
