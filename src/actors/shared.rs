@@ -248,9 +248,12 @@ impl Shared {
         lock(&self.written_acks).push(ack);
     }
 
-    /// The `SendWithAck`s written on the fast lane since the last call, in order.
-    pub fn take_written_acks(&self) -> Vec<WrittenAck> {
-        std::mem::take(&mut *lock(&self.written_acks))
+    /// Swaps the `SendWithAck`s written on the fast lane since the last call (in order) into
+    /// `into`, which must be empty: its allocation takes their place, so the next one written
+    /// allocates nothing.
+    pub fn take_written_acks(&self, into: &mut Vec<WrittenAck>) {
+        debug_assert!(into.is_empty());
+        std::mem::swap(&mut *lock(&self.written_acks), into);
     }
 
     /// The Connection's wake-up timer is (re)armed for `at`. Published before the Connection

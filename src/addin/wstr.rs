@@ -50,6 +50,13 @@ pub(crate) unsafe fn read_wide(p: *const u16, len: usize) -> Option<String> {
     if p.is_null() {
         return None;
     }
+    if p.is_aligned() {
+        // The usual case, decoded in place.
+        // SAFETY: not null (checked above), aligned (just checked), `len` readable units (caller).
+        return Some(wide::from_wide_lossy(unsafe {
+            std::slice::from_raw_parts(p, len)
+        }));
+    }
     let byte_len = len.checked_mul(2)?;
     // SAFETY: the caller guarantees `len` readable units = `byte_len` readable bytes; a `u8`
     // slice has no alignment requirement, and `p` is not null (checked above).

@@ -176,16 +176,24 @@ pub const METHODS: [(Method, MethodInfo); 10] = {
 
 /// Index of the property called `name` (English or Russian, any case).
 pub fn find_prop(name: &str) -> Option<usize> {
-    PROPS
-        .iter()
-        .position(|(_, p)| eq_ignore_case(p.en, name) || eq_ignore_case(p.ru, name))
+    position(PROPS.iter().map(|(_, p)| (p.en, p.ru)), name)
+}
+
+/// The index of the (English, Russian) names that `name` is, in any case. 1C asks on every
+/// call, so an ASCII `name` (the common case) is compared only with the ASCII names: no other
+/// name lowercases to the same text.
+fn position<'a>(mut names: impl Iterator<Item = (&'a str, &'a str)>, name: &str) -> Option<usize> {
+    if name.is_ascii() {
+        return names.position(|(en, ru)| {
+            en.eq_ignore_ascii_case(name) || (ru.is_ascii() && ru.eq_ignore_ascii_case(name))
+        });
+    }
+    names.position(|(en, ru)| eq_ignore_case(en, name) || eq_ignore_case(ru, name))
 }
 
 /// Index of the method called `name` (English or Russian, any case).
 pub fn find_method(name: &str) -> Option<usize> {
-    METHODS
-        .iter()
-        .position(|(_, m)| eq_ignore_case(m.en, name) || eq_ignore_case(m.ru, name))
+    position(METHODS.iter().map(|(_, m)| (m.en, m.ru)), name)
 }
 
 /// Unicode-aware case-insensitive comparison (Cyrillic included), without allocating. Names in

@@ -138,9 +138,10 @@ impl Connection {
     /// Returns whether there were any.
     pub(super) fn adopt_written_acks(&mut self) -> bool {
         let open = matches!(self.phase, Phase::Open(_));
-        let written = self.shared.take_written_acks();
+        let mut written = std::mem::take(&mut self.written_acks);
+        self.shared.take_written_acks(&mut written);
         let any = !written.is_empty();
-        for written in written {
+        for written in written.drain(..) {
             if open && written.gen == self.gen {
                 self.acks.track(written.request, &written.name);
                 self.acks.mark_sent(written.request.id);
@@ -148,6 +149,7 @@ impl Connection {
                 self.acks.orphan(written.request, written.name);
             }
         }
+        self.written_acks = written;
         any
     }
 

@@ -37,6 +37,7 @@ use async_channel::{Receiver, Sender};
 use futures::{FutureExt, StreamExt};
 
 use super::engine::table::Link;
+use super::fast_lane::WrittenAck;
 use super::messages::{
     Batch, ConnCmd, ConnectRequest, Inbound, OpenSession, Outbound, RegistryCmd, SocketEvent,
 };
@@ -108,6 +109,9 @@ struct Connection {
     send_buffer: VecDeque<Outbound>,
     /// `SendWithAck` Ids waiting for their acknowledgement.
     acks: acks::Acks,
+    /// The buffer [`Connection::adopt_written_acks`] swaps with the facade's (no allocation per
+    /// `SendWithAck` written on the fast lane).
+    written_acks: Vec<WrittenAck>,
     /// Reconnection and recovery state.
     reconnect: reconnect::Reconnect,
     /// The acknowledgement timer as last armed. Kept until it fires, also once no Id waits any
@@ -151,6 +155,7 @@ pub async fn run(channels: Channels, shared: Arc<Shared>) {
         deadline: None,
         send_buffer: VecDeque::new(),
         acks: acks::Acks::default(),
+        written_acks: Vec::new(),
         reconnect: reconnect::Reconnect::default(),
         ack_timer: None,
         last_event_name: Arc::from(""),
