@@ -11,14 +11,6 @@ use testkit::host::{Event, HostOptions, V};
 use testkit::servers::{Server, ServerOptions};
 
 /// The `i` of a `tick` Message event (`["tick",i]`).
-fn tick(e: &Event) -> Option<i64> {
-    if !is_message("tick")(e) {
-        return None;
-    }
-    let v: serde_json::Value = serde_json::from_str(&e.data).ok()?;
-    v[1].as_i64()
-}
-
 #[test]
 fn queue_mode_returns_a_10000_event_flood_in_order() {
     const N: i64 = 10_000;

@@ -5,7 +5,10 @@
 
 mod common;
 
-use common::{client, close, connect, is_connection, is_message, reconnect_fast, OPEN, WAIT};
+use common::{
+    ack_event, client, close, connect, is_ack, is_connection, is_message, reconnect_fast,
+    send_with_ack, tick, OPEN, WAIT,
+};
 use testkit::host::{Object, V};
 use testkit::servers::{Flavor, Server, ServerOptions};
 
@@ -247,4 +250,39 @@ fn the_server_disconnecting_one_namespace_keeps_the_others() {
     let ev = chat.wait_event(WAIT, is_connection).expect("Close");
     assert_eq!(ev.event, close("ServerDisconnect"));
     echo_undisturbed(&root, "я ещё здесь");
+}
+
+/// Floods on `/` and `/chat` at once over their shared connection: the engine hands each
+/// namespace its own packets (in batches, one per run of socket reads), so each object gets every
+/// one of its events once, in order, and then its flood's Ack, and nothing of the other's.
+#[test]
+fn floods_on_two_namespaces_of_one_connection_arrive_whole_and_in_order() {
+    const N: i64 = 5_000;
+    let server = Server::start(ServerOptions::default());
+    let (root, chat) = (client(), client());
+    join_one_engine(&server, &root, &chat);
+    let objects = [&root, &chat];
+    for obj in objects {
+        // Room for the whole flood in the platform's event buffer (1C drops what overflows it).
+        obj.set("EventBufferDepth", 2 * N as i32).unwrap();
+        obj.call("On", &[V::from("tick")]).unwrap();
+    }
+    let flood = format!(r#"{{"n":{N}}}"#);
+    let ids = objects.map(|obj| send_with_ack(obj, "flood", &flood, Some(120.0)));
+    for (obj, id) in objects.into_iter().zip(ids) {
+        let ack = obj
+            .wait_event(WAIT, is_ack(id))
+            .unwrap_or_else(|| panic!("the Ack of flood {id}"));
+        assert_eq!(ack.event, ack_event(id, "flood", "Ok"));
+        let history = obj.history();
+        let ticks: Vec<i64> = history.iter().filter_map(tick).collect();
+        assert_eq!(
+            ticks,
+            (0..N).collect::<Vec<i64>>(),
+            "every tick once, in order"
+        );
+        let last_tick = history.iter().rposition(|e| tick(e).is_some());
+        let ack_at = history.iter().position(is_ack(id));
+        assert!(last_tick < ack_at, "the Ack after the last tick");
+    }
 }

@@ -83,6 +83,15 @@ pub fn is_message(name: &str) -> impl Fn(&Event) -> bool + '_ {
     }
 }
 
+/// The number of a `tick` message of the test server's `flood` (`["tick",i]`).
+pub fn tick(e: &Event) -> Option<i64> {
+    if !is_message("tick")(e) {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_str(&e.data).ok()?;
+    v[1].as_i64()
+}
+
 /// Any Ack event.
 pub fn is_any_ack(e: &Event) -> bool {
     e.event.starts_with(r#"{"Event": "Ack""#)
