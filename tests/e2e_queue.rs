@@ -7,7 +7,7 @@ mod common;
 use std::time::Instant;
 
 use common::*;
-use testkit::host::{Event, HostOptions, V};
+use testkit::host::{HostOptions, V};
 use testkit::servers::{Server, ServerOptions};
 
 /// The `i` of a `tick` Message event (`["tick",i]`).
