@@ -17,6 +17,7 @@
 //! of an object outlives its `Done`.
 //!
 //! - this file: the actor's state, its select loop, and the routing by namespace;
+//! - `outlet`: where a namespace's events go, a run of reads' packets in one message;
 //! - `session`: dial, open, the upgrade, and closing the transport;
 //! - `table`: which engines exist and who may share them.
 
