@@ -16,31 +16,21 @@ use crate::events::{self, HostEvent, MessageType};
 /// Runs until every sender of `commands` is gone (the facade's and the Connection's), then
 /// returns, dropping the dispatcher's channel.
 pub async fn run(commands: Receiver<RegistryCmd>, dispatcher: Sender<Batch<HostEvent>>) {
-    let mut names: HashSet<String> = HashSet::new();
-    let mut all = false;
+    let mut subscriptions = Subscriptions::default();
     let mut last = LastMessage::default();
     let mut events = Vec::new();
     while let Ok(cmd) = commands.recv().await {
         let items = match cmd {
-            RegistryCmd::On(name) if name == "*" => {
-                all = true;
-                continue;
-            }
             RegistryCmd::On(name) => {
-                names.insert(name);
-                continue;
-            }
-            RegistryCmd::Off(name) if name == "*" => {
-                all = false;
+                subscriptions.on(name);
                 continue;
             }
             RegistryCmd::Off(name) => {
-                names.remove(&name);
+                subscriptions.off(&name);
                 continue;
             }
             RegistryCmd::OffAll => {
-                names.clear();
-                all = false;
+                subscriptions.off_all();
                 continue;
             }
             RegistryCmd::Deliver(items) => items,
@@ -56,7 +46,7 @@ pub async fn run(commands: Receiver<RegistryCmd>, dispatcher: Sender<Batch<HostE
                     ack_id,
                     args_json,
                 } => {
-                    if all || names.contains(&*name) {
+                    if subscriptions.pass(&name) {
                         events.push(last.render(namespace, name, kind, ack_id, args_json));
                     }
                 }
@@ -69,6 +59,54 @@ pub async fn run(commands: Receiver<RegistryCmd>, dispatcher: Sender<Batch<HostE
             // The dispatcher is gone only when the object is being destroyed.
             break;
         }
+    }
+}
+
+/// The event names subscribed (`On`), or all of them (`On("*")`).
+#[derive(Default)]
+struct Subscriptions {
+    names: HashSet<String>,
+    all: bool,
+    /// The name of the last message that passed: the Connection shares one `Arc` for a stream of
+    /// same-name events, so a stream is looked up once. Forgotten on every change.
+    passed: Option<Arc<str>>,
+}
+
+impl Subscriptions {
+    fn on(&mut self, name: String) {
+        self.passed = None;
+        if name == "*" {
+            self.all = true;
+        } else {
+            self.names.insert(name);
+        }
+    }
+
+    fn off(&mut self, name: &str) {
+        self.passed = None;
+        if name == "*" {
+            self.all = false;
+        } else {
+            self.names.remove(name);
+        }
+    }
+
+    fn off_all(&mut self) {
+        self.passed = None;
+        self.names.clear();
+        self.all = false;
+    }
+
+    /// Whether a message named `name` reaches 1C.
+    fn pass(&mut self, name: &Arc<str>) -> bool {
+        if self.passed.as_ref().is_some_and(|p| Arc::ptr_eq(p, name)) {
+            return true;
+        }
+        let pass = self.all || self.names.contains(&**name);
+        if pass {
+            self.passed = Some(name.clone());
+        }
+        pass
     }
 }
 
@@ -91,7 +129,8 @@ impl LastMessage {
         args_json: String,
     ) -> HostEvent {
         if let (None, Some((n, e, k)), Some(event)) = (ack_id, &self.key, &self.event) {
-            if *k == kind && **e == *name && **n == *namespace {
+            let same = |a: &Arc<str>, b: &Arc<str>| Arc::ptr_eq(a, b) || **a == **b;
+            if *k == kind && same(e, &name) && same(n, &namespace) {
                 return HostEvent {
                     event: event.clone(),
                     data: args_json,
@@ -110,6 +149,30 @@ impl LastMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn subscriptions_pass_what_is_subscribed_also_after_a_change() {
+        let mut subs = Subscriptions::default();
+        let tick: Arc<str> = Arc::from("tick");
+        let tock: Arc<str> = Arc::from("tock");
+        assert!(!subs.pass(&tick));
+        subs.on("tick".into());
+        assert!(
+            subs.pass(&tick) && subs.pass(&tick),
+            "looked up, then remembered"
+        );
+        assert!(!subs.pass(&tock));
+        subs.off("tick");
+        assert!(!subs.pass(&tick), "Off forgets the remembered pass");
+        subs.on("*".into());
+        assert!(subs.pass(&tick) && subs.pass(&tock));
+        subs.off("*");
+        assert!(!subs.pass(&tock));
+        subs.on("tock".into());
+        assert!(subs.pass(&tock));
+        subs.off_all();
+        assert!(!subs.pass(&tock), "OffAll forgets it too");
+    }
 
     #[test]
     fn a_reused_text_is_the_rendered_text() {

@@ -25,7 +25,6 @@ mod outlet;
 mod session;
 pub mod table;
 
-use std::collections::HashMap;
 use std::pin::pin;
 use std::sync::Arc;
 use std::task::Poll;
@@ -46,7 +45,7 @@ use crate::rt::{self, Task};
 use crate::text;
 use crate::transport::upgrade::Probed;
 use crate::transport::{self, Incoming, Reader, TransportError};
-use outlet::{Flushed, Outlet};
+use outlet::{Flushed, Outlet, Outlets};
 use table::EngineKey;
 
 /// Most binary attachments accepted in one inbound packet (socket.io's own parser stops at 10;
@@ -106,7 +105,7 @@ struct Engine {
     key: Arc<EngineKey>,
     request: Arc<ConnectRequest>,
     /// The attached namespaces and where their packets go.
-    sockets: HashMap<Arc<str>, Outlet>,
+    sockets: Outlets,
     heartbeat: Sender<HeartbeatMsg>,
     events_tx: Sender<EngineEvent>,
     /// The current dial; answers from older ones are ignored.
@@ -152,7 +151,7 @@ pub(super) async fn run(start: Start) {
         id,
         key,
         request,
-        sockets: HashMap::new(),
+        sockets: Outlets::default(),
         heartbeat,
         events_tx,
         gen: 0,
@@ -168,7 +167,7 @@ pub(super) async fn run(start: Start) {
         // channels get a look first.
         let control = if streak >= READ_STREAK {
             streak = 0;
-            outlet::flush_all(&mut engine.sockets).await;
+            engine.sockets.flush_all().await;
             (commands.try_recv().map(|cmd| Input::Command(Some(cmd))))
                 .or_else(|_| events_rx.try_recv().map(Input::Event))
                 .ok()
@@ -197,7 +196,7 @@ pub(super) async fn run(start: Start) {
                 // The run of reads is over: its packets go to their Connections, then the
                 // engine waits. Had the hand-over to wait, the wake-up it consumed may have been
                 // the reader's: read again first.
-                if outlet::flush_all(sockets).await == Flushed::AfterWaiting {
+                if sockets.flush_all().await == Flushed::AfterWaiting {
                     continue;
                 }
                 // Not polled again while waiting (that would cost a failed read): any wake-up
@@ -365,7 +364,7 @@ impl Engine {
             // Only socket.io 1.x/2.x servers answer so, and they do not speak Engine.IO 4.
             return self.on_engine_io_3_server(commands).await;
         }
-        match self.sockets.get_mut(&*packet.nsp) {
+        match self.sockets.get_mut(&packet.nsp) {
             // Handed over at the end of this run of reads.
             Some(outlet) => outlet.push(SocketEvent::Packet(packet)),
             None if packet.kind == PacketKind::Connect
@@ -411,7 +410,7 @@ impl Engine {
                 _ => None,
             };
             // After the packets routed before the end, which still go out first.
-            let mut sockets: Vec<Outlet> = self.sockets.drain().map(|(_, o)| o).collect();
+            let mut sockets = self.sockets.take_all();
             while let Ok(cmd) = commands.try_recv() {
                 if let EngineCmd::Attach { to, .. } = cmd {
                     sockets.push(Outlet::new(to));

@@ -4,8 +4,9 @@
 //! [`READ_STREAK`](super::READ_STREAK) of them) travel to the namespace's Connection as one
 //! channel message, so the channel's send, receive and wake-up are paid per run, not per packet.
 //! Everything else (Opened, Closed) goes after the packets routed before it: the order holds.
+//!
+//! [`Outlets`] are an engine's, one per attached namespace.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_channel::{Sender, TrySendError};
@@ -64,13 +65,50 @@ impl Outlet {
     }
 }
 
-/// [`Outlet::flush`] for every namespace.
-pub(super) async fn flush_all(outlets: &mut HashMap<Arc<str>, Outlet>) -> Flushed {
-    let mut flushed = Flushed::AtOnce;
-    for outlet in outlets.values_mut() {
-        if outlet.flush().await == Flushed::AfterWaiting {
-            flushed = Flushed::AfterWaiting;
-        }
+/// The outlets of an engine's attached namespaces. A list: an engine carries a few namespaces,
+/// and finding a packet's one by comparing names costs less than hashing its name.
+#[derive(Default)]
+pub(super) struct Outlets(Vec<(Arc<str>, Outlet)>);
+
+impl Outlets {
+    /// Attaches `namespace` (replacing an outlet it had).
+    pub(super) fn insert(&mut self, namespace: Arc<str>, outlet: Outlet) {
+        self.remove(&namespace);
+        self.0.push((namespace, outlet));
     }
-    flushed
+
+    pub(super) fn remove(&mut self, namespace: &str) {
+        self.0.retain(|(n, _)| **n != *namespace);
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub(super) fn get_mut(&mut self, namespace: &str) -> Option<&mut Outlet> {
+        self.0
+            .iter_mut()
+            .find(|(n, _)| **n == *namespace)
+            .map(|(_, outlet)| outlet)
+    }
+
+    pub(super) fn iter_mut(&mut self) -> impl Iterator<Item = &mut Outlet> {
+        self.0.iter_mut().map(|(_, outlet)| outlet)
+    }
+
+    /// Detaches every namespace.
+    pub(super) fn take_all(&mut self) -> Vec<Outlet> {
+        self.0.drain(..).map(|(_, outlet)| outlet).collect()
+    }
+
+    /// [`Outlet::flush`] for every namespace.
+    pub(super) async fn flush_all(&mut self) -> Flushed {
+        let mut flushed = Flushed::AtOnce;
+        for outlet in self.iter_mut() {
+            if outlet.flush().await == Flushed::AfterWaiting {
+                flushed = Flushed::AfterWaiting;
+            }
+        }
+        flushed
+    }
 }

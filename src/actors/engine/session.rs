@@ -112,7 +112,7 @@ impl Engine {
         };
         let opened = session.open_info();
         self.phase = Phase::Open(session);
-        for outlet in self.sockets.values_mut() {
+        for outlet in self.sockets.iter_mut() {
             outlet.send(SocketEvent::Opened(opened.clone())).await;
         }
     }
