@@ -52,14 +52,6 @@ pub async fn sleep(duration: Duration) {
     async_std::task::sleep(duration).await
 }
 
-/// Waits until `deadline` (returns at once when it has passed).
-pub async fn sleep_until(deadline: Instant) {
-    let now = Instant::now();
-    if deadline > now {
-        sleep(deadline - now).await
-    }
-}
-
 /// A one-shot timer that an actor keeps across the turns of its select loop and re-arms only
 /// when its time changes. A fresh sleep per turn would register a timer with the reactor every
 /// turn, and each registration wakes the reactor (a system call or two): under a flood that is

@@ -46,6 +46,9 @@ pub async fn run(
 ) {
     let mut buffers = Buffers::default();
     let mut overflow = Overflow::default();
+    // The platform's sink while events go to it (events mode), looked at for every event: 1C may
+    // switch the mode at any time.
+    let events_sink = || sink.as_deref().filter(|_| !shared.queue_mode());
     loop {
         let batch = if overflow.notice_due {
             match rt::timeout(NOTICE_RETRY, inbox.recv()).await {
@@ -63,7 +66,7 @@ pub async fn run(
             if shared.closing() {
                 break;
             }
-            match sink.as_deref().filter(|_| !shared.queue_mode()) {
+            match events_sink() {
                 Some(sink) => {
                     deliver_or_queue(sink, &shared, &mut buffers, &mut overflow, event).await
                 }
@@ -75,8 +78,7 @@ pub async fn run(
         if shared.closing() {
             continue;
         }
-        let sink = sink.as_deref().filter(|_| !shared.queue_mode());
-        if let (Some(sink), true) = (sink, overflow.notice_due) {
+        if let (Some(sink), true) = (events_sink(), overflow.notice_due) {
             offer_notice(sink, &shared, &mut buffers, &mut overflow);
         }
     }

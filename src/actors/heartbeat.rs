@@ -16,14 +16,9 @@ use crate::rt;
 /// Runs until the Engine drops the sender of `inbox`.
 pub async fn run(inbox: Receiver<HeartbeatMsg>, engine: WeakSender<EngineEvent>) {
     let mut watch: Option<(u64, Watchdog)> = None;
+    let mut timer = rt::Alarm::new();
     loop {
-        let deadline = watch.as_ref().and_then(|(_, w)| w.poll_timeout());
-        let timer = async {
-            match deadline {
-                Some(at) => rt::sleep_until(at).await,
-                None => futures::future::pending().await,
-            }
-        };
+        timer.set(watch.as_ref().and_then(|(_, w)| w.poll_timeout()));
         futures::select! {
             msg = inbox.recv().fuse() => match msg {
                 Err(_) => return,
@@ -42,7 +37,7 @@ pub async fn run(inbox: Receiver<HeartbeatMsg>, engine: WeakSender<EngineEvent>)
                 }
                 Ok(HeartbeatMsg::Stop) => watch = None,
             },
-            _ = timer.fuse() => {
+            _ = timer.ring().fuse() => {
                 let Some((gen, w)) = watch.as_mut() else { continue };
                 let gen = *gen;
                 let event = match w.handle_timeout(rt::now()) {

@@ -144,8 +144,8 @@ pub(super) async fn run(start: Start) {
     let (heartbeat, heartbeat_rx) = async_channel::bounded(EVENTS_CAPACITY);
     let (events_tx, events_rx) = async_channel::bounded(EVENTS_CAPACITY);
     // Pinned: the select loop polls them as streams.
-    let mut commands = std::pin::pin!(commands);
-    let mut events_rx = std::pin::pin!(events_rx);
+    let mut commands = pin!(commands);
+    let mut events_rx = pin!(events_rx);
     let heartbeat_task = rt::spawn(super::heartbeat::run(heartbeat_rx, events_tx.downgrade()));
     let mut engine = Engine {
         id,
