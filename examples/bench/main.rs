@@ -5,13 +5,16 @@
 //! nice -n 10 cargo run --release --example bench                  # 5 runs + 1 warm-up run
 //! cargo run --release --example bench -- --runs 7 --pin           # quiet machine: pinned cores
 //! cargo run --release --example bench -- --only ours --servers fake --scenarios inbound
+//! cargo run --release --example bench -- --servers sio2,polling    # the other servers 1C meets
 //! ```
 //!
 //! Our side is the add-in (`target/release/libsocketio1c.so`, or `$SOCKETIO1C_ADDIN`) loaded
 //! and driven through its C ABI by `testkit::host`, in this process; the node side is
 //! `tests/servers/bench/node-client.js` in its own process. The servers are separate processes:
 //! the real socket.io 4.8 server (`tests/servers/server.js --quiet`) and the fake blast server
-//! (`tests/servers/bench/fake-server.js`). Each run connects a fresh client of each kind, warms
+//! (`tests/servers/bench/fake-server.js`); on request also a socket.io 2.5 server (Engine.IO 3,
+//! against node's socket.io-client 2.5) and the 4.8 server with both clients on HTTP long-polling
+//! only. Each run connects a fresh client of each kind, warms
 //! it up with 200 echoes, and measures, client after client (the order alternates per run):
 //! - inbound: `flood` of N `tick` events; events/s of wall time and per client-CPU-second;
 //! - outbound: N `Send("bench", i)` then an echo marker; sends/s received by the server;
@@ -21,7 +24,7 @@
 //! reported separately per thread), process.cpuUsage() in the node client.
 //!
 //! Flags: `--runs R` (5), `--warmup-runs W` (1), `--inbound N` (200000), `--outbound N`
-//! (100000), `--rtt N` (2000), `--only ours|node`, `--servers real,fake`,
+//! (100000), `--rtt N` (2000), `--only ours|node`, `--servers real,fake,sio2,polling` (real,fake),
 //! `--scenarios inbound,outbound,rtt`, `--pin` (server on CPU 0, clients on CPU 1, via taskset).
 
 mod fake;
@@ -34,7 +37,7 @@ mod report;
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use testkit::servers::{Server, ServerOptions};
+use testkit::servers::{Flavor, Server, ServerOptions};
 
 use fake::FakeServer;
 use node::NodeClient;
@@ -81,10 +84,45 @@ pub enum Scenario {
     Rtt,
 }
 
+/// A server under test, and how both clients talk to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
+    /// socket.io 4.8, websocket.
     Real,
+    /// The fake blast server (pre-encoded frames), websocket.
     Fake,
+    /// socket.io 2.5 (Engine.IO 3), websocket; node's side is socket.io-client 2.5.
+    Sio2,
+    /// socket.io 4.8, HTTP long-polling only (both clients).
+    Polling,
+}
+
+impl Kind {
+    /// The name on the command line.
+    fn flag(self) -> &'static str {
+        match self {
+            Kind::Real => "real",
+            Kind::Fake => "fake",
+            Kind::Sio2 => "sio2",
+            Kind::Polling => "polling",
+        }
+    }
+
+    /// Which node client talks to it (`node-client.js`'s `client`).
+    fn node_client(self) -> &'static str {
+        match self {
+            Kind::Sio2 => "v2",
+            _ => "v4",
+        }
+    }
+
+    /// The transport both clients use.
+    fn transport(self) -> &'static str {
+        match self {
+            Kind::Polling => "polling",
+            _ => "websocket",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -140,12 +178,13 @@ fn parse_args() -> Opts {
                 }
             }
             "--servers" => {
+                let all = [Kind::Real, Kind::Fake, Kind::Sio2, Kind::Polling];
                 o.servers = value()
                     .split(',')
-                    .map(|s| match s {
-                        "real" => Kind::Real,
-                        "fake" => Kind::Fake,
-                        other => panic!("--servers real,fake; not {other}"),
+                    .map(|s| {
+                        all.into_iter().find(|k| k.flag() == s).unwrap_or_else(|| {
+                            panic!("--servers takes real,fake,sio2,polling; not {s}")
+                        })
                     })
                     .collect()
             }
@@ -205,34 +244,38 @@ fn main() {
         node_version()
     );
 
-    let real = o.servers.contains(&Kind::Real).then(|| {
-        let mut opts = ServerOptions::default();
-        opts.extra_args.push("--quiet".into());
-        Server::start(opts)
-    });
-    let fake = o.servers.contains(&Kind::Fake).then(FakeServer::start);
+    let wants = |kinds: &[Kind]| o.servers.iter().any(|k| kinds.contains(k));
+    let sio4 = wants(&[Kind::Real, Kind::Polling]).then(|| start_server(Flavor::Sio4));
+    let sio2 = wants(&[Kind::Sio2]).then(|| start_server(Flavor::Sio2));
+    let fake = wants(&[Kind::Fake]).then(FakeServer::start);
     let mut node = o.clients.contains(&Client::Node).then(NodeClient::start);
     if o.pin {
-        real.iter().for_each(|s| pin(s.pid(), 0));
+        sio4.iter().chain(&sio2).for_each(|s| pin(s.pid(), 0));
         fake.iter().for_each(|s| pin(s.pid(), 0));
     }
-    let mut targets = Vec::new();
-    if let Some(s) = &real {
-        targets.push(Target {
-            kind: Kind::Real,
-            url: s.url("/"),
-            http_url: s.http_url("/"),
-            verify: Received::Stats,
-        });
-    }
-    if let Some(s) = &fake {
-        targets.push(Target {
-            kind: Kind::Fake,
-            url: s.url(),
-            http_url: s.http_url(),
-            verify: Received::Count,
-        });
-    }
+    let targets: Vec<Target> = o
+        .servers
+        .iter()
+        .map(|&kind| {
+            let (url, http_url) = match (kind, &sio4, &sio2, &fake) {
+                (Kind::Real | Kind::Polling, Some(s), _, _) | (Kind::Sio2, _, Some(s), _) => {
+                    (s.url("/"), s.http_url("/"))
+                }
+                (Kind::Fake, _, _, Some(f)) => (f.url(), f.http_url()),
+                _ => unreachable!("every requested server was started"),
+            };
+            let verify = match kind {
+                Kind::Fake => Received::Count,
+                _ => Received::Stats,
+            };
+            Target {
+                kind,
+                url,
+                http_url,
+                verify,
+            }
+        })
+        .collect();
 
     let mut results = Results::new();
     let mut rtt_mode = RttMode::Echo;
@@ -258,7 +301,7 @@ fn main() {
             for &client in &order {
                 let samples = match client {
                     Client::Ours => {
-                        let c = Ours::connect(&t.url);
+                        let c = Ours::connect(&t.url, t.kind.transport());
                         rtt_mode = c.rtt_mode();
                         let s = run_ours(&o, &c, t);
                         c.close();
@@ -300,7 +343,7 @@ fn run_ours(o: &Opts, c: &Ours, t: &Target) -> Vec<(Scenario, Sample)> {
 }
 
 fn run_node(o: &Opts, n: &mut NodeClient, t: &Target, mode: RttMode) -> Vec<(Scenario, Sample)> {
-    n.connect(&t.http_url);
+    n.connect(&t.http_url, t.kind.node_client(), t.kind.transport());
     n.warmup(200);
     let mut out = Vec::new();
     for &s in &o.scenarios {
@@ -319,6 +362,13 @@ fn run_node(o: &Opts, n: &mut NodeClient, t: &Target, mode: RttMode) -> Vec<(Sce
     }
     n.close();
     out
+}
+
+/// A node socket.io server of `flavor` that prints no line per event.
+fn start_server(flavor: Flavor) -> Server {
+    let mut opts = ServerOptions::new(flavor);
+    opts.extra_args.push("--quiet".into());
+    Server::start(opts)
 }
 
 fn node_version() -> String {

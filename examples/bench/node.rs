@@ -1,4 +1,4 @@
-//! The official node `socket.io-client` 4.x, run by `tests/servers/bench/node-client.js` in its
+//! The official node `socket.io-client` (4.x; 2.x for socket.io 2.x servers), run by `tests/servers/bench/node-client.js` in its
 //! own process and driven over its stdin/stdout: one JSON command, one JSON answer.
 
 use std::io::{BufRead, BufReader, Write};
@@ -54,9 +54,12 @@ impl NodeClient {
         answer
     }
 
-    /// Connects a new socket to `url` (websocket only).
-    pub fn connect(&mut self, url: &str) {
-        self.ask(serde_json::json!({"cmd": "connect", "url": url}));
+    /// Connects a new socket to `url` with socket.io-client `client` (`v4` or `v2`) over one
+    /// `transport` (`websocket` or `polling`).
+    pub fn connect(&mut self, url: &str, client: &str, transport: &str) {
+        self.ask(serde_json::json!({
+            "cmd": "connect", "url": url, "client": client, "transports": [transport]
+        }));
     }
 
     /// `n` echo round trips, not measured.

@@ -62,8 +62,9 @@ fn is_ack(e: &Event) -> bool {
 }
 
 impl Ours {
-    /// A new object, connected to `url` (the Open event seen), with every event subscribed.
-    pub fn connect(url: &str) -> Ours {
+    /// A new object, connected to `url` over `transport` only (the Open event seen), with every
+    /// event subscribed.
+    pub fn connect(url: &str, transport: &str) -> Ours {
         let obj = library()
             .create("Client", &HostOptions::default())
             .expect("create the Client object");
@@ -72,6 +73,8 @@ impl Ours {
         obj.set("EventBufferDepth", V::I32(10_000_000))
             .expect("EventBufferDepth");
         obj.set("Timeout", V::from("30")).expect("Timeout");
+        obj.set("Transports", V::from(transport))
+            .expect("Transports");
         obj.call("On", &[V::from("*")]).expect("On *");
         obj.call("Connect", &[V::from(url)]).expect("Connect");
         wait_open(&obj, WAIT);

@@ -11,6 +11,8 @@ fn server_name(k: Kind) -> &'static str {
     match k {
         Kind::Real => "socket.io 4.8 server",
         Kind::Fake => "fake blast server",
+        Kind::Sio2 => "socket.io 2.5 server (EIO3; node: client 2.5)",
+        Kind::Polling => "socket.io 4.8 server, polling only",
     }
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The reference side of `examples/bench`: the official socket.io-client 4.x (tests/servers'
-// package.json) driven by JSON commands on stdin, one result line of JSON on stdout per command.
+// The reference side of `examples/bench`: the official socket.io-client 4.x, or 2.x for socket.io
+// 2.x servers (tests/servers' package.json), driven by JSON commands on stdin, one result line of
+// JSON on stdout per command.
 // Each measurement reports wall time and this process's own CPU time (process.cpuUsage()), so
 // the figures compare with the add-in's getrusage(RUSAGE_SELF) figures.
 //
@@ -8,7 +9,9 @@
 //   echo '{"cmd":"connect","url":"http://127.0.0.1:3000/"}' | node tests/servers/bench/node-client.js
 //
 // COMMANDS (one JSON object per line); every answer has "ok" and, on failure, "error":
-//   {"cmd":"connect","url":U}        websocket only, forceNew; answers {"ok":true,"ms":…}
+//   {"cmd":"connect","url":U,"client":"v4"|"v2","transports":["websocket"]|["polling"]}
+//                                    forceNew, no reconnection; client v4 and websocket only
+//                                    unless said otherwise; answers {"ok":true,"ms":…}
 //   {"cmd":"warmup","n":N}           N sequential echo round trips (not measured)
 //   {"cmd":"inbound","n":N}          emit flood {n:N,event:"tick"}; wait for N `tick` events
 //   {"cmd":"outbound","n":N,"verify":"stats"|"count"|"none"}
@@ -22,7 +25,12 @@
 
 const path = require("path");
 const readline = require("readline");
-const { io } = require(path.join(__dirname, "..", "node_modules", "socket.io-client"));
+const modules = path.join(__dirname, "..", "node_modules");
+const clients = {
+  v4: require(path.join(modules, "socket.io-client")).io,
+  // socket.io-client 2.x exports its `io` function itself.
+  v2: require(path.join(modules, "sio2-client")),
+};
 
 let socket = null;
 
@@ -61,7 +69,10 @@ const commands = {
   async connect(c) {
     if (socket) socket.disconnect();
     const t0 = process.hrtime.bigint();
-    socket = io(c.url, { transports: ["websocket"], forceNew: true, reconnection: false });
+    const io = clients[c.client || "v4"];
+    if (!io) throw new Error(`unknown client ${c.client}`);
+    const transports = c.transports || ["websocket"];
+    socket = io(c.url, { transports, forceNew: true, reconnection: false });
     await new Promise((resolve, reject) => {
       socket.once("connect", resolve);
       socket.once("connect_error", reject);

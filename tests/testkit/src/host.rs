@@ -135,6 +135,19 @@ pub fn addin_path() -> PathBuf {
     }
 }
 
+/// The example program `name` of the current build profile (`target/<profile>/examples/`),
+/// which `cargo test` builds along with the tests. Panics with what to do when it is missing.
+pub fn example_path(name: &str) -> PathBuf {
+    let path = profile_dir().join("examples").join(name);
+    assert!(
+        path.is_file(),
+        "the example is not built: no {} (`cargo test --workspace` builds every example; \
+         otherwise run `cargo build --example {name}`)",
+        path.display()
+    );
+    path
+}
+
 /// `target/<profile>/` of the running executable (tests and benches run from its `deps/`,
 /// examples from its `examples/`).
 pub(crate) fn profile_dir() -> PathBuf {

@@ -1,0 +1,116 @@
+//! The benchmarks still run (issue 5): `examples/bench` against every server it knows and
+//! `examples/bench_scale` with a few objects, each with tiny counts, in the test profile. No
+//! figure is checked (speed is measured by running them, see BENCHMARKS.md); what fails here is
+//! what makes a benchmark run worthless: a dropped event, an outbound run the server did not
+//! count whole, a failed connection, a host contract violation, or a hang.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use testkit::host::example_path;
+
+/// Far above a passing run (seconds, also unoptimised on a loaded machine).
+const DEADLINE: Duration = Duration::from_secs(600);
+
+/// Runs example `name` with `args` to its end; its exit status and its stdout and stderr.
+fn run_example(name: &str, args: &[&str]) -> (bool, String) {
+    let mut child = Command::new(example_path(name))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start example {name}: {e}"));
+    // Both pipes are read on threads while the child runs, so a full pipe cannot stall it.
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = pipe.read_to_string(&mut text);
+            text
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("piped stdout")));
+    let stderr = drain(Box::new(child.stderr.take().expect("piped stderr")));
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the example") {
+            break status;
+        }
+        if started.elapsed() > DEADLINE {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("example {name} {args:?} did not finish within {DEADLINE:?}");
+        }
+        // The child's end is not an event we can block on with a deadline: poll it.
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let out = format!(
+        "{}\n--- stderr ---\n{}",
+        stdout.join().unwrap_or_default(),
+        stderr.join().unwrap_or_default()
+    );
+    (status.success(), out)
+}
+
+#[test]
+fn bench_runs_against_every_server_and_both_clients() {
+    let (ok, out) = run_example(
+        "bench",
+        &[
+            "--runs",
+            "1",
+            "--warmup-runs",
+            "0",
+            "--servers",
+            "real,fake,sio2,polling",
+            "--inbound",
+            "2000",
+            "--outbound",
+            "2000",
+            "--rtt",
+            "50",
+        ],
+    );
+    assert!(ok, "bench failed:\n{out}");
+    assert!(
+        out.contains("checks: no event dropped by the host; every counted outbound run complete"),
+        "bench's checks failed:\n{out}"
+    );
+    for server in [
+        "| socket.io 4.8 server |",
+        "| fake blast server |",
+        "| socket.io 2.5 server (EIO3; node: client 2.5) |",
+        "| socket.io 4.8 server, polling only |",
+    ] {
+        for figure in [
+            "inbound events/s (wall)",
+            "outbound sends/s received (wall)",
+            "ack round trip p50 (µs)",
+        ] {
+            let row = format!("{server} {figure} | **");
+            let line = out
+                .lines()
+                .find(|l| l.starts_with(&row))
+                .unwrap_or_else(|| panic!("no row {row:?} in:\n{out}"));
+            // Both clients measured: no "–" in the ours or node column.
+            assert_eq!(
+                line.matches("**").count(),
+                4,
+                "a client has no figure in {line:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn bench_scale_connects_a_few_objects() {
+    let (ok, out) = run_example("bench_scale", &["--counts", "1,5"]);
+    assert!(ok, "bench_scale failed:\n{out}");
+    for n in ["| 1 |", "| 5 |"] {
+        assert!(
+            out.lines().any(|l| l.starts_with(n)),
+            "no row for {n} objects in:\n{out}"
+        );
+    }
+}
