@@ -14,8 +14,9 @@
 //! the real socket.io 4.8 server (`tests/servers/server.js --quiet`) and the fake blast server
 //! (`tests/servers/bench/fake-server.js`); on request also a socket.io 2.5 server (Engine.IO 3,
 //! against node's socket.io-client 2.5) and the 4.8 server with both clients on HTTP long-polling
-//! only. Each run connects a fresh client of each kind, warms
-//! it up with 200 echoes, and measures, client after client (the order alternates per run):
+//! only. Each run starts fresh servers, connects a fresh client of each kind to each, warms
+//! both up with 200 echoes and a flood of 20 000 events, and measures each scenario with one client, then the other (the
+//! order alternates per run):
 //! - inbound: `flood` of N `tick` events; events/s of wall time and per client-CPU-second;
 //! - outbound: N `Send("bench", i)` then an echo marker; sends/s received by the server;
 //! - rtt: N sequential round trips (SendWithAck when the build has it, else echo), p50/p99.
@@ -42,6 +43,13 @@ use testkit::servers::{Flavor, Server, ServerOptions};
 use fake::FakeServer;
 use node::NodeClient;
 use ours::{Ours, RttMode};
+
+/// Echo round trips that warm up each new connection, not measured.
+const WARMUP_ECHOES: usize = 200;
+
+/// Events of the flood that warms up each new connection (and the server), not measured; at most
+/// `--inbound`.
+const WARMUP_FLOOD: usize = 20_000;
 
 /// One measurement of one scenario by one client.
 #[derive(Debug, Clone, Default)]
@@ -220,9 +228,8 @@ fn pin(pid: u32, cpu: usize) {
     assert!(ok, "taskset failed for pid {pid}");
 }
 
-/// One server under test.
+/// Where the clients find one server under test.
 struct Target {
-    kind: Kind,
     /// For our client (`ws://…`).
     url: String,
     /// For the node client (`http://…`).
@@ -244,39 +251,7 @@ fn main() {
         node_version()
     );
 
-    let wants = |kinds: &[Kind]| o.servers.iter().any(|k| kinds.contains(k));
-    let sio4 = wants(&[Kind::Real, Kind::Polling]).then(|| start_server(Flavor::Sio4));
-    let sio2 = wants(&[Kind::Sio2]).then(|| start_server(Flavor::Sio2));
-    let fake = wants(&[Kind::Fake]).then(FakeServer::start);
     let mut node = o.clients.contains(&Client::Node).then(NodeClient::start);
-    if o.pin {
-        sio4.iter().chain(&sio2).for_each(|s| pin(s.pid(), 0));
-        fake.iter().for_each(|s| pin(s.pid(), 0));
-    }
-    let targets: Vec<Target> = o
-        .servers
-        .iter()
-        .map(|&kind| {
-            let (url, http_url) = match (kind, &sio4, &sio2, &fake) {
-                (Kind::Real | Kind::Polling, Some(s), _, _) | (Kind::Sio2, _, Some(s), _) => {
-                    (s.url("/"), s.http_url("/"))
-                }
-                (Kind::Fake, _, _, Some(f)) => (f.url(), f.http_url()),
-                _ => unreachable!("every requested server was started"),
-            };
-            let verify = match kind {
-                Kind::Fake => Received::Count,
-                _ => Received::Stats,
-            };
-            Target {
-                kind,
-                url,
-                http_url,
-                verify,
-            }
-        })
-        .collect();
-
     let mut results = Results::new();
     let mut rtt_mode = RttMode::Echo;
     let total = o.warmup_runs + o.runs;
@@ -293,33 +268,52 @@ fn main() {
             if warm { o.warmup_runs } else { o.runs },
             measure::load_average()
         );
+        // Fresh servers for every run: a server that has just taken 100 000 sends (its heap, its
+        // garbage collector) floods more slowly, and whichever client came next paid for it.
+        let servers = Servers::start(&o);
         let mut order = o.clients.clone();
         if run % 2 == 1 {
             order.reverse();
         }
-        for t in &targets {
-            for &client in &order {
-                let samples = match client {
-                    Client::Ours => {
-                        let c = Ours::connect(&t.url, t.kind.transport());
-                        rtt_mode = c.rtt_mode();
-                        let s = run_ours(&o, &c, t);
-                        c.close();
-                        s
-                    }
-                    Client::Node => {
-                        let n = node.as_mut().expect("node client");
-                        run_node(&o, n, t, rtt_mode)
-                    }
-                };
-                if !warm {
-                    for (scenario, s) in samples {
+        for &kind in &o.servers {
+            let t = servers.target(kind);
+            // Both clients connected and warmed up first, then each scenario by both, one after
+            // the other: the two measurements of a scenario are as close in time as they can be.
+            // A flood warms the server's flood path too (a fresh node server runs it unoptimised
+            // at first, slowly, and the client that came first paid for it).
+            let warm_flood = o.inbound.min(WARMUP_FLOOD);
+            let ours = o.clients.contains(&Client::Ours).then(|| {
+                let c = Ours::connect(&t.url, kind.transport());
+                c.warmup(WARMUP_ECHOES);
+                c.inbound(warm_flood);
+                rtt_mode = c.rtt_mode();
+                c
+            });
+            if let Some(n) = node.as_mut() {
+                n.connect(&t.http_url, kind.node_client(), kind.transport());
+                n.warmup(WARMUP_ECHOES);
+                n.inbound(warm_flood);
+            }
+            for &scenario in &o.scenarios {
+                for &client in &order {
+                    let sample = match (client, &ours, node.as_mut()) {
+                        (Client::Ours, Some(c), _) => measure_ours(&o, c, &t, scenario),
+                        (Client::Node, _, Some(n)) => measure_node(&o, n, &t, scenario, rtt_mode),
+                        _ => unreachable!("every client in the order was started"),
+                    };
+                    if !warm {
                         results
-                            .entry((scenario, t.kind, client))
+                            .entry((scenario, kind, client))
                             .or_default()
-                            .push(s);
+                            .push(sample);
                     }
                 }
+            }
+            if let Some(c) = ours {
+                c.close();
+            }
+            if let Some(n) = node.as_mut() {
+                n.close();
             }
         }
     }
@@ -328,40 +322,77 @@ fn main() {
     testkit::host::assert_clean();
 }
 
-fn run_ours(o: &Opts, c: &Ours, t: &Target) -> Vec<(Scenario, Sample)> {
-    c.warmup(200);
-    let mut out = Vec::new();
-    for &s in &o.scenarios {
-        let sample = match s {
-            Scenario::Inbound => c.inbound(o.inbound),
-            Scenario::Outbound => c.outbound(o.outbound, t.verify),
-            Scenario::Rtt => c.rtt(o.rtt),
-        };
-        out.push((s, sample));
-    }
-    out
+/// The servers of one run, started (and pinned to CPU 0 with `--pin`) for the kinds asked for.
+struct Servers {
+    /// socket.io 4.8: `Real` and `Polling`.
+    sio4: Option<Server>,
+    sio2: Option<Server>,
+    fake: Option<FakeServer>,
 }
 
-fn run_node(o: &Opts, n: &mut NodeClient, t: &Target, mode: RttMode) -> Vec<(Scenario, Sample)> {
-    n.connect(&t.http_url, t.kind.node_client(), t.kind.transport());
-    n.warmup(200);
-    let mut out = Vec::new();
-    for &s in &o.scenarios {
-        let sample = match s {
-            Scenario::Inbound => n.inbound(o.inbound),
-            Scenario::Outbound => n.outbound(o.outbound, t.verify),
-            Scenario::Rtt => n.rtt(
-                o.rtt,
-                match mode {
-                    RttMode::Ack => "ack",
-                    RttMode::Echo => "echo",
-                },
-            ),
+impl Servers {
+    fn start(o: &Opts) -> Servers {
+        let wants = |kinds: &[Kind]| o.servers.iter().any(|k| kinds.contains(k));
+        let servers = Servers {
+            sio4: wants(&[Kind::Real, Kind::Polling]).then(|| start_server(Flavor::Sio4)),
+            sio2: wants(&[Kind::Sio2]).then(|| start_server(Flavor::Sio2)),
+            fake: wants(&[Kind::Fake]).then(FakeServer::start),
         };
-        out.push((s, sample));
+        if o.pin {
+            let sio = servers.sio4.iter().chain(&servers.sio2).map(Server::pid);
+            sio.chain(servers.fake.iter().map(FakeServer::pid))
+                .for_each(|pid| pin(pid, 0));
+        }
+        servers
     }
-    n.close();
-    out
+
+    /// Where the clients find the server of `kind` (started by [`Servers::start`]).
+    fn target(&self, kind: Kind) -> Target {
+        let (url, http_url) = match (kind, &self.sio4, &self.sio2, &self.fake) {
+            (Kind::Real | Kind::Polling, Some(s), _, _) | (Kind::Sio2, _, Some(s), _) => {
+                (s.url("/"), s.http_url("/"))
+            }
+            (Kind::Fake, _, _, Some(f)) => (f.url(), f.http_url()),
+            _ => unreachable!("every requested server was started"),
+        };
+        let verify = match kind {
+            Kind::Fake => Received::Count,
+            _ => Received::Stats,
+        };
+        Target {
+            url,
+            http_url,
+            verify,
+        }
+    }
+}
+
+fn measure_ours(o: &Opts, c: &Ours, t: &Target, scenario: Scenario) -> Sample {
+    match scenario {
+        Scenario::Inbound => c.inbound(o.inbound),
+        Scenario::Outbound => c.outbound(o.outbound, t.verify),
+        Scenario::Rtt => c.rtt(o.rtt),
+    }
+}
+
+fn measure_node(
+    o: &Opts,
+    n: &mut NodeClient,
+    t: &Target,
+    scenario: Scenario,
+    mode: RttMode,
+) -> Sample {
+    match scenario {
+        Scenario::Inbound => n.inbound(o.inbound),
+        Scenario::Outbound => n.outbound(o.outbound, t.verify),
+        Scenario::Rtt => n.rtt(
+            o.rtt,
+            match mode {
+                RttMode::Ack => "ack",
+                RttMode::Echo => "echo",
+            },
+        ),
+    }
 }
 
 /// A node socket.io server of `flavor` that prints no line per event.
