@@ -38,9 +38,13 @@ pub(crate) struct Queue {
     pub dropped: usize,
     /// Set when `Done` has returned: any `ExternalEvent` afterwards is a violation.
     pub dead: bool,
-    /// Threads waiting on `queue_cv` for an event: `ExternalEvent` wakes them only if there
-    /// are any (a wake-up is a system call).
-    pub waiters: usize,
+    /// Threads asleep on `queue_cv` that no `ExternalEvent` has woken yet: only the first event
+    /// after they fell asleep wakes them (a wake-up is a system call; one per event while the
+    /// woken thread has not run yet would be a wasted one each).
+    pub sleepers: usize,
+    /// Counts the wake-ups `ExternalEvent` sent, so that a sleeper that returns without one
+    /// (timeout, spurious wake-up) knows it still counts in `sleepers`.
+    pub wakes: u64,
 }
 
 /// The host's state for one add-in object, shared by all of its platform interfaces.
@@ -73,13 +77,17 @@ impl HostState {
         mut queue: MutexGuard<'a, Queue>,
         timeout: std::time::Duration,
     ) -> MutexGuard<'a, Queue> {
-        queue.waiters += 1;
+        let wakes = queue.wakes;
+        queue.sleepers += 1;
         let mut queue = self
             .queue_cv
             .wait_timeout(queue, timeout)
             .unwrap_or_else(|e| e.into_inner())
             .0;
-        queue.waiters -= 1;
+        if queue.wakes == wakes {
+            // Not woken by an event: still counted as asleep.
+            queue.sleepers -= 1;
+        }
         queue
     }
 
@@ -364,7 +372,12 @@ unsafe extern "C" fn external_event(
             return !st.opts.event_overflow_returns_false;
         }
         q.events.push_back(ev);
-        let wake = q.waiters > 0;
+        // Wake the sleepers once; they no longer count as asleep.
+        let wake = q.sleepers > 0;
+        if wake {
+            q.sleepers = 0;
+            q.wakes += 1;
+        }
         drop(q);
         if wake {
             st.queue_cv.notify_all();
@@ -558,7 +571,8 @@ impl HostSide {
                 depth: 1,
                 dropped: 0,
                 dead: false,
-                waiters: 0,
+                sleepers: 0,
+                wakes: 0,
             }),
             queue_cv: Condvar::new(),
             errors: Mutex::new(Vec::new()),
