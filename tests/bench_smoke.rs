@@ -85,6 +85,7 @@ fn bench_runs_against_every_server_and_both_clients() {
     ] {
         for figure in [
             "inbound events/s (wall)",
+            "inbound, 1C thread woken at the end: events/s (wall)",
             "outbound sends/s received (wall)",
             "ack round trip p50 (µs)",
         ] {

@@ -15,9 +15,12 @@
 //! (`tests/servers/bench/fake-server.js`); on request also a socket.io 2.5 server (Engine.IO 3,
 //! against node's socket.io-client 2.5) and the 4.8 server with both clients on HTTP long-polling
 //! only. Each run starts fresh servers, connects a fresh client of each kind to each, warms
-//! both up with 200 echoes and a flood of 20 000 events, and measures each scenario with one client, then the other (the
-//! order alternates per run):
+//! both up with 200 echoes and a flood of 20 000 events, and measures each scenario with one
+//! client, then the other (the order alternates per run):
 //! - inbound: `flood` of N `tick` events; events/s of wall time and per client-CPU-second;
+//! - core: the same flood, the host's 1C thread woken once all N are queued (ours; node's side
+//!   is its inbound again): the add-in's cost without a wake-up of the 1C thread per event, the
+//!   "transport core" of socketio-protocol.md §5.4;
 //! - outbound: N `Send("bench", i)` then an echo marker; sends/s received by the server;
 //! - rtt: N sequential round trips (SendWithAck when the build has it, else echo), p50/p99.
 //!
@@ -26,7 +29,8 @@
 //!
 //! Flags: `--runs R` (5), `--warmup-runs W` (1), `--inbound N` (200000), `--outbound N`
 //! (100000), `--rtt N` (2000), `--only ours|node`, `--servers real,fake,sio2,polling` (real,fake),
-//! `--scenarios inbound,outbound,rtt`, `--pin` (server on CPU 0, clients on CPU 1, via taskset).
+//! `--scenarios inbound,core,outbound,rtt`, `--pin` (server on CPU 0, clients on CPU 1, via
+//! taskset).
 
 mod fake;
 mod measure;
@@ -88,6 +92,9 @@ pub enum Received {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Scenario {
     Inbound,
+    /// Inbound with the host's 1C thread woken once, after the last event (ours; node's side
+    /// is the same flood as `Inbound`).
+    InboundCore,
     Outbound,
     Rtt,
 }
@@ -164,7 +171,12 @@ fn parse_args() -> Opts {
         rtt: 2_000,
         clients: vec![Client::Ours, Client::Node],
         servers: vec![Kind::Real, Kind::Fake],
-        scenarios: vec![Scenario::Inbound, Scenario::Outbound, Scenario::Rtt],
+        scenarios: vec![
+            Scenario::Inbound,
+            Scenario::InboundCore,
+            Scenario::Outbound,
+            Scenario::Rtt,
+        ],
         pin: false,
     };
     let mut args = std::env::args().skip(1);
@@ -201,9 +213,10 @@ fn parse_args() -> Opts {
                     .split(',')
                     .map(|s| match s {
                         "inbound" => Scenario::Inbound,
+                        "core" => Scenario::InboundCore,
                         "outbound" => Scenario::Outbound,
                         "rtt" => Scenario::Rtt,
-                        other => panic!("--scenarios inbound,outbound,rtt; not {other}"),
+                        other => panic!("--scenarios inbound,core,outbound,rtt; not {other}"),
                     })
                     .collect()
             }
@@ -370,6 +383,7 @@ impl Servers {
 fn measure_ours(o: &Opts, c: &Ours, t: &Target, scenario: Scenario) -> Sample {
     match scenario {
         Scenario::Inbound => c.inbound(o.inbound),
+        Scenario::InboundCore => c.inbound_core(o.inbound),
         Scenario::Outbound => c.outbound(o.outbound, t.verify),
         Scenario::Rtt => c.rtt(o.rtt),
     }
@@ -383,7 +397,7 @@ fn measure_node(
     mode: RttMode,
 ) -> Sample {
     match scenario {
-        Scenario::Inbound => n.inbound(o.inbound),
+        Scenario::Inbound | Scenario::InboundCore => n.inbound(o.inbound),
         Scenario::Outbound => n.outbound(o.outbound, t.verify),
         Scenario::Rtt => n.rtt(
             o.rtt,

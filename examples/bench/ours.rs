@@ -133,6 +133,16 @@ impl Ours {
         sample
     }
 
+    /// [`Ours::inbound`] with the 1C thread woken only once all `n` events are queued: the
+    /// add-in's cost without the 1C thread's wake-ups (it is busy elsewhere, as a real 1C
+    /// handler often is, and takes everything at the end).
+    pub fn inbound_core(&self, n: usize) -> Sample {
+        self.obj.wake_1c_at(n);
+        let sample = self.inbound(n);
+        self.obj.wake_1c_at(1);
+        sample
+    }
+
     /// `n` calls of `Send("bench", i)`, then `Send("echo", "done")`; ends when that echo is
     /// back, so every `bench` was received by the server before (one websocket, in order).
     pub fn outbound(&self, n: usize, verify: Received) -> Sample {

@@ -1027,6 +1027,14 @@ impl Object {
         self.keep_history.store(keep, Ordering::Relaxed);
     }
 
+    /// How many queued events it takes for `ExternalEvent` to wake this object's waiting 1C
+    /// thread (1, the first, unless set). A benchmark sets a whole flood to measure the add-in
+    /// with a 1C thread that is busy elsewhere and takes the events afterwards: the add-in's own
+    /// cost, without a wake-up of the 1C thread per event (socketio-protocol.md §5.4).
+    pub fn wake_1c_at(&self, events: usize) {
+        self.side.state.queue().wake_at = events.max(1);
+    }
+
     /// Events lost because the queue was full (1C drops the newest).
     pub fn dropped_events(&self) -> usize {
         self.side.state.queue().dropped

@@ -45,6 +45,8 @@ pub(crate) struct Queue {
     /// Counts the wake-ups `ExternalEvent` sent, so that a sleeper that returns without one
     /// (timeout, spurious wake-up) knows it still counts in `sleepers`.
     pub wakes: u64,
+    /// How many queued events wake the sleepers (1: the first). See `Object::wake_1c_at`.
+    pub wake_at: usize,
 }
 
 /// The host's state for one add-in object, shared by all of its platform interfaces.
@@ -373,7 +375,7 @@ unsafe extern "C" fn external_event(
         }
         q.events.push_back(ev);
         // Wake the sleepers once; they no longer count as asleep.
-        let wake = q.sleepers > 0;
+        let wake = q.sleepers > 0 && q.events.len() >= q.wake_at;
         if wake {
             q.sleepers = 0;
             q.wakes += 1;
@@ -573,6 +575,7 @@ impl HostSide {
                 dead: false,
                 sleepers: 0,
                 wakes: 0,
+                wake_at: 1,
             }),
             queue_cv: Condvar::new(),
             errors: Mutex::new(Vec::new()),
