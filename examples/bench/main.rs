@@ -38,15 +38,14 @@ mod node;
 mod opened;
 mod ours;
 mod report;
+mod servers;
 
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use testkit::servers::{Flavor, Server, ServerOptions};
-
-use fake::FakeServer;
 use node::NodeClient;
 use ours::{Ours, RttMode};
+use servers::{pin, Servers, Target};
 
 /// Echo round trips that warm up each new connection, not measured.
 const WARMUP_ECHOES: usize = 200;
@@ -231,25 +230,6 @@ fn parse_args() -> Opts {
     o
 }
 
-/// `taskset -a -p -c <cpu> <pid>`: every thread of `pid` on one CPU.
-fn pin(pid: u32, cpu: usize) {
-    let ok = Command::new("taskset")
-        .args(["-a", "-p", "-c", &cpu.to_string(), &pid.to_string()])
-        .stdout(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(ok, "taskset failed for pid {pid}");
-}
-
-/// Where the clients find one server under test.
-struct Target {
-    /// For our client (`ws://…`).
-    url: String,
-    /// For the node client (`http://…`).
-    http_url: String,
-    verify: Received,
-}
-
 fn main() {
     let o = parse_args();
     if o.pin {
@@ -335,51 +315,6 @@ fn main() {
     testkit::host::assert_clean();
 }
 
-/// The servers of one run, started (and pinned to CPU 0 with `--pin`) for the kinds asked for.
-struct Servers {
-    /// socket.io 4.8: `Real` and `Polling`.
-    sio4: Option<Server>,
-    sio2: Option<Server>,
-    fake: Option<FakeServer>,
-}
-
-impl Servers {
-    fn start(o: &Opts) -> Servers {
-        let wants = |kinds: &[Kind]| o.servers.iter().any(|k| kinds.contains(k));
-        let servers = Servers {
-            sio4: wants(&[Kind::Real, Kind::Polling]).then(|| start_server(Flavor::Sio4)),
-            sio2: wants(&[Kind::Sio2]).then(|| start_server(Flavor::Sio2)),
-            fake: wants(&[Kind::Fake]).then(FakeServer::start),
-        };
-        if o.pin {
-            let sio = servers.sio4.iter().chain(&servers.sio2).map(Server::pid);
-            sio.chain(servers.fake.iter().map(FakeServer::pid))
-                .for_each(|pid| pin(pid, 0));
-        }
-        servers
-    }
-
-    /// Where the clients find the server of `kind` (started by [`Servers::start`]).
-    fn target(&self, kind: Kind) -> Target {
-        let (url, http_url) = match (kind, &self.sio4, &self.sio2, &self.fake) {
-            (Kind::Real | Kind::Polling, Some(s), _, _) | (Kind::Sio2, _, Some(s), _) => {
-                (s.url("/"), s.http_url("/"))
-            }
-            (Kind::Fake, _, _, Some(f)) => (f.url(), f.http_url()),
-            _ => unreachable!("every requested server was started"),
-        };
-        let verify = match kind {
-            Kind::Fake => Received::Count,
-            _ => Received::Stats,
-        };
-        Target {
-            url,
-            http_url,
-            verify,
-        }
-    }
-}
-
 fn measure_ours(o: &Opts, c: &Ours, t: &Target, scenario: Scenario) -> Sample {
     match scenario {
         Scenario::Inbound => c.inbound(o.inbound),
@@ -407,13 +342,6 @@ fn measure_node(
             },
         ),
     }
-}
-
-/// A node socket.io server of `flavor` that prints no line per event.
-fn start_server(flavor: Flavor) -> Server {
-    let mut opts = ServerOptions::new(flavor);
-    opts.extra_args.push("--quiet".into());
-    Server::start(opts)
 }
 
 fn node_version() -> String {

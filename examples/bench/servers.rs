@@ -1,0 +1,82 @@
+//! The servers of one benchmark run: the node socket.io servers (4.8 for `real` and `polling`,
+//! 2.5 for `sio2`) and the fake blast server, started afresh for every run, and pinned to CPU 0
+//! with `--pin`.
+
+use std::process::Command;
+
+use testkit::servers::{Flavor, Server, ServerOptions};
+
+use crate::fake::FakeServer;
+use crate::{Kind, Opts, Received};
+
+/// `taskset -a -p -c <cpu> <pid>`: every thread of `pid` on one CPU.
+pub fn pin(pid: u32, cpu: usize) {
+    let ok = Command::new("taskset")
+        .args(["-a", "-p", "-c", &cpu.to_string(), &pid.to_string()])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "taskset failed for pid {pid}");
+}
+
+/// Where the clients find one server under test.
+pub struct Target {
+    /// For our client (`ws://…`; our client takes it for polling too).
+    pub url: String,
+    /// For the node client (`http://…`).
+    pub http_url: String,
+    /// How the server is asked what it received.
+    pub verify: Received,
+}
+
+/// The servers of one run, started (and pinned to CPU 0 with `--pin`) for the kinds asked for.
+pub struct Servers {
+    /// socket.io 4.8: `Real` and `Polling`.
+    sio4: Option<Server>,
+    sio2: Option<Server>,
+    fake: Option<FakeServer>,
+}
+
+impl Servers {
+    pub fn start(o: &Opts) -> Servers {
+        let wants = |kinds: &[Kind]| o.servers.iter().any(|k| kinds.contains(k));
+        let servers = Servers {
+            sio4: wants(&[Kind::Real, Kind::Polling]).then(|| start_server(Flavor::Sio4)),
+            sio2: wants(&[Kind::Sio2]).then(|| start_server(Flavor::Sio2)),
+            fake: wants(&[Kind::Fake]).then(FakeServer::start),
+        };
+        if o.pin {
+            let sio = servers.sio4.iter().chain(&servers.sio2).map(Server::pid);
+            sio.chain(servers.fake.iter().map(FakeServer::pid))
+                .for_each(|pid| pin(pid, 0));
+        }
+        servers
+    }
+
+    /// Where the clients find the server of `kind` (started by [`Servers::start`]).
+    pub fn target(&self, kind: Kind) -> Target {
+        let (url, http_url) = match (kind, &self.sio4, &self.sio2, &self.fake) {
+            (Kind::Real | Kind::Polling, Some(s), _, _) | (Kind::Sio2, _, Some(s), _) => {
+                (s.url("/"), s.http_url("/"))
+            }
+            (Kind::Fake, _, _, Some(f)) => (f.url(), f.http_url()),
+            _ => unreachable!("every requested server was started"),
+        };
+        let verify = match kind {
+            Kind::Fake => Received::Count,
+            _ => Received::Stats,
+        };
+        Target {
+            url,
+            http_url,
+            verify,
+        }
+    }
+}
+
+/// A node socket.io server of `flavor` that prints no line per event.
+fn start_server(flavor: Flavor) -> Server {
+    let mut opts = ServerOptions::new(flavor);
+    opts.extra_args.push("--quiet".into());
+    Server::start(opts)
+}
