@@ -70,6 +70,10 @@ fn bench_runs_against_every_server_and_both_clients() {
             "2000",
             "--rtt",
             "50",
+            "--acks",
+            "500",
+            "--window",
+            "20",
         ],
     );
     assert!(ok, "bench failed:\n{out}");
@@ -88,6 +92,7 @@ fn bench_runs_against_every_server_and_both_clients() {
             "inbound, 1C thread woken at the end: events/s (wall)",
             "outbound sends/s received (wall)",
             "ack round trip p50 (µs)",
+            "acks/s with a window unanswered (wall)",
         ] {
             let row = format!("{server} {figure} | **");
             let line = out

@@ -22,15 +22,16 @@
 //!   is its inbound again): the add-in's cost without a wake-up of the 1C thread per event, the
 //!   "transport core" of socketio-protocol.md §5.4;
 //! - outbound: N `Send("bench", i)` then an echo marker; sends/s received by the server;
-//! - rtt: N sequential round trips (SendWithAck when the build has it, else echo), p50/p99.
+//! - rtt: N sequential round trips (SendWithAck when the build has it, else echo), p50/p99;
+//! - acks: N `SendWithAck`s with up to K unanswered at a time (a new one per answer), acks/s.
 //!
 //! Client CPU time: getrusage(RUSAGE_SELF) here (the host emulator's event loop included, and
 //! reported separately per thread), process.cpuUsage() in the node client.
 //!
 //! Flags: `--runs R` (5), `--warmup-runs W` (1), `--inbound N` (200000), `--outbound N`
-//! (100000), `--rtt N` (2000), `--only ours|node`, `--servers real,fake,sio2,polling` (real,fake),
-//! `--scenarios inbound,core,outbound,rtt`, `--pin` (server on CPU 0, clients on CPU 1, via
-//! taskset).
+//! (100000), `--rtt N` (2000), `--acks N` (20000), `--window K` (100), `--only ours|node`,
+//! `--servers real,fake,sio2,polling` (real,fake), `--scenarios inbound,core,outbound,rtt,acks`,
+//! `--pin` (server on CPU 0, clients on CPU 1, via taskset).
 
 mod fake;
 mod measure;
@@ -96,6 +97,8 @@ pub enum Scenario {
     InboundCore,
     Outbound,
     Rtt,
+    /// Acknowledged emits with a window of them unanswered (the build must have `SendWithAck`).
+    Acks,
 }
 
 /// A server under test, and how both clients talk to it.
@@ -155,6 +158,9 @@ pub struct Opts {
     pub inbound: usize,
     pub outbound: usize,
     pub rtt: usize,
+    /// Acknowledged emits of the `acks` scenario, and how many may be unanswered at a time.
+    pub acks: usize,
+    pub window: usize,
     pub clients: Vec<Client>,
     pub servers: Vec<Kind>,
     pub scenarios: Vec<Scenario>,
@@ -168,6 +174,8 @@ fn parse_args() -> Opts {
         inbound: 200_000,
         outbound: 100_000,
         rtt: 2_000,
+        acks: 20_000,
+        window: 100,
         clients: vec![Client::Ours, Client::Node],
         servers: vec![Kind::Real, Kind::Fake],
         scenarios: vec![
@@ -175,6 +183,7 @@ fn parse_args() -> Opts {
             Scenario::InboundCore,
             Scenario::Outbound,
             Scenario::Rtt,
+            Scenario::Acks,
         ],
         pin: false,
     };
@@ -189,6 +198,8 @@ fn parse_args() -> Opts {
             "--inbound" => o.inbound = num(value()),
             "--outbound" => o.outbound = num(value()),
             "--rtt" => o.rtt = num(value()),
+            "--acks" => o.acks = num(value()),
+            "--window" => o.window = num(value()).max(1),
             "--only" => {
                 o.clients = match value().as_str() {
                     "ours" => vec![Client::Ours],
@@ -215,7 +226,10 @@ fn parse_args() -> Opts {
                         "core" => Scenario::InboundCore,
                         "outbound" => Scenario::Outbound,
                         "rtt" => Scenario::Rtt,
-                        other => panic!("--scenarios inbound,core,outbound,rtt; not {other}"),
+                        "acks" => Scenario::Acks,
+                        other => {
+                            panic!("--scenarios inbound,core,outbound,rtt,acks; not {other}")
+                        }
                     })
                     .collect()
             }
@@ -288,6 +302,9 @@ fn main() {
                 n.inbound(warm_flood);
             }
             for &scenario in &o.scenarios {
+                if scenario == Scenario::Acks && ours.as_ref().is_some_and(|c| !c.ack) {
+                    continue; // a build without SendWithAck
+                }
                 for &client in &order {
                     let sample = match (client, &ours, node.as_mut()) {
                         (Client::Ours, Some(c), _) => measure_ours(&o, c, &t, scenario),
@@ -321,6 +338,7 @@ fn measure_ours(o: &Opts, c: &Ours, t: &Target, scenario: Scenario) -> Sample {
         Scenario::InboundCore => c.inbound_core(o.inbound),
         Scenario::Outbound => c.outbound(o.outbound, t.verify),
         Scenario::Rtt => c.rtt(o.rtt),
+        Scenario::Acks => c.acks(o.acks, o.window),
     }
 }
 
@@ -341,6 +359,7 @@ fn measure_node(
                 RttMode::Echo => "echo",
             },
         ),
+        Scenario::Acks => n.acks(o.acks, o.window),
     }
 }
 

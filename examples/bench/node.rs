@@ -87,6 +87,11 @@ impl NodeClient {
         sample(&self.ask(serde_json::json!({"cmd": "rtt", "n": n, "mode": mode})))
     }
 
+    /// `n` emits of `ack` with a callback, up to `window` unanswered at any time.
+    pub fn acks(&mut self, n: usize, window: usize) -> Sample {
+        sample(&self.ask(serde_json::json!({"cmd": "acks", "n": n, "window": window})))
+    }
+
     /// Disconnects the socket.
     pub fn close(&mut self) {
         self.ask(serde_json::json!({"cmd": "close"}));

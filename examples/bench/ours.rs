@@ -57,8 +57,16 @@ fn contains(hay: &[u16], needle: &[u16]) -> bool {
         .any(|(i, &u)| u == first && hay[i + 1..].starts_with(rest))
 }
 
+const ACK_PREFIX: &str = r#"{"Event": "Ack""#;
+
 fn is_ack(e: &Event) -> bool {
-    e.event.starts_with(r#"{"Event": "Ack""#)
+    e.event.starts_with(ACK_PREFIX)
+}
+
+/// [`is_ack`] on an event as the host queued it (UTF-16), without decoding it.
+fn is_raw_ack() -> impl Fn(&RawEvent) -> bool {
+    let prefix: Vec<u16> = ACK_PREFIX.encode_utf16().collect();
+    move |e: &RawEvent| e.event_units().starts_with(&prefix)
 }
 
 impl Ours {
@@ -218,6 +226,35 @@ impl Ours {
         sample.p50_us = quantile(&lat, 0.5);
         sample.p99_us = quantile(&lat, 0.99);
         sample
+    }
+
+    /// `n` calls of `SendWithAck("ack", [i])` with up to `window` unanswered at any time: a new
+    /// one for each Ack event taken, the way a 1C job sends documents and counts confirmations.
+    /// Ends when all `n` Ack events were taken.
+    pub fn acks(&self, n: usize, window: usize) -> Sample {
+        assert!(self.ack, "this build has no SendWithAck");
+        let ack = is_raw_ack();
+        let send = |i: usize| {
+            self.obj
+                .call(
+                    "SendWithAck",
+                    &[V::from("ack"), V::from(format!("[{i}]").as_str())],
+                )
+                .expect("SendWithAck");
+        };
+        measure(|| {
+            let (mut sent, mut answered) = (0, 0);
+            while answered < n {
+                while sent < n && sent - answered < window {
+                    send(sent);
+                    sent += 1;
+                }
+                let taken = self
+                    .obj
+                    .take_events(WAIT, |e| answered += usize::from(ack(e)));
+                assert!(taken > 0, "no Ack within {WAIT:?}");
+            }
+        })
     }
 
     /// `Disconnect`, then `Done` and `DestroyObject`.

@@ -107,6 +107,23 @@ fn metrics(s: Scenario, mode: RttMode) -> Vec<Metric> {
                 false,
             ),
         ],
+        Scenario::Acks => vec![
+            m(
+                "acks/s with a window unanswered (wall)",
+                |x, o| o.acks as f64 / x.wall_s,
+                true,
+            ),
+            m(
+                "acks with a window unanswered per client-CPU-s",
+                |x, o| o.acks as f64 / x.cpu_s,
+                true,
+            ),
+            m(
+                "acks with a window unanswered: voluntary ctx switches per ack",
+                |x, o| x.vcsw / o.acks as f64,
+                false,
+            ),
+        ],
     }
 }
 
@@ -134,8 +151,8 @@ fn cell(xs: &[f64]) -> String {
 pub fn print(o: &Opts, results: &Results, mode: RttMode) {
     println!();
     println!(
-        "{} runs (after {} warm-up), inbound N={}, outbound N={}, rtt N={}; median (min–max)",
-        o.runs, o.warmup_runs, o.inbound, o.outbound, o.rtt
+        "{} runs (after {} warm-up), inbound N={}, outbound N={}, rtt N={}, acks N={} (window {}); median (min–max)",
+        o.runs, o.warmup_runs, o.inbound, o.outbound, o.rtt, o.acks, o.window
     );
     if mode == RttMode::Echo {
         println!("round trips are echoes (Send → the server's echo event): this build has no SendWithAck");
@@ -286,11 +303,17 @@ fn targets(ratios: &BTreeMap<(Kind, String), (f64, f64)>, mode: RttMode) {
 
 /// Where our process's CPU time and sleeps went, per thread name (medians over the runs).
 fn threads(o: &Opts, results: &Results) {
-    for &scenario in &[Scenario::Inbound, Scenario::InboundCore, Scenario::Rtt] {
+    for &scenario in &[
+        Scenario::Inbound,
+        Scenario::InboundCore,
+        Scenario::Rtt,
+        Scenario::Acks,
+    ] {
         let (per, unit) = match scenario {
             Scenario::Inbound | Scenario::InboundCore => {
                 (o.inbound as f64 / 1000.0, "per 1000 events")
             }
+            Scenario::Acks => (o.acks as f64, "per ack"),
             _ => (o.rtt as f64, "per round trip"),
         };
         for &kind in &o.servers {

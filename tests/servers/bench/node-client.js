@@ -19,6 +19,9 @@
 //                                    and wait for it; then ask the server how many it received
 //   {"cmd":"rtt","n":N,"mode":"echo"|"ack"}   N sequential round trips: emit `echo` i and wait
 //                                    for the `echo` event, or emit `ack` i with a callback
+//   {"cmd":"acks","n":N,"window":K}  emit `ack` i with a callback for i in 0..N, at most K
+//                                    unanswered at a time (one more per answer); until all N
+//                                    answers are in
 //   {"cmd":"close"}                  disconnect
 // Measurements answer {"ok":true,"wall_s":…,"cpu_s":…,"sys_s":…,"vcsw":…,…}; rtt adds "p50_us","p99_us".
 "use strict";
@@ -130,6 +133,24 @@ const commands = {
     r.p50_us = lat[Math.floor(c.n * 0.5)];
     r.p99_us = lat[Math.min(c.n - 1, Math.floor(c.n * 0.99))];
     return r;
+  },
+
+  acks(c) {
+    return measure(
+      () =>
+        new Promise((resolve) => {
+          let sent = 0;
+          let answered = 0;
+          const next = () => {
+            const i = sent++;
+            socket.emit("ack", i, () => {
+              if (++answered === c.n) resolve({ acks: answered });
+              else if (sent < c.n) next();
+            });
+          };
+          while (sent < Math.min(c.n, c.window)) next();
+        }),
+    );
   },
 
   async close() {
