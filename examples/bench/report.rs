@@ -17,114 +17,111 @@ fn server_name(k: Kind) -> &'static str {
     }
 }
 
+/// How a figure is computed from a sample.
+type Figure = Box<dyn Fn(&Sample, &Opts) -> f64>;
+
 /// One figure of a sample, and whether higher is better.
 struct Metric {
     name: String,
-    value: fn(&Sample, &Opts) -> f64,
+    value: Figure,
     higher_is_better: bool,
 }
 
-fn metrics(s: Scenario, mode: RttMode) -> Vec<Metric> {
-    let m = |name: &str, value: fn(&Sample, &Opts) -> f64, higher_is_better| Metric {
+fn metric(
+    name: &str,
+    value: impl Fn(&Sample, &Opts) -> f64 + 'static,
+    higher_is_better: bool,
+) -> Metric {
+    Metric {
         name: name.to_owned(),
-        value,
+        value: Box::new(value),
         higher_is_better,
-    };
+    }
+}
+
+/// The scenario's `count` (events, sends, acks) per second of wall time (figure `wall`) and
+/// per second of client CPU time (figure `cpu`).
+fn rates(wall: &str, cpu: &str, count: fn(&Opts) -> usize) -> [Metric; 2] {
+    [
+        metric(wall, move |x, o| count(o) as f64 / x.wall_s, true),
+        metric(cpu, move |x, o| count(o) as f64 / x.cpu_s, true),
+    ]
+}
+
+fn kernel_share(name: &str) -> Metric {
+    metric(name, |x, _| 100.0 * x.sys_s / x.cpu_s, false)
+}
+
+fn metrics(s: Scenario, mode: RttMode) -> Vec<Metric> {
     let rtt = match mode {
         RttMode::Ack => "ack round trip",
         RttMode::Echo => "echo round trip",
     };
+    let mut figures = Vec::new();
     match s {
-        Scenario::Inbound => vec![
-            m(
+        Scenario::Inbound => {
+            figures.extend(rates(
                 "inbound events/s (wall)",
-                |x, o| o.inbound as f64 / x.wall_s,
-                true,
-            ),
-            m(
                 "inbound events per client-CPU-s",
-                |x, o| o.inbound as f64 / x.cpu_s,
-                true,
-            ),
-            m(
+                |o| o.inbound,
+            ));
+            figures.push(metric(
                 "inbound events per client-CPU-s without the 1C thread",
                 |x, o| {
                     o.inbound as f64 / (x.cpu_s - x.threads.get("main").map_or(0.0, |t| t.cpu_s))
                 },
                 true,
-            ),
-            m(
+            ));
+            figures.push(metric(
                 "inbound voluntary ctx switches per 1000 events",
                 |x, o| 1000.0 * x.vcsw / o.inbound as f64,
                 false,
-            ),
-            m(
-                "inbound kernel share of client CPU (%)",
-                |x, _| 100.0 * x.sys_s / x.cpu_s,
-                false,
-            ),
-        ],
-        Scenario::InboundCore => vec![
-            m(
+            ));
+            figures.push(kernel_share("inbound kernel share of client CPU (%)"));
+        }
+        Scenario::InboundCore => {
+            figures.extend(rates(
                 "inbound, 1C thread woken at the end: events/s (wall)",
-                |x, o| o.inbound as f64 / x.wall_s,
-                true,
-            ),
-            m(
                 "inbound, 1C thread woken at the end: events per client-CPU-s",
-                |x, o| o.inbound as f64 / x.cpu_s,
-                true,
-            ),
-            m(
+                |o| o.inbound,
+            ));
+            figures.push(kernel_share(
                 "inbound, 1C thread woken at the end: kernel share of client CPU (%)",
-                |x, _| 100.0 * x.sys_s / x.cpu_s,
-                false,
-            ),
-        ],
-        Scenario::Outbound => vec![
-            m(
-                "outbound sends/s received (wall)",
-                |x, o| o.outbound as f64 / x.wall_s,
-                true,
-            ),
-            m(
-                "outbound sends per client-CPU-s",
-                |x, o| o.outbound as f64 / x.cpu_s,
-                true,
-            ),
-        ],
-        Scenario::Rtt => vec![
-            m(&format!("{rtt} p50 (µs)"), |x, _| x.p50_us, false),
-            m(&format!("{rtt} p99 (µs)"), |x, _| x.p99_us, false),
-            m(
+            ));
+        }
+        Scenario::Outbound => figures.extend(rates(
+            "outbound sends/s received (wall)",
+            "outbound sends per client-CPU-s",
+            |o| o.outbound,
+        )),
+        Scenario::Rtt => {
+            figures.push(metric(&format!("{rtt} p50 (µs)"), |x, _| x.p50_us, false));
+            figures.push(metric(&format!("{rtt} p99 (µs)"), |x, _| x.p99_us, false));
+            figures.push(metric(
                 &format!("{rtt}s per client-CPU-s"),
                 |x, o| o.rtt as f64 / x.cpu_s,
                 true,
-            ),
-            m(
+            ));
+            figures.push(metric(
                 &format!("voluntary ctx switches per {rtt}"),
                 |x, o| x.vcsw / o.rtt as f64,
                 false,
-            ),
-        ],
-        Scenario::Acks => vec![
-            m(
+            ));
+        }
+        Scenario::Acks => {
+            figures.extend(rates(
                 "acks/s with a window unanswered (wall)",
-                |x, o| o.acks as f64 / x.wall_s,
-                true,
-            ),
-            m(
                 "acks with a window unanswered per client-CPU-s",
-                |x, o| o.acks as f64 / x.cpu_s,
-                true,
-            ),
-            m(
+                |o| o.acks,
+            ));
+            figures.push(metric(
                 "acks with a window unanswered: voluntary ctx switches per ack",
                 |x, o| x.vcsw / o.acks as f64,
                 false,
-            ),
-        ],
+            ));
+        }
     }
+    figures
 }
 
 fn fmt(x: f64) -> String {
