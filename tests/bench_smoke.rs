@@ -1,6 +1,6 @@
-//! The benchmarks still run (issue 5): `examples/bench` against every server it knows and
-//! `examples/bench_scale` with a few objects, each with tiny counts, in the test profile. No
-//! figure is checked (speed is measured by running them, see BENCHMARKS.md); what fails here is
+//! The benchmarks still run (issue 5): `examples/bench` against every server it knows,
+//! `examples/bench_scale` with a few objects and `examples/read_floor`, each with tiny counts, in
+//! the test profile. No figure is checked (speed is measured by running them, see BENCHMARKS.md); what fails here is
 //! what makes a benchmark run worthless: a dropped event, an outbound run the server did not
 //! count whole, a failed connection, a host contract violation, or a hang.
 
@@ -107,6 +107,17 @@ fn bench_runs_against_every_server_and_both_clients() {
             );
         }
     }
+}
+
+/// The floor reader takes a small flood from the real server and prints its figures.
+#[test]
+fn read_floor_reads_a_flood() {
+    let (ok, out) = run_example("read_floor", &["--runs", "1", "--inbound", "2000"]);
+    assert!(ok, "read_floor failed:\n{out}");
+    assert!(
+        out.contains("| events per CPU-s | "),
+        "no figure in read_floor's output:\n{out}"
+    );
 }
 
 #[test]

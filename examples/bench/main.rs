@@ -44,9 +44,10 @@ mod servers;
 use std::collections::BTreeMap;
 use std::process::Command;
 
+use measure::pin;
 use node::NodeClient;
 use ours::{Ours, RttMode};
-use servers::{pin, Servers, Target};
+use servers::{Servers, Target};
 
 /// Echo round trips that warm up each new connection, not measured.
 const WARMUP_ECHOES: usize = 200;

@@ -1,7 +1,8 @@
 //! What the benchmarks read about their own process: CPU time and context switches
 //! (`getrusage(RUSAGE_SELF)`), CPU time per thread name (`/proc/self/task/*/schedstat`),
-//! resident memory (`VmRSS`) and the machine. Shared by `examples/bench` and
-//! `examples/bench_scale` (the latter includes this file with `#[path]`). Not run by itself.
+//! resident memory (`VmRSS`) and the machine; and [`pin`], which puts a process on one CPU.
+//! Shared by `examples/bench`, `examples/bench_scale` and `examples/read_floor` (the latter two
+//! include this file with `#[path]`). Not run by itself.
 #![allow(dead_code)] // each benchmark uses a part of it
 
 use std::collections::BTreeMap;
@@ -207,4 +208,14 @@ pub fn quantile(sorted: &[f64], q: f64) -> f64 {
 /// Seconds since `t0`.
 pub fn secs(t0: Instant) -> f64 {
     t0.elapsed().as_secs_f64()
+}
+
+/// `taskset -a -p -c <cpu> <pid>`: every thread of `pid` on one CPU.
+pub fn pin(pid: u32, cpu: usize) {
+    let ok = std::process::Command::new("taskset")
+        .args(["-a", "-p", "-c", &cpu.to_string(), &pid.to_string()])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "taskset failed for pid {pid}");
 }

@@ -2,22 +2,11 @@
 //! 2.5 for `sio2`) and the fake blast server, started afresh for every run, and pinned to CPU 0
 //! with `--pin`.
 
-use std::process::Command;
-
 use testkit::servers::{Flavor, Server, ServerOptions};
 
 use crate::fake::FakeServer;
+use crate::measure::pin;
 use crate::{Kind, Opts, Received};
-
-/// `taskset -a -p -c <cpu> <pid>`: every thread of `pid` on one CPU.
-pub fn pin(pid: u32, cpu: usize) {
-    let ok = Command::new("taskset")
-        .args(["-a", "-p", "-c", &cpu.to_string(), &pid.to_string()])
-        .stdout(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(ok, "taskset failed for pid {pid}");
-}
 
 /// Where the clients find one server under test.
 pub struct Target {
