@@ -74,6 +74,10 @@ fn bench_runs_against_every_server_and_both_clients() {
             "500",
             "--window",
             "20",
+            "--binary",
+            "200",
+            "--bytes",
+            "64",
         ],
     );
     assert!(ok, "bench failed:\n{out}");
@@ -81,31 +85,40 @@ fn bench_runs_against_every_server_and_both_clients() {
         out.contains("checks: no event dropped by the host; every counted outbound run complete"),
         "bench's checks failed:\n{out}"
     );
-    for server in [
+    let socket_io_servers = [
         "| socket.io 4.8 server |",
-        "| fake blast server |",
         "| socket.io 2.5 server (EIO3; node: client 2.5) |",
         "| socket.io 4.8 server, polling only |",
-    ] {
-        for figure in [
-            "inbound events/s (wall)",
-            "inbound, 1C thread woken at the end: events/s (wall)",
-            "outbound sends/s received (wall)",
-            "ack round trip p50 (µs)",
-            "acks/s with a window unanswered (wall)",
-        ] {
-            let row = format!("{server} {figure} | **");
-            let line = out
-                .lines()
-                .find(|l| l.starts_with(&row))
-                .unwrap_or_else(|| panic!("no row {row:?} in:\n{out}"));
-            // Both clients measured: no "–" in the ours or node column.
-            assert_eq!(
-                line.matches("**").count(),
-                4,
-                "a client has no figure in {line:?}"
-            );
-        }
+    ];
+    let every_figure = [
+        "inbound events/s (wall)",
+        "inbound, 1C thread woken at the end: events/s (wall)",
+        "outbound sends/s received (wall)",
+        "ack round trip p50 (µs)",
+        "acks/s with a window unanswered (wall)",
+    ];
+    let rows = socket_io_servers
+        .iter()
+        .chain(&["| fake blast server |"])
+        .flat_map(|server| every_figure.iter().map(move |figure| (server, figure)))
+        // The fake server blasts text frames only: no binary scenario there.
+        .chain(
+            socket_io_servers
+                .iter()
+                .map(|server| (server, &"binary inbound events/s (wall)")),
+        );
+    for (server, figure) in rows {
+        let row = format!("{server} {figure} | **");
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(&row))
+            .unwrap_or_else(|| panic!("no row {row:?} in:\n{out}"));
+        // Both clients measured: no "–" in the ours or node column.
+        assert_eq!(
+            line.matches("**").count(),
+            4,
+            "a client has no figure in {line:?}"
+        );
     }
 }
 

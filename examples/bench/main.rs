@@ -23,15 +23,18 @@
 //!   "transport core" of socketio-protocol.md §5.4;
 //! - outbound: N `Send("bench", i)` then an echo marker; sends/s received by the server;
 //! - rtt: N sequential round trips (SendWithAck when the build has it, else echo), p50/p99;
-//! - acks: N `SendWithAck`s with up to K unanswered at a time (a new one per answer), acks/s.
+//! - acks: N `SendWithAck`s with up to K unanswered at a time (a new one per answer), acks/s;
+//! - binary: a `flood` of N events of one B-byte binary attachment each (not against the fake
+//!   server, which only blasts text frames); events/s.
 //!
 //! Client CPU time: getrusage(RUSAGE_SELF) here (the host emulator's event loop included, and
 //! reported separately per thread), process.cpuUsage() in the node client.
 //!
 //! Flags: `--runs R` (5), `--warmup-runs W` (1), `--inbound N` (200000), `--outbound N`
-//! (100000), `--rtt N` (2000), `--acks N` (20000), `--window K` (100), `--only ours|node`,
-//! `--servers real,fake,sio2,polling` (real,fake), `--scenarios inbound,core,outbound,rtt,acks`,
-//! `--pin` (server on CPU 0, clients on CPU 1, via taskset).
+//! (100000), `--rtt N` (2000), `--acks N` (20000), `--window K` (100), `--binary N` (20000),
+//! `--bytes B` (1024), `--only ours|node`, `--servers real,fake,sio2,polling` (real,fake),
+//! `--scenarios inbound,core,outbound,rtt,acks,binary` (all), `--pin` (server on CPU 0, clients
+//! on CPU 1, via taskset).
 
 mod fake;
 mod measure;
@@ -100,6 +103,8 @@ pub enum Scenario {
     Rtt,
     /// Acknowledged emits with a window of them unanswered (the build must have `SendWithAck`).
     Acks,
+    /// Inbound events with one binary attachment each (socket.io servers only).
+    Binary,
 }
 
 /// A server under test, and how both clients talk to it.
@@ -162,6 +167,9 @@ pub struct Opts {
     /// Acknowledged emits of the `acks` scenario, and how many may be unanswered at a time.
     pub acks: usize,
     pub window: usize,
+    /// Events of the `binary` scenario, and the size of each one's attachment.
+    pub binary: usize,
+    pub bytes: usize,
     pub clients: Vec<Client>,
     pub servers: Vec<Kind>,
     pub scenarios: Vec<Scenario>,
@@ -177,6 +185,8 @@ fn parse_args() -> Opts {
         rtt: 2_000,
         acks: 20_000,
         window: 100,
+        binary: 20_000,
+        bytes: 1024,
         clients: vec![Client::Ours, Client::Node],
         servers: vec![Kind::Real, Kind::Fake],
         scenarios: vec![
@@ -185,6 +195,7 @@ fn parse_args() -> Opts {
             Scenario::Outbound,
             Scenario::Rtt,
             Scenario::Acks,
+            Scenario::Binary,
         ],
         pin: false,
     };
@@ -201,6 +212,8 @@ fn parse_args() -> Opts {
             "--rtt" => o.rtt = num(value()),
             "--acks" => o.acks = num(value()),
             "--window" => o.window = num(value()).max(1),
+            "--binary" => o.binary = num(value()),
+            "--bytes" => o.bytes = num(value()).max(1),
             "--only" => {
                 o.clients = match value().as_str() {
                     "ours" => vec![Client::Ours],
@@ -228,8 +241,9 @@ fn parse_args() -> Opts {
                         "outbound" => Scenario::Outbound,
                         "rtt" => Scenario::Rtt,
                         "acks" => Scenario::Acks,
+                        "binary" => Scenario::Binary,
                         other => {
-                            panic!("--scenarios inbound,core,outbound,rtt,acks; not {other}")
+                            panic!("--scenarios inbound,core,outbound,rtt,acks,binary; not {other}")
                         }
                     })
                     .collect()
@@ -300,11 +314,14 @@ fn main() {
             if let Some(n) = node.as_mut() {
                 n.connect(&t.http_url, kind.node_client(), kind.transport());
                 n.warmup(WARMUP_ECHOES);
-                n.inbound(warm_flood);
+                n.inbound(warm_flood, 0);
             }
             for &scenario in &o.scenarios {
                 if scenario == Scenario::Acks && ours.as_ref().is_some_and(|c| !c.ack) {
                     continue; // a build without SendWithAck
+                }
+                if scenario == Scenario::Binary && kind == Kind::Fake {
+                    continue; // the fake server blasts text frames only
                 }
                 for &client in &order {
                     let sample = match (client, &ours, node.as_mut()) {
@@ -340,6 +357,7 @@ fn measure_ours(o: &Opts, c: &Ours, t: &Target, scenario: Scenario) -> Sample {
         Scenario::Outbound => c.outbound(o.outbound, t.verify),
         Scenario::Rtt => c.rtt(o.rtt),
         Scenario::Acks => c.acks(o.acks, o.window),
+        Scenario::Binary => c.inbound_binary(o.binary, o.bytes),
     }
 }
 
@@ -351,7 +369,8 @@ fn measure_node(
     mode: RttMode,
 ) -> Sample {
     match scenario {
-        Scenario::Inbound | Scenario::InboundCore => n.inbound(o.inbound),
+        Scenario::Inbound | Scenario::InboundCore => n.inbound(o.inbound, 0),
+        Scenario::Binary => n.inbound(o.binary, o.bytes),
         Scenario::Outbound => n.outbound(o.outbound, t.verify),
         Scenario::Rtt => n.rtt(
             o.rtt,

@@ -67,9 +67,10 @@ impl NodeClient {
         self.ask(serde_json::json!({"cmd": "warmup", "n": n}));
     }
 
-    /// The server's flood of `n` `tick` events.
-    pub fn inbound(&mut self, n: usize) -> Sample {
-        sample(&self.ask(serde_json::json!({"cmd": "inbound", "n": n})))
+    /// The server's flood of `n` `tick` events, or with `bytes` > 0 of `n` `blob` events of a
+    /// `bytes`-long Buffer each.
+    pub fn inbound(&mut self, n: usize, bytes: usize) -> Sample {
+        sample(&self.ask(serde_json::json!({"cmd": "inbound", "n": n, "bytes": bytes})))
     }
 
     /// `n` emits of `bench`, ended by an echo.

@@ -124,8 +124,20 @@ impl Ours {
     /// The server's `flood` of `n` small `tick` events, until the last one reached
     /// `ExternalEvent` and was taken from the host's queue.
     pub fn inbound(&self, n: usize) -> Sample {
-        let spec = format!(r#"{{"n":{n},"event":"tick"}}"#);
-        let tick = is_raw_message("tick");
+        self.flood(n, "tick", format!(r#"{{"n":{n},"event":"tick"}}"#))
+    }
+
+    /// The server's `flood` of `n` `blob` events of a `bytes`-long binary attachment each (a
+    /// Message event of `"Type": "Binary"` with the bytes in base64), until the last one was
+    /// taken from the host's queue.
+    pub fn inbound_binary(&self, n: usize, bytes: usize) -> Sample {
+        let spec = format!(r#"{{"n":{n},"event":"blob","bytes":{bytes}}}"#);
+        self.flood(n, "blob", spec)
+    }
+
+    /// `SendJSON("flood", spec)`, then takes events until `n` Message events `event` came.
+    fn flood(&self, n: usize, event: &'static str, spec: String) -> Sample {
+        let tick = is_raw_message(event);
         let mut sample = measure(|| {
             self.obj
                 .call("SendJSON", &[V::from("flood"), V::from(spec.as_str())])
@@ -134,7 +146,7 @@ impl Ours {
             while got < n {
                 // Wait for one, then take everything queued (not decoded, as 1C keeps it).
                 let taken = self.obj.take_events(WAIT, |e| got += usize::from(tick(e)));
-                assert!(taken > 0, "no tick within {WAIT:?}");
+                assert!(taken > 0, "no {event} within {WAIT:?}");
             }
         });
         sample.dropped = self.obj.dropped_events();

@@ -120,6 +120,11 @@ fn metrics(s: Scenario, mode: RttMode) -> Vec<Metric> {
                 false,
             ));
         }
+        Scenario::Binary => figures.extend(rates(
+            "binary inbound events/s (wall)",
+            "binary inbound events per client-CPU-s",
+            |o| o.binary,
+        )),
     }
     figures
 }
@@ -148,8 +153,8 @@ fn cell(xs: &[f64]) -> String {
 pub fn print(o: &Opts, results: &Results, mode: RttMode) {
     println!();
     println!(
-        "{} runs (after {} warm-up), inbound N={}, outbound N={}, rtt N={}, acks N={} (window {}); median (min–max)",
-        o.runs, o.warmup_runs, o.inbound, o.outbound, o.rtt, o.acks, o.window
+        "{} runs (after {} warm-up), inbound N={}, outbound N={}, rtt N={}, acks N={} (window {}), binary N={} ({} bytes each); median (min–max)",
+        o.runs, o.warmup_runs, o.inbound, o.outbound, o.rtt, o.acks, o.window, o.binary, o.bytes
     );
     if mode == RttMode::Echo {
         println!("round trips are echoes (Send → the server's echo event): this build has no SendWithAck");
@@ -168,6 +173,9 @@ pub fn print(o: &Opts, results: &Results, mode: RttMode) {
                         .unwrap_or_default()
                 };
                 let (ours, node) = (values(Client::Ours), values(Client::Node));
+                if ours.is_empty() && node.is_empty() {
+                    continue; // not measured against this server (binary on the fake one)
+                }
                 let ratio = summary(&ours).0 / summary(&node).0;
                 // The two clients measured one right after the other in each run: the ratio of
                 // each pair is spared the machine's slower and faster spells.

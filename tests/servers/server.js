@@ -64,8 +64,10 @@
 //                       "answer" line and, if the client asked for an ack of `ask`, acked back
 //   broadcast ...args   emit broadcast ...args to every socket of the namespace
 //   binary              emit binary <Buffer 01 02 03>, {"file": <Buffer "hello">}; ack the same
-//   flood {n, event}    emit <event> i for i in 0..n (event defaults to "tick"), waiting for the
-//                       engine to drain every 1000 packets; acks with n when done
+//   flood {n, event, bytes}   emit <event> i for i in 0..n (event defaults to "tick"), waiting for
+//                       the engine to drain every 1000 packets; with bytes > 0 emit <event>
+//                       <Buffer of that many bytes> instead of i (one binary attachment each);
+//                       acks with n when done
 //   stats               ack with {"events": <events received on this socket>}
 //   disconnect-me       socket.disconnect(true) (server-side disconnect, `41`, then the Engine.IO
 //                       connection is closed too)
@@ -371,7 +373,8 @@ function onConnection(nspName, socket) {
     const spec = args[0] || {};
     const n = Math.max(0, Math.floor(Number(spec.n) || 0));
     const event = spec.event === undefined ? "tick" : String(spec.event);
-    flood(socket, n, event).then(
+    const bytes = Math.max(0, Math.floor(Number(spec.bytes) || 0));
+    flood(socket, n, event, bytes > 0 ? Buffer.alloc(bytes, 0x5a) : null).then(
       (sent) => {
         if (ack && sent === n) ack(n);
       },
@@ -401,11 +404,12 @@ function onConnection(nspName, socket) {
  * is busy and emits `drain` when it hands the buffer to the transport; waiting for it keeps memory
  * bounded without slowing a fast reader down. Returns how many events were sent.
  */
-async function flood(socket, n, event) {
+/** Emits `event` `n` times: with the index, or with `blob` (a Buffer) when given. */
+async function flood(socket, n, event, blob) {
   const conn = socket.conn;
   for (let i = 0; i < n; i++) {
     if (!socket.connected || conn.readyState === "closed") return i;
-    socket.emit(event, i);
+    socket.emit(event, blob || i);
     if (conn.writeBuffer && conn.writeBuffer.length >= 1000) {
       await new Promise((resolve) => {
         const done = () => {

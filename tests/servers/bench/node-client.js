@@ -13,7 +13,9 @@
 //                                    forceNew, no reconnection; client v4 and websocket only
 //                                    unless said otherwise; answers {"ok":true,"ms":…}
 //   {"cmd":"warmup","n":N}           N sequential echo round trips (not measured)
-//   {"cmd":"inbound","n":N}          emit flood {n:N,event:"tick"}; wait for N `tick` events
+//   {"cmd":"inbound","n":N,"bytes":B}  emit flood {n:N,event:"tick"}; wait for N `tick` events;
+//                                    with B > 0 flood {n:N,event:"blob",bytes:B}: N `blob`
+//                                    events of a B-byte Buffer each
 //   {"cmd":"outbound","n":N,"verify":"stats"|"count"|"none"}
 //                                    emit `bench` i for i in 0..N in one loop, then `echo` "done"
 //                                    and wait for it; then ask the server how many it received
@@ -92,15 +94,17 @@ const commands = {
     return measure(
       () =>
         new Promise((resolve) => {
+          const bytes = c.bytes || 0;
+          const event = bytes > 0 ? "blob" : "tick";
           let got = 0;
-          const onTick = () => {
+          const onEvent = () => {
             if (++got === c.n) {
-              socket.off("tick", onTick);
+              socket.off(event, onEvent);
               resolve({ events: got });
             }
           };
-          socket.on("tick", onTick);
-          socket.emit("flood", { n: c.n, event: "tick" });
+          socket.on(event, onEvent);
+          socket.emit("flood", bytes > 0 ? { n: c.n, event, bytes } : { n: c.n, event });
         }),
     );
   },
