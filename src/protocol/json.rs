@@ -332,6 +332,7 @@ pub fn compact(raw: &str) -> Cow<'_, str> {
         if b == b'"' {
             i += 1;
             loop {
+                i = skip_plain(bytes, i);
                 match bytes.get(i) {
                     None => return Cow::Borrowed(raw),
                     Some(b'"') => {
@@ -391,6 +392,32 @@ pub fn compact(raw: &str) -> Cow<'_, str> {
             None => Cow::Borrowed(raw),
         },
     }
+}
+
+/// Skips the bytes of a string literal that are neither `"` nor `\`, eight at a time: returns
+/// `start` moved past every whole eight bytes without either, and the caller goes on byte by
+/// byte from there. Inside a string literal
+/// nothing else matters to [`compact`], and string literals are most of a large payload (the
+/// base64 of a binary attachment above all): byte by byte, compacting a 64 KiB attachment's
+/// event took a third of the add-in's time for it.
+fn skip_plain(bytes: &[u8], start: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // Whether any byte of `word` is `byte` (exact: the classic zero-byte test on word ^ byte).
+    let has = |word: u64, byte: u8| {
+        let v = word ^ (ONES * u64::from(byte));
+        v.wrapping_sub(ONES) & !v & HIGHS != 0
+    };
+    let mut i = start;
+    for chunk in bytes.get(start..).unwrap_or_default().chunks_exact(8) {
+        // `chunks_exact(8)` yields eight bytes; the fallback stops the skip, it cannot happen.
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([b'"'; 8]));
+        if has(word, b'"') || has(word, b'\\') {
+            break;
+        }
+        i += 8;
+    }
+    i
 }
 
 /// Copies `raw[from..to]` into `out` (creating it on first use). False if the range is not on
@@ -675,6 +702,19 @@ mod tests {
             compact(r#"["\ud83d", "\ude00x"]"#),
             r#"["\ud83d","\ude00x"]"#
         );
+    }
+
+    #[test]
+    fn compact_finds_escapes_and_quotes_at_every_offset_of_a_long_string() {
+        for k in 0..24 {
+            let (a, b) = ("A".repeat(k), "B".repeat(30));
+            let raw = format!(r#"["{a}\/{b}", "{a}"]"#);
+            assert_eq!(compact(&raw), format!(r#"["{a}/{b}","{a}"]"#), "offset {k}");
+            let plain = format!(r#"["{a}{b}","x"]"#);
+            assert!(matches!(compact(&plain), Cow::Borrowed(_)), "offset {k}");
+            let quoted = format!(r#"["{a}\"{b}", 1]"#);
+            assert_eq!(compact(&quoted), format!(r#"["{a}\"{b}",1]"#), "offset {k}");
+        }
     }
 
     #[test]
