@@ -19,7 +19,7 @@ mod measure;
 use std::net::TcpStream;
 use std::time::Instant;
 
-use async_tungstenite::tungstenite::{client, Message, WebSocket};
+use async_tungstenite::tungstenite::{client, Message, Utf8Bytes, WebSocket};
 use testkit::servers::{Flavor, Server, ServerOptions};
 
 use measure::{pin, summary, Usage};
@@ -101,12 +101,12 @@ fn flood(ws: &mut WebSocket<TcpStream>, n: usize) {
     }
 }
 
-/// The next text message; answers the server's pings on the way.
-fn next_text(ws: &mut WebSocket<TcpStream>) -> String {
+/// The next text message (as received: no copy); answers the server's pings on the way.
+fn next_text(ws: &mut WebSocket<TcpStream>) -> Utf8Bytes {
     loop {
         match ws.read().expect("read from the server") {
             Message::Text(text) if text.as_str() == "2" => send(ws, "3"),
-            Message::Text(text) => return text.as_str().to_owned(),
+            Message::Text(text) => return text,
             _ => {}
         }
     }

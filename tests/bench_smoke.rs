@@ -1,8 +1,9 @@
 //! The benchmarks still run (issue 5): `examples/bench` against every server it knows,
 //! `examples/bench_scale` with a few objects and `examples/read_floor`, each with tiny counts, in
-//! the test profile. No figure is checked (speed is measured by running them, see BENCHMARKS.md); what fails here is
-//! what makes a benchmark run worthless: a dropped event, an outbound run the server did not
-//! count whole, a failed connection, a host contract violation, or a hang.
+//! the test profile. No figure is checked (speed is measured by running them, see
+//! BENCHMARKS.md); what fails here is what makes a benchmark run worthless: a dropped event, an
+//! outbound run the server did not count whole, a failed connection, a host contract violation,
+//! or a hang.
 
 use std::io::Read;
 use std::process::{Command, Stdio};

@@ -222,12 +222,7 @@ impl Ours {
                 match mode {
                     RttMode::Echo => self.echo(i),
                     RttMode::Ack => {
-                        self.obj
-                            .call(
-                                "SendWithAck",
-                                &[V::from("ack"), V::from(format!("[{i}]").as_str())],
-                            )
-                            .expect("SendWithAck");
+                        self.send_ack(i);
                         self.obj.wait_event(WAIT, is_ack).expect("the Ack event");
                     }
                 }
@@ -246,19 +241,11 @@ impl Ours {
     pub fn acks(&self, n: usize, window: usize) -> Sample {
         assert!(self.ack, "this build has no SendWithAck");
         let ack = is_raw_ack();
-        let send = |i: usize| {
-            self.obj
-                .call(
-                    "SendWithAck",
-                    &[V::from("ack"), V::from(format!("[{i}]").as_str())],
-                )
-                .expect("SendWithAck");
-        };
         measure(|| {
             let (mut sent, mut answered) = (0, 0);
             while answered < n {
                 while sent < n && sent - answered < window {
-                    send(sent);
+                    self.send_ack(sent);
                     sent += 1;
                 }
                 let taken = self
@@ -267,6 +254,16 @@ impl Ours {
                 assert!(taken > 0, "no Ack within {WAIT:?}");
             }
         })
+    }
+
+    /// `SendWithAck("ack", [i])`: the server acknowledges with `i`.
+    fn send_ack(&self, i: usize) {
+        self.obj
+            .call(
+                "SendWithAck",
+                &[V::from("ack"), V::from(format!("[{i}]").as_str())],
+            )
+            .expect("SendWithAck");
     }
 
     /// `Disconnect`, then `Done` and `DestroyObject`.

@@ -400,11 +400,11 @@ function onConnection(nspName, socket) {
 }
 
 /**
- * Emits `event` i for i in 0..n. Every engine keeps a `writeBuffer` that grows while its transport
- * is busy and emits `drain` when it hands the buffer to the transport; waiting for it keeps memory
- * bounded without slowing a fast reader down. Returns how many events were sent.
+ * Emits `event` i for i in 0..n, or `event` `blob` n times when a Buffer is given. Every engine
+ * keeps a `writeBuffer` that grows while its transport is busy and emits `drain` when it hands the
+ * buffer to the transport; waiting for it keeps memory bounded without slowing a fast reader
+ * down. Returns how many events were sent.
  */
-/** Emits `event` `n` times: with the index, or with `blob` (a Buffer) when given. */
 async function flood(socket, n, event, blob) {
   const conn = socket.conn;
   for (let i = 0; i < n; i++) {

@@ -104,7 +104,7 @@ const commands = {
             }
           };
           socket.on(event, onEvent);
-          socket.emit("flood", bytes > 0 ? { n: c.n, event, bytes } : { n: c.n, event });
+          socket.emit("flood", { n: c.n, event, bytes });
         }),
     );
   },
