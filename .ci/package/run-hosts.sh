@@ -6,11 +6,14 @@
 #   bash .ci/package/run-hosts.sh                 # all five
 #   bash .ci/package/run-hosts.sh win64 lin32     # a subset
 #
-# Per target, tests/cross_hosts/host.c (explicit vtables: MSVC layout on Windows, Itanium on
-# Linux) runs five scenarios: ws:// (external events), ws:// as a server (queue mode, GetEvent),
-# wss:// trusting a custom CA (CACertificate), wss:// with an unrelated CA (must fail), wss://
-# with VerifyCertificate = False (the insecure opt-in connects). On Linux
-# the g++-built tests/cpp_host/host.cpp (compiler-made vtables) also runs its live mode.
+# On Linux, tests/cross_hosts/host.c (explicit Itanium vtables) runs five scenarios: ws://
+# (external events), ws:// as a server (queue mode, GetEvent), wss:// trusting a custom CA
+# (CACertificate), wss:// with an unrelated CA (must fail), wss:// with VerifyCertificate = False
+# (the insecure opt-in connects); the g++-built tests/cpp_host/host.cpp (compiler-made vtables)
+# also runs its live mode. On Windows, tests/msvc_host (C++ that clang lays out for the MSVC ABI,
+# built by msvc-host.sh) runs all of that and more in one process: the ABI checks, the seed
+# scenario, acks both ways, queue mode, ten objects, Done while receiving, delete through each
+# base, wss, and FreeLibrary/LoadLibrary of the pinned module.
 #   lin64     native                    lin32  native, through the i686 cross loader
 #   linarm64  qemu-aarch64 (user mode)  win64  Debian's Wine 8 (64-bit)
 #   win32     Debian's 32-bit Wine 8, unpacked privately by wine32.sh (it says why)
@@ -151,26 +154,25 @@ for key in "${keys[@]}"; do
       ;;
     win64 | win32)
       if [ $key = win64 ]; then
-        cc=x86_64-w64-mingw32-gcc
         wine=(wine) # Debian's 64-bit Wine 8
         export WINEPREFIX="$ROOT/target/wine" WINEARCH=win64
       else
-        cc=i686-w64-mingw32-gcc
         wine=("$(bash .ci/package/wine32.sh)") # Debian's 32-bit Wine 8, unpacked privately
         export WINEPREFIX="$ROOT/target/wine32/prefix" WINEARCH=win32
       fi
-      $cc "${CFLAGS[@]}" -static-libgcc -o "$h.exe" tests/cross_hosts/host.c
-      echo "compiled $(basename "$h.exe") with $cc: its MSVC layout checks passed"
+      exe=$(bash .ci/package/msvc-host.sh "$key")
+      echo "compiled $(basename "$exe") with clang for the MSVC ABI: its static_asserts passed"
       # The first start creates the prefix (tens of seconds); the host's usage exit (2) shows
       # that this Wine starts programs of this bitness at all.
       probe=0
-      timeout 300 "${wine[@]}" "$h.exe" >"$RUN/$key-probe.log" 2>&1 || probe=$?
+      timeout 300 "${wine[@]}" "$exe" >"$RUN/$key-probe.log" 2>&1 || probe=$?
       if [ $probe != 2 ]; then
         result FAIL "$key: Wine cannot start the host (exit $probe)" 0 "$RUN/$key-probe.log"
         continue
       fi
-      c_scenarios "$key" "$(winpath "$lib")" "$(winpath "$certs/ca.pem")" "$(winpath "$certs/other-ca.pem")" \
-        "${wine[@]}" "$h.exe"
+      run_host "$key" "MSVC-ABI host, every scenario" "${wine[@]}" "$exe" "$(winpath "$lib")" \
+        --ws "ws://127.0.0.1:$WS_PORT/" --wss "wss://127.0.0.1:$WSS_PORT/" \
+        --ca "$(winpath "$certs/ca.pem")" --other-ca "$(winpath "$certs/other-ca.pem")"
       ;;
   esac
 done

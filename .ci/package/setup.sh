@@ -25,8 +25,8 @@ for key in "${keys[@]}"; do
   case $key in
     lin32) want+=(gcc-i686-linux-gnu g++-i686-linux-gnu libc6-dev-i386-cross) ;;
     linarm64) want+=(gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user) ;;
-    win64) want+=(mingw-w64 wine wine64) ;;
-    win32) want+=(mingw-w64) ;;
+    win64) want+=(mingw-w64 wine wine64 clang-16 lld-16 llvm-16) ;;
+    win32) want+=(mingw-w64 clang-16 lld-16 llvm-16) ;;
   esac
 done
 missing=()

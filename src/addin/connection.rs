@@ -22,6 +22,26 @@ pub(crate) const ADDIN_E_FAIL: u16 = 1006;
 /// `Interfaces::eIPlatformInfo`.
 const E_IPLATFORM_INFO: c_int = 1;
 
+/// Where, inside an interface object, the `IInterface*` that `GetInterface` returns points
+/// (native-api.md §2.2). The interfaces derive from the empty, non-polymorphic `IInterface`:
+/// Itanium puts that base at offset 0, with the vptr, but MSVC lays it out *after* the vfptr,
+/// so on Windows the platform's implicit up-cast hands us the object's address plus one
+/// pointer. Reading the vptr there would read the object's first data word and crash 1C.
+const IINTERFACE_OFFSET: usize = if cfg!(windows) {
+    core::mem::size_of::<usize>()
+} else {
+    0
+};
+
+/// The object behind a non-null `IInterface*` from `GetInterface`: what the kit's
+/// `(IPlatformInfo*)p` down-cast computes (a no-op on Itanium, minus one pointer under MSVC).
+fn interface_object<T>(iface: *mut c_void) -> *mut T {
+    iface
+        .cast::<u8>()
+        .wrapping_sub(IINTERFACE_OFFSET)
+        .cast::<T>()
+}
+
 type AddErrorFn =
     unsafe extern "system" fn(*mut RawConnection, u16, *const u16, *const u16, c_long) -> bool;
 type SetDepthFn = unsafe extern "system" fn(*mut RawConnection, c_long) -> bool;
@@ -167,13 +187,14 @@ impl Connection {
             return AppType::Unknown;
         };
         // SAFETY: kit signature; returns an `IInterface*` or null.
-        let info =
-            unsafe { get_interface(self.0.as_ptr(), E_IPLATFORM_INFO) }.cast::<RawPlatformInfo>();
-        if info.is_null() {
+        let iface = unsafe { get_interface(self.0.as_ptr(), E_IPLATFORM_INFO) };
+        if iface.is_null() {
             return AppType::Unknown;
         }
-        // SAFETY: a non-null answer to eIPlatformInfo is an `IPlatformInfo*` whose vptr is at
-        // offset 0 and whose slot 0 is `GetPlatformInfo` (no destructor slot).
+        let info = interface_object::<RawPlatformInfo>(iface);
+        // SAFETY: a non-null answer to eIPlatformInfo is the `IInterface` base of an
+        // `IPlatformInfo`, which `interface_object` turned back into the object; its vptr is at
+        // offset 0 and its slot 0 is `GetPlatformInfo` (no destructor slot).
         let Some(get_info) = (unsafe { (*(*info).vtbl).get_platform_info }) else {
             return AppType::Unknown;
         };
@@ -350,7 +371,12 @@ pub(crate) mod fake {
         let me = me(this);
         me.log.lock().unwrap().get_interface_calls += 1;
         if which == E_IPLATFORM_INFO {
-            std::ptr::from_ref(&me.info).cast_mut().cast()
+            // As the platform's implicit up-cast to `IInterface*` does (past the vfptr on MSVC).
+            std::ptr::from_ref(&me.info)
+                .cast::<u8>()
+                .wrapping_add(IINTERFACE_OFFSET)
+                .cast_mut()
+                .cast()
         } else {
             std::ptr::null_mut()
         }

@@ -1,15 +1,12 @@
-/* The 1C:Enterprise Native API declared in plain C, with every vtable spelled out as a struct
- * of function pointers, so that one host can lay them out the way the *host's* compiler would:
+/* The 1C:Enterprise Native API declared in plain C for Linux hosts (GCC, Itanium C++ ABI), with
+ * every vtable spelled out as a struct of function pointers: TWO destructor slots
+ * (complete-object, deleting), the default C convention, tVariant 64 bytes on LP64 and 52 on
+ * i386, long = word size. Source: shared/docs/native-api.md §1-§3. Used by host.c beside this
+ * file, on every Linux target (x86_64, i686, ARM64).
  *
- *   Windows (1C is built with MSVC): ONE destructor slot per vtable (MSVC's deleting
- *     destructor, thiscall on x86 with an `unsigned flags` argument), methods __stdcall on x86,
- *     tVariant 48 bytes (struct tm is nine ints), long = 32 bits.
- *   Linux (GCC, Itanium C++ ABI): TWO destructor slots (complete-object, deleting), default C
- *     convention, tVariant 64 bytes on LP64 and 52 on i386, long = word size.
- *
- * A C++ host compiled by mingw would lay out GCC's vtables, not MSVC's: it cannot stand in for
- * 1C on Windows (shared/docs/build-targets.md). Source: shared/docs/native-api.md §1-§3.
- * Used by host.c beside this file.
+ * Windows is not here: a host whose tables we write by hand repeats our own reading of the ABI
+ * (it missed MSVC's IInterface offset, native-api.md §2.2). The Windows DLLs are driven by
+ * tests/msvc_host, C++ that clang lays out for the MSVC ABI.
  */
 #ifndef SOCKETIO1C_CROSS_ABI_H
 #define SOCKETIO1C_CROSS_ABI_H
@@ -19,13 +16,10 @@
 #include <stdint.h>
 #include <time.h>
 
-#if defined(_WIN32) && defined(__i386__)
-#define API __attribute__((stdcall))       /* ADDIN_API on x86 Windows */
-#define DTOR_CC __attribute__((thiscall))  /* MSVC member functions without ADDIN_API */
-#else
-#define API
-#define DTOR_CC
+#if defined(_WIN32)
+#error "the C host is for Linux; Windows: tests/msvc_host"
 #endif
+#define API /* ADDIN_API is empty on Linux */
 
 /* 2-byte UTF-16 everywhere; GCC types u"..." literals in C as arrays of unsigned short. */
 typedef unsigned short WCHAR_T;
@@ -60,13 +54,7 @@ typedef struct tVariant {
 
 /* The layout 1C's own compiler gives tVariant (native-api.md §3), checked at compile time so
  * that a host that builds is a host that agrees with 1C. */
-#if defined(_WIN32)
-_Static_assert(sizeof(struct tm) == 36, "MSVC struct tm: nine ints");
-_Static_assert(sizeof(tVariant) == 48, "Windows tVariant is 48 bytes");
-_Static_assert(offsetof(tVariant, cbElements) == 40, "Windows cbElements at 40");
-_Static_assert(offsetof(tVariant, vt) == 44, "Windows vt at 44");
-_Static_assert(sizeof(long) == 4, "Windows long is 32 bits");
-#elif defined(__i386__)
+#if defined(__i386__)
 _Static_assert(sizeof(tVariant) == 52, "Linux i386 tVariant is 52 bytes");
 _Static_assert(offsetof(tVariant, cbElements) == 44, "Linux i386 cbElements at 44");
 _Static_assert(offsetof(tVariant, vt) == 48, "Linux i386 vt at 48");
@@ -79,12 +67,8 @@ _Static_assert(offsetof(tVariant, wstrLen) == sizeof(void*), "wstrLen follows th
 
 /* The destructor slots that open every vtable of a class with a virtual destructor. */
 typedef struct DtorSlots {
-#if defined(_WIN32)
-    void*(DTOR_CC* deleting)(void* self, unsigned flags); /* bit 0 of flags: free */
-#else
     void (*complete)(void* self); /* D1 */
     void (*deleting)(void* self); /* D0 */
-#endif
 } DtorSlots;
 
 /* ---- the component: four vptrs, one per base (native-api.md §2.1) ---- */

@@ -1,12 +1,11 @@
-/* A 1C:Enterprise host in C with explicit vtables (abi.h): loads the add-in as 1C does on the
- * platform it is compiled for and runs the seed scenario against a live socket.io server.
- * The one host for the targets the C++ host cannot stand in for (Windows: MSVC vtables) or
- * that we want covered the same way on every platform (Linux i686 / ARM64 / x86_64).
+/* A 1C:Enterprise host in C with explicit Itanium vtables (abi.h): loads the add-in as 1C does on
+ * Linux and runs the seed scenario against a live socket.io server, the same way on every Linux
+ * target (x86_64, i686, ARM64). Windows has its own host, laid out by a compiler for the MSVC
+ * ABI: tests/msvc_host.
  *
  * Build (what .ci/package/run-hosts.sh does):
- *   x86_64-w64-mingw32-gcc -std=c11 -O1 -Wall -Wextra -Werror -o host.exe host.c
- *   i686-w64-mingw32-gcc   ... -o host32.exe host.c          (compile-time layout checks)
- *   gcc / i686-linux-gnu-gcc / aarch64-linux-gnu-gcc -std=gnu11 ... -o host host.c -ldl -lpthread
+ *   gcc / i686-linux-gnu-gcc / aarch64-linux-gnu-gcc -std=gnu11 -O1 -Wall -Wextra -Werror \
+ *     -o host host.c -ldl -lpthread
  * Run:
  *   host LIB URL [--ca CA.pem] [--server] [--expect-reject] [--insecure]
  *     URL              ws://127.0.0.1:PORT/ or wss://127.0.0.1:PORT/ of tests/servers/server.js
@@ -23,19 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(_WIN32)
-#include <windows.h>
-typedef CRITICAL_SECTION Mutex;
-static void mutex_init(Mutex* m) { InitializeCriticalSection(m); }
-static void lock(Mutex* m) { EnterCriticalSection(m); }
-static void unlock(Mutex* m) { LeaveCriticalSection(m); }
-static void sleep_ms(unsigned ms) { Sleep(ms); }
-static unsigned long long now_ms(void) { return GetTickCount64(); }
-static void* open_lib(const char* path) { return (void*)LoadLibraryA(path); }
-static void* find_sym(void* lib, const char* name) { return (void*)GetProcAddress((HMODULE)lib, name); }
-static int close_lib(void* lib) { return FreeLibrary((HMODULE)lib) ? 0 : -1; }
-static const char* lib_error(void) { return "LoadLibrary failed"; }
-#else
 #include <dlfcn.h>
 #include <pthread.h>
 #include <unistd.h>
@@ -53,7 +39,6 @@ static void* open_lib(const char* path) { return dlopen(path, RTLD_NOW | RTLD_LO
 static void* find_sym(void* lib, const char* name) { return dlsym(lib, name); }
 static int close_lib(void* lib) { return dlclose(lib); }
 static const char* lib_error(void) { return dlerror(); }
-#endif
 
 /* ---- reporting and UTF-16 helpers ------------------------------------------------------- */
 
@@ -166,13 +151,8 @@ static void mem_free(void* p) {
     free(b);
 }
 
-#if defined(_WIN32)
-static void* DTOR_CC host_dtor(void* self, unsigned flags) { (void)flags; return self; }
-#define HOST_DTORS {host_dtor}
-#else
 static void host_dtor(void* self) { (void)self; }
 #define HOST_DTORS {host_dtor, host_dtor}
-#endif
 
 static bool API mm_alloc(void* self, void** p, unsigned long bytes) {
     (void)self;
@@ -536,11 +516,7 @@ int main(int argc, char** argv) {
     mutex_init(&g_mem_mu);
     printf("host: sizeof(tVariant) = %u, sizeof(long) = %u, sizeof(void*) = %u, %s vtables, %s\n",
            (unsigned)sizeof(tVariant), (unsigned)sizeof(long), (unsigned)sizeof(void*),
-#if defined(_WIN32)
-           "MSVC (one destructor slot)",
-#else
            "Itanium (two destructor slots)",
-#endif
            g_app_type == eAppServer ? "server (queue mode)" : "thin client (external events)");
 
     void* lib = open_lib(lib_path);
@@ -562,16 +538,12 @@ int main(int argc, char** argv) {
     destroy(&o, &c1, "object 1");
 
     /* OneScript's teardown: Done, then C++ `delete` through the virtual deleting destructor
-     * (MSVC: slot 0 with flags = 1; Itanium: D0 in slot 1). */
+     * (Itanium: D0 in slot 1). */
     Component* p = create(&c2);
     if (p == NULL) return 1;
     p->init->Done(p);
     c2.dead = true;
-#if defined(_WIN32)
-    p->init->dtor.deleting(p, 1);
-#else
     p->init->dtor.deleting(p);
-#endif
     check(true, "object 2: Done + delete through the virtual deleting destructor");
 
     sleep_ms(300); /* a late ExternalEvent from a thread that outlived Done would land now */
