@@ -33,6 +33,7 @@
 pub mod actors;
 pub mod addin;
 pub mod component;
+pub mod config;
 pub mod endpoint;
 pub mod events;
 pub mod host;

@@ -8,8 +8,7 @@ use std::time::{Duration, Instant};
 
 use async_channel::Sender;
 
-use crate::component::settings::Settings;
-use crate::endpoint::Endpoint;
+use crate::config::ConnectRequest;
 use crate::events::{CloseReason, HostEvent, MessageType};
 use crate::lang::Text;
 use crate::protocol::socketio::Packet as SioPacket;
@@ -25,15 +24,6 @@ pub enum ConnCmd {
     Connect(Arc<ConnectRequest>),
     /// `Disconnect()`.
     Disconnect,
-}
-
-/// What `Connect` asked for.
-#[derive(Debug, Clone)]
-pub struct ConnectRequest {
-    /// Where.
-    pub endpoint: Endpoint,
-    /// The object's properties at the time of the call.
-    pub settings: Settings,
 }
 
 /// Facade → Connection: one packet to send once the namespace is joined, in order.

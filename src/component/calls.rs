@@ -16,10 +16,9 @@ use async_channel::TrySendError;
 
 use super::{number, Component, Method};
 use crate::actors::fast_lane::{self, Offer};
-use crate::actors::messages::{
-    AckRequest, Arg, ConnCmd, ConnectRequest, Outbound, OutboxTicket, RegistryCmd,
-};
+use crate::actors::messages::{AckRequest, Arg, ConnCmd, Outbound, OutboxTicket, RegistryCmd};
 use crate::actors::{ClientActors, OUTBOX_CAPACITY, OUTBOX_MAX_BYTES};
+use crate::config::ConnectRequest;
 use crate::endpoint::Endpoint;
 use crate::lang::Text;
 use crate::protocol::{json, socketio, DecodeError};
@@ -107,7 +106,7 @@ impl Component {
         }
         let request = ConnectRequest {
             endpoint,
-            settings: self.settings.clone(),
+            config: self.settings.connection.clone(),
         };
         // Marked busy here, not only in the actor, so that a second Connect right after the
         // first is refused even before the actor has seen the first.
@@ -134,7 +133,10 @@ impl Component {
             Ok(()) => Ok(()),
             Err(TrySendError::Closed(_)) => Err(stopped()),
             Err(TrySendError::Full(cmd)) => {
-                match rt::block_on(rt::timeout(self.settings.timeout, registry.send(cmd))) {
+                match rt::block_on(rt::timeout(
+                    self.settings.connection.timeout,
+                    registry.send(cmd),
+                )) {
                     Some(Ok(())) => Ok(()),
                     Some(Err(_)) => Err(stopped()),
                     None => Err(
@@ -163,7 +165,7 @@ impl Component {
     fn send_with_ack(&self, args: &[Value]) -> Result<Value, Text> {
         let name = event_name(arg(args, 0))?;
         let json = json_args(arg(args, 1))?;
-        let timeout = ack_timeout(arg(args, 2), self.settings.timeout)?;
+        let timeout = ack_timeout(arg(args, 2), self.settings.connection.timeout)?;
         let ticket = self.outbox_ticket(&name, &json)?;
         let id = self.shared.next_ack_id();
         let ack = AckRequest {
@@ -239,7 +241,7 @@ impl Component {
                 rt::sleep(BYTES_POLL).await;
             }
         };
-        rt::block_on(rt::timeout(self.settings.timeout, wait)).ok_or_else(full)
+        rt::block_on(rt::timeout(self.settings.connection.timeout, wait)).ok_or_else(full)
     }
 
     /// Puts an emit in the outbox. While not connected the emits wait in the offline buffer;
@@ -269,7 +271,7 @@ impl Component {
                     rt::sleep(BYTES_POLL).await;
                 }
             };
-            rt::block_on(rt::timeout(self.settings.timeout, room)).ok_or_else(full)?;
+            rt::block_on(rt::timeout(self.settings.connection.timeout, room)).ok_or_else(full)?;
         }
         self.shared.add_outgoing();
         let result = outbox.try_send(out).map_err(|_| stopped());

@@ -5,29 +5,10 @@
 
 use std::time::Duration;
 
+use crate::config::{ConnectionConfig, ProtocolChoice, TransportKind};
 use crate::lang::{clip, Text};
 use crate::text;
 use crate::value::Value;
-
-/// Which Engine.IO revision to speak.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ProtocolChoice {
-    /// Detect the server's revision (and remember it per server).
-    Auto,
-    /// Engine.IO 3 / Socket.IO rev 4 (socket.io 1.x and 2.x servers).
-    V3,
-    /// Engine.IO 4 / Socket.IO rev 5 (socket.io 3.x and 4.x servers).
-    V4,
-}
-
-/// One transport.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TransportKind {
-    /// A websocket (one Engine.IO packet per frame).
-    WebSocket,
-    /// HTTP long-polling.
-    Polling,
-}
 
 /// How events reach 1C code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,46 +19,20 @@ pub enum DeliveryMode {
     Queue,
 }
 
-/// Every writable property, as stored. Its `Debug` shows `Headers`, `Auth` and `Proxy` as
-/// `<redacted>`: credentials must not reach a log, an event or `LastError` by way of `{:?}`.
+/// Every writable property, as stored: the connection's settings, which go to the actors at
+/// `Connect`, and what only the object itself reads. Its `Debug` redacts credentials (see
+/// [`ConnectionConfig`]).
 #[derive(Clone, PartialEq)]
 pub struct Settings {
-    /// `Timeout`, as it reads back (a String).
-    pub timeout_text: String,
-    /// `Timeout` as a duration.
-    pub timeout: Duration,
+    /// Timeout, Reconnection…, Transports, ProtocolVersion, Path, Query, Headers, Auth,
+    /// VerifyCertificate, CACertificate, Proxy.
+    pub connection: ConnectionConfig,
     /// `EventSource`.
     pub event_source: String,
-    /// `Reconnection`.
-    pub reconnection: bool,
-    /// `ReconnectionAttempts` (0 = no limit).
-    pub reconnection_attempts: u32,
-    /// `ReconnectionDelay`, ms.
-    pub reconnection_delay_ms: u32,
-    /// `ReconnectionDelayMax`, ms.
-    pub reconnection_delay_max_ms: u32,
-    /// `Transports`, in order.
-    pub transports: Vec<TransportKind>,
-    /// `ProtocolVersion`.
-    pub protocol: ProtocolChoice,
-    /// `Path`.
-    pub path: String,
     /// `Query` as written (JSON object text or "").
     pub query_json: String,
-    /// `Query`, parsed: name/value pairs (values as text).
-    pub query: Vec<(String, String)>,
     /// `Headers` as written.
     pub headers_json: String,
-    /// `Headers`, parsed.
-    pub headers: Vec<(String, String)>,
-    /// `Auth` as written ("" = none). Validated to be a JSON object.
-    pub auth_json: String,
-    /// `VerifyCertificate`.
-    pub verify_certificate: bool,
-    /// `CACertificate` (a path or PEM text).
-    pub ca_certificate: String,
-    /// `Proxy`.
-    pub proxy: String,
     /// `DeliveryMode`.
     pub delivery_mode: DeliveryMode,
     /// `EventBufferDepth`.
@@ -86,20 +41,9 @@ pub struct Settings {
 
 impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let redacted = |set: bool| if set { "<redacted>" } else { "" };
         f.debug_struct("Settings")
-            .field("timeout", &self.timeout)
+            .field("connection", &self.connection)
             .field("event_source", &self.event_source)
-            .field("reconnection", &self.reconnection)
-            .field("transports", &self.transports)
-            .field("protocol", &self.protocol)
-            .field("path", &self.path)
-            .field("query", &self.query)
-            .field("headers", &redacted(!self.headers.is_empty()))
-            .field("auth", &redacted(!self.auth_json.is_empty()))
-            .field("verify_certificate", &self.verify_certificate)
-            .field("ca_certificate", &self.ca_certificate)
-            .field("proxy", &redacted(!self.proxy.is_empty()))
             .field("delivery_mode", &self.delivery_mode)
             .finish_non_exhaustive()
     }
@@ -108,24 +52,10 @@ impl std::fmt::Debug for Settings {
 impl Default for Settings {
     fn default() -> Settings {
         Settings {
-            timeout_text: "5".into(),
-            timeout: Duration::from_secs(5),
+            connection: ConnectionConfig::default(),
             event_source: "SocketIO".into(),
-            reconnection: true,
-            reconnection_attempts: 0,
-            reconnection_delay_ms: 1000,
-            reconnection_delay_max_ms: 5000,
-            transports: vec![TransportKind::WebSocket, TransportKind::Polling],
-            protocol: ProtocolChoice::Auto,
-            path: "/socket.io/".into(),
             query_json: String::new(),
-            query: Vec::new(),
             headers_json: String::new(),
-            headers: Vec::new(),
-            auth_json: String::new(),
-            verify_certificate: true,
-            ca_certificate: String::new(),
-            proxy: String::new(),
             delivery_mode: DeliveryMode::Events,
             event_buffer_depth: 1000,
         }
@@ -218,8 +148,8 @@ impl Settings {
                              "Таймаут должен быть больше 0 и не больше {} секунд, а не {}", MAX_TIMEOUT_SECS, secs),
             );
         }
-        self.timeout = Duration::from_secs_f64(secs);
-        self.timeout_text = match v {
+        self.connection.timeout = Duration::from_secs_f64(secs);
+        self.connection.timeout_text = match v {
             Value::String(s) => s.trim().to_owned(),
             _ => format_number(secs),
         };
@@ -234,26 +164,28 @@ impl Settings {
 
     /// `Reconnection`.
     pub fn set_reconnection(&mut self, v: &Value) -> Result<(), Text> {
-        self.reconnection = boolean("Reconnection", v)?;
+        self.connection.reconnection = boolean("Reconnection", v)?;
         Ok(())
     }
 
     /// `ReconnectionAttempts`: 0 (no limit) or more.
     pub fn set_reconnection_attempts(&mut self, v: &Value) -> Result<(), Text> {
-        self.reconnection_attempts =
+        self.connection.reconnection_attempts =
             whole("ReconnectionAttempts", v, 0, i64::from(u32::MAX))? as u32;
         Ok(())
     }
 
     /// `ReconnectionDelay`, ms.
     pub fn set_reconnection_delay(&mut self, v: &Value) -> Result<(), Text> {
-        self.reconnection_delay_ms = whole("ReconnectionDelay", v, 0, 86_400_000)? as u32;
+        self.connection.reconnection_delay_ms =
+            whole("ReconnectionDelay", v, 0, 86_400_000)? as u32;
         Ok(())
     }
 
     /// `ReconnectionDelayMax`, ms.
     pub fn set_reconnection_delay_max(&mut self, v: &Value) -> Result<(), Text> {
-        self.reconnection_delay_max_ms = whole("ReconnectionDelayMax", v, 0, 86_400_000)? as u32;
+        self.connection.reconnection_delay_max_ms =
+            whole("ReconnectionDelayMax", v, 0, 86_400_000)? as u32;
         Ok(())
     }
 
@@ -282,13 +214,14 @@ impl Settings {
                              "Транспорты: укажите хотя бы один транспорт: websocket, polling"),
             );
         }
-        self.transports = list;
+        self.connection.transports = list;
         Ok(())
     }
 
     /// `Transports` as it reads back.
     pub fn transports_text(&self) -> String {
         let words: Vec<&str> = self
+            .connection
             .transports
             .iter()
             .map(|t| match t {
@@ -307,7 +240,7 @@ impl Settings {
             Value::F64(n) => n.to_string(),
             other => return Err(wrong_type("ProtocolVersion", "a String", "Строкой", other)),
         };
-        self.protocol = match word.as_str() {
+        self.connection.protocol = match word.as_str() {
             "auto" | "авто" => ProtocolChoice::Auto,
             "3" => ProtocolChoice::V3,
             "4" => ProtocolChoice::V4,
@@ -323,7 +256,7 @@ impl Settings {
 
     /// `ProtocolVersion` as it reads back.
     pub fn protocol_text(&self) -> &'static str {
-        match self.protocol {
+        match self.connection.protocol {
             ProtocolChoice::Auto => "auto",
             ProtocolChoice::V3 => "3",
             ProtocolChoice::V4 => "4",
@@ -339,7 +272,7 @@ impl Settings {
                              "Путь должен быть путём URL, например \"/socket.io/\", а не \"{}\"", clip(s)),
             );
         }
-        self.path = if s.starts_with('/') {
+        self.connection.path = if s.starts_with('/') {
             s.to_owned()
         } else {
             format!("/{s}")
@@ -350,7 +283,7 @@ impl Settings {
     /// `Query`: a JSON object of extra handshake query parameters.
     pub fn set_query(&mut self, v: &Value) -> Result<(), Text> {
         let s = string("Query", v)?;
-        self.query = json_pairs("Query", s)?;
+        self.connection.query = json_pairs("Query", s)?;
         self.query_json = s.to_owned();
         Ok(())
     }
@@ -371,7 +304,7 @@ impl Settings {
                 );
             }
         }
-        self.headers = pairs;
+        self.connection.headers = pairs;
         self.headers_json = s.to_owned();
         Ok(())
     }
@@ -390,19 +323,19 @@ impl Settings {
                 );
             }
         }
-        self.auth_json = s.trim().to_owned();
+        self.connection.auth_json = s.trim().to_owned();
         Ok(())
     }
 
     /// `VerifyCertificate`.
     pub fn set_verify_certificate(&mut self, v: &Value) -> Result<(), Text> {
-        self.verify_certificate = boolean("VerifyCertificate", v)?;
+        self.connection.verify_certificate = boolean("VerifyCertificate", v)?;
         Ok(())
     }
 
     /// `CACertificate`: a path to a PEM file or PEM text (checked when connecting).
     pub fn set_ca_certificate(&mut self, v: &Value) -> Result<(), Text> {
-        self.ca_certificate = string("CACertificate", v)?.to_owned();
+        self.connection.ca_certificate = string("CACertificate", v)?.to_owned();
         Ok(())
     }
 
@@ -428,7 +361,7 @@ impl Settings {
                 );
             }
         }
-        self.proxy = s.to_owned();
+        self.connection.proxy = s.to_owned();
         Ok(())
     }
 
@@ -479,19 +412,19 @@ mod tests {
     #[test]
     fn timeout_accepts_numbers_and_numeric_strings() {
         let mut s = Settings::default();
-        assert_eq!(s.timeout_text, "5");
+        assert_eq!(s.connection.timeout_text, "5");
         s.set_timeout(&Value::I32(7)).unwrap();
         assert_eq!(
-            (s.timeout_text.as_str(), s.timeout),
+            (s.connection.timeout_text.as_str(), s.connection.timeout),
             ("7", Duration::from_secs(7))
         );
         s.set_timeout(&Value::String(" 2.5 ".into())).unwrap();
         assert_eq!(
-            (s.timeout_text.as_str(), s.timeout),
+            (s.connection.timeout_text.as_str(), s.connection.timeout),
             ("2.5", Duration::from_millis(2500))
         );
         s.set_timeout(&Value::F64(0.5)).unwrap();
-        assert_eq!(s.timeout_text, "0.5");
+        assert_eq!(s.connection.timeout_text, "0.5");
         for bad in [
             Value::I32(0),
             Value::I32(-1),
@@ -516,7 +449,7 @@ mod tests {
         s.set_query(&Value::String(r#"{"token":"a b","n":1}"#.into()))
             .unwrap();
         assert_eq!(
-            s.query,
+            s.connection.query,
             // Sorted by name (serde_json's map): the order of query parameters does not matter.
             vec![("n".into(), "1".into()), ("token".into(), "a b".into())]
         );
@@ -533,7 +466,7 @@ mod tests {
         assert!(s.set_auth(&Value::String("\"x\"".into())).is_err());
         s.set_auth(&Value::String(r#"{"token":"secret"}"#.into()))
             .unwrap();
-        assert_eq!(s.auth_json, r#"{"token":"secret"}"#);
+        assert_eq!(s.connection.auth_json, r#"{"token":"secret"}"#);
     }
 
     #[test]
@@ -577,6 +510,6 @@ mod tests {
         assert!(s.set_event_buffer_depth(&Value::I32(0)).is_err());
         assert!(s.set_reconnection_attempts(&Value::F64(1.5)).is_err());
         s.set_path(&Value::String("engine".into())).unwrap();
-        assert_eq!(s.path, "/engine");
+        assert_eq!(s.connection.path, "/engine");
     }
 }

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use super::proxy::{self, ProxyAddr, ProxyError};
 use super::{tls, BoxedIo, TransportError};
-use crate::component::settings::Settings;
+use crate::config::ConnectionConfig;
 use crate::endpoint::Endpoint;
 use crate::rt;
 use crate::text;
@@ -19,10 +19,10 @@ use crate::text;
 /// A connected (and, for secure endpoints, TLS-wrapped) stream to `endpoint`.
 pub async fn open_stream(
     endpoint: &Endpoint,
-    settings: &Settings,
+    config: &ConnectionConfig,
 ) -> Result<BoxedIo, TransportError> {
-    let deadline = rt::now() + settings.timeout;
-    let proxy = ProxyAddr::parse(&settings.proxy).map_err(TransportError::Proxy)?;
+    let deadline = rt::now() + config.timeout;
+    let proxy = ProxyAddr::parse(&config.proxy).map_err(TransportError::Proxy)?;
     let io: BoxedIo = match proxy {
         Some(proxy) => within(deadline, proxy::tunnel(&proxy, endpoint))
             .await
@@ -47,10 +47,10 @@ pub async fn open_stream(
     if !endpoint.secure {
         return Ok(io);
     }
-    within(deadline, tls::connect(io, &endpoint.host, settings))
+    within(deadline, tls::connect(io, &endpoint.host, config))
         .await
         .unwrap_or_else(|| {
-            let secs = &settings.timeout_text;
+            let secs = &config.timeout_text;
             Err(TransportError::Tls(text!(
                 "the server did not complete the TLS handshake within the timeout ({} s)", secs;
                 "сервер не завершил установку TLS за время таймаута ({} с)", secs

@@ -18,8 +18,8 @@ use super::polling::{self, Opened};
 use super::upgrade::UpgradeTicket;
 use super::websocket::{self, WsReader, WsWriter};
 use super::{url, versions, Dialed, TransportError};
-use crate::actors::messages::ConnectRequest;
-use crate::component::settings::{ProtocolChoice, TransportKind};
+use crate::config::ConnectRequest;
+use crate::config::{ProtocolChoice, TransportKind};
 use crate::protocol::engineio::OpenInfo;
 use crate::protocol::EioVersion;
 
@@ -33,7 +33,7 @@ const PROBE_CLOSE_WAIT: Duration = Duration::from_secs(1);
 /// Opens a session for `request`: transports in order, revision chosen, detected or remembered.
 pub async fn dial(request: Arc<ConnectRequest>) -> Result<Dialed, TransportError> {
     let server = url::server_key(&request);
-    let (known, remembered) = match request.settings.protocol {
+    let (known, remembered) = match request.config.protocol {
         ProtocolChoice::V3 => (Some(EioVersion::V3), false),
         ProtocolChoice::V4 => (Some(EioVersion::V4), false),
         ProtocolChoice::Auto => {
@@ -42,7 +42,7 @@ pub async fn dial(request: Arc<ConnectRequest>) -> Result<Dialed, TransportError
         }
     };
     let mut result = dial_as(&request, known).await;
-    if request.settings.protocol == ProtocolChoice::Auto {
+    if request.config.protocol == ProtocolChoice::Auto {
         if result.is_err() && remembered {
             // The server may have been replaced since it was asked: ask again rather than fail
             // on an old answer.
@@ -62,7 +62,7 @@ async fn dial_as(
     request: &Arc<ConnectRequest>,
     known: Option<EioVersion>,
 ) -> Result<Dialed, TransportError> {
-    match request.settings.transports.first() {
+    match request.config.transports.first() {
         // Boxed: each path is a large state machine, and inlining both into every caller's
         // frame costs hundreds of KiB of executor-thread stack in debug builds.
         Some(TransportKind::WebSocket) => Box::pin(websocket_first(request, known)).await,
@@ -82,7 +82,7 @@ async fn polling_first(
     let jar = Arc::new(CookieJar::new());
     let opened = polling::open(request, known, jar.clone()).await?;
     let upgrade = (request
-        .settings
+        .config
         .transports
         .contains(&TransportKind::WebSocket)
         && opened.open.upgrades.iter().any(|u| u == "websocket"))
@@ -120,12 +120,7 @@ async fn websocket_first(
             }
             Ok(from_websocket(writer, reader, open, version))
         }
-        Err(ws_error)
-            if request
-                .settings
-                .transports
-                .contains(&TransportKind::Polling) =>
-        {
+        Err(ws_error) if request.config.transports.contains(&TransportKind::Polling) => {
             let opened =
                 match spare {
                     Some(opened) => opened,

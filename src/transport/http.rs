@@ -20,12 +20,12 @@ use futures::{AsyncReadExt, AsyncWriteExt};
 
 use super::cookies::CookieJar;
 use super::{connect, url, BoxedIo, TransportError};
-use crate::actors::messages::ConnectRequest;
+use crate::config::ConnectRequest;
 use crate::protocol::EioVersion;
 use crate::rt;
 
 /// Largest response body accepted (the same bound as a websocket message).
-pub const MAX_BODY_BYTES: usize = super::websocket::MAX_MESSAGE_BYTES;
+pub const MAX_BODY_BYTES: usize = crate::config::MAX_MESSAGE_BYTES;
 
 /// Largest response head (status line and headers).
 const MAX_HEAD_BYTES: usize = 64 * 1024;
@@ -190,7 +190,7 @@ impl HttpClient {
                 Attempt::Stale(_) => {}
             }
         }
-        let io = connect::open_stream(&self.request.endpoint, &self.request.settings).await?;
+        let io = connect::open_stream(&self.request.endpoint, &self.request.config).await?;
         match self.on(Conn::new(io), head, body).await {
             Attempt::Done(response) => Ok(response),
             Attempt::Failed(err) | Attempt::Stale(err) => Err(err),
@@ -216,7 +216,7 @@ impl HttpClient {
 
     /// The request head: request line and headers, ending with the empty line.
     fn head(&self, method: Method, target: &str, body: Option<(&str, &[u8])>) -> Vec<u8> {
-        let settings = &self.request.settings;
+        let config = &self.request.config;
         let mut head = format!(
             "{} {} HTTP/1.1\r\nHost: {}\r\nAccept: */*\r\nConnection: keep-alive\r\n",
             method.as_str(),
@@ -225,7 +225,7 @@ impl HttpClient {
         );
         let mut user_cookie = None;
         let mut user_agent = false;
-        for (name, value) in &settings.headers {
+        for (name, value) in &config.headers {
             if name.eq_ignore_ascii_case("cookie") {
                 user_cookie = Some(value.as_str());
             }
@@ -535,7 +535,7 @@ mod tests {
     use std::thread::JoinHandle;
 
     use super::*;
-    use crate::component::settings::Settings;
+    use crate::config::ConnectionConfig;
     use crate::endpoint::Endpoint;
 
     /// The requests a fake server saw: head and body of each.
@@ -587,16 +587,16 @@ mod tests {
     }
 
     fn client(port: u16, headers: &[(&str, &str)]) -> HttpClient {
-        let settings = Settings {
+        let config = ConnectionConfig {
             headers: headers
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
-            ..Settings::default()
+            ..ConnectionConfig::default()
         };
         let request = ConnectRequest {
             endpoint: Endpoint::parse(&format!("http://127.0.0.1:{port}/")).unwrap(),
-            settings,
+            config,
         };
         HttpClient::new(Arc::new(request), Arc::new(CookieJar::new()))
     }

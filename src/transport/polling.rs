@@ -25,7 +25,7 @@ use futures::FutureExt;
 use super::cookies::CookieJar;
 use super::http::{HttpClient, Method, Response};
 use super::{url, Incoming, TransportError};
-use crate::actors::messages::ConnectRequest;
+use crate::config::ConnectRequest;
 use crate::protocol::engineio::{OpenInfo, Packet};
 use crate::protocol::{polling, EioVersion};
 use crate::rt::{self, Task};
@@ -79,7 +79,7 @@ pub async fn open(
     let target = url::engine_target(req, false, asked, None);
     let mut http = HttpClient::new(req.clone(), jar.clone());
     let response = http
-        .send(Method::Get, &target, None, req.settings.timeout)
+        .send(Method::Get, &target, None, req.config.timeout)
         .await?;
     if response.status != 200 {
         return Err(response.refusal(asked));

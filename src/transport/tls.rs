@@ -24,7 +24,7 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
 use super::{BoxedIo, TransportError};
-use crate::component::settings::Settings;
+use crate::config::ConnectionConfig;
 use crate::lang::{clip, Text};
 use crate::text;
 
@@ -49,12 +49,12 @@ static INSECURE_CONFIG: Lazy<Result<Arc<ClientConfig>, Text>> = Lazy::new(|| bui
 type CustomConfigs = Vec<(Vec<CertificateDer<'static>>, Arc<ClientConfig>)>;
 static CUSTOM_CONFIGS: Lazy<Mutex<CustomConfigs>> = Lazy::new(|| Mutex::new(Vec::new()));
 
-/// The client configuration for these settings.
-pub fn config(settings: &Settings) -> Result<Arc<ClientConfig>, TransportError> {
-    if !settings.verify_certificate {
+/// The rustls configuration for these connection settings.
+pub fn client_config(config: &ConnectionConfig) -> Result<Arc<ClientConfig>, TransportError> {
+    if !config.verify_certificate {
         return INSECURE_CONFIG.clone().map_err(TransportError::Tls);
     }
-    let extra = extra_roots(&settings.ca_certificate).map_err(TransportError::Tls)?;
+    let extra = extra_roots(&config.ca_certificate).map_err(TransportError::Tls)?;
     if extra.is_empty() {
         return DEFAULT_CONFIG.clone().map_err(TransportError::Tls);
     }
@@ -157,16 +157,16 @@ fn build(extra: &[CertificateDer<'static>], verify: bool) -> Result<Arc<ClientCo
 pub async fn connect(
     io: BoxedIo,
     host: &str,
-    settings: &Settings,
+    config: &ConnectionConfig,
 ) -> Result<BoxedIo, TransportError> {
-    let config = config(settings)?;
+    let tls_config = client_config(config)?;
     let name = ServerName::try_from(host.to_owned()).map_err(|err| {
         TransportError::Tls(text!(
             "\"{}\" is not a valid TLS server name: {}", host, err;
             "\"{}\" не является допустимым именем сервера TLS: {}", host, err
         ))
     })?;
-    let stream = futures_rustls::TlsConnector::from(config)
+    let stream = futures_rustls::TlsConnector::from(tls_config)
         .connect(name, io)
         .await
         .map_err(|err| TransportError::Tls(describe(&err, host)))?;
@@ -308,29 +308,29 @@ impl ServerCertVerifier for AcceptAnyCertificate {
 mod tests {
     use super::*;
 
-    fn settings(verify: bool, ca: &str) -> Settings {
-        Settings {
+    fn connection(verify: bool, ca: &str) -> ConnectionConfig {
+        ConnectionConfig {
             verify_certificate: verify,
             ca_certificate: ca.into(),
-            ..Settings::default()
+            ..ConnectionConfig::default()
         }
     }
 
     #[test]
     fn default_and_insecure_configs_are_built_once() {
-        let a = config(&settings(true, "")).ok().unwrap();
-        let b = config(&settings(true, "  ")).ok().unwrap();
+        let a = client_config(&connection(true, "")).ok().unwrap();
+        let b = client_config(&connection(true, "  ")).ok().unwrap();
         assert!(Arc::ptr_eq(&a, &b));
         assert_eq!(a.alpn_protocols, vec![b"http/1.1".to_vec()]);
         // Without verification CACertificate is not read: garbage there does not matter.
-        let c = config(&settings(false, "garbage")).ok().unwrap();
-        let d = config(&settings(false, "")).ok().unwrap();
+        let c = client_config(&connection(false, "garbage")).ok().unwrap();
+        let d = client_config(&connection(false, "")).ok().unwrap();
         assert!(Arc::ptr_eq(&c, &d) && !Arc::ptr_eq(&a, &c));
     }
 
     #[test]
     fn garbage_ca_gives_a_text_that_says_what_to_change() {
-        let err = |ca: &str| match config(&settings(true, ca)) {
+        let err = |ca: &str| match client_config(&connection(true, ca)) {
             Err(TransportError::Tls(t)) => t,
             other => panic!("{ca}: {:?}", other.map(|_| ())),
         };

@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::cookies::CookieJar;
 use super::websocket::{self, WsReader, WsWriter};
 use super::TransportError;
-use crate::actors::messages::ConnectRequest;
+use crate::config::ConnectRequest;
 use crate::protocol::engineio::Packet;
 use crate::protocol::EioVersion;
 use crate::rt;

@@ -1,7 +1,7 @@
 //! The Engine.IO request URL: `{scheme}://{host}:{port}{path}?EIO=4&transport=…[&sid=…]&…`,
 //! its origin form for HTTP request lines, and the key that names a server. Pure.
 
-use crate::actors::messages::ConnectRequest;
+use crate::config::ConnectRequest;
 use crate::endpoint::{percent_encode, Endpoint};
 use crate::protocol::EioVersion;
 
@@ -54,7 +54,7 @@ pub fn engine_target(
     version: EioVersion,
     sid: Option<&str>,
 ) -> String {
-    let mut url = req.settings.path.clone();
+    let mut url = req.config.path.clone();
     url.push_str("?EIO=");
     url.push_str(version.query_value());
     url.push_str(if websocket {
@@ -74,7 +74,7 @@ pub fn engine_target(
             url.push_str(v);
         }
     }
-    for (k, v) in &req.settings.query {
+    for (k, v) in &req.config.query {
         url.push('&');
         percent_encode(k, &mut url);
         url.push('=');
@@ -88,24 +88,24 @@ pub fn engine_target(
 pub fn server_key(req: &ConnectRequest) -> String {
     let e = &req.endpoint;
     let scheme = if e.secure { "https" } else { "http" };
-    format!("{scheme}://{}{}", e.authority(), req.settings.path)
+    format!("{scheme}://{}{}", e.authority(), req.config.path)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::component::settings::Settings;
+    use crate::config::ConnectionConfig;
     use crate::endpoint::Endpoint;
 
     #[test]
     fn builds_the_handshake_url() {
-        let settings = Settings {
+        let config = ConnectionConfig {
             query: vec![("user".into(), "Иван".into())],
-            ..Settings::default()
+            ..ConnectionConfig::default()
         };
         let req = ConnectRequest {
             endpoint: Endpoint::parse("ws://127.0.0.1:3000/chat?token=x").unwrap(),
-            settings,
+            config,
         };
         assert_eq!(
             engine_url(&req, true, EioVersion::V4, None),

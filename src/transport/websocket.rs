@@ -22,15 +22,11 @@ use futures::{Sink, SinkExt, StreamExt};
 
 use super::cookies::CookieJar;
 use super::{http, url, BoxedIo, TransportError};
-use crate::actors::messages::ConnectRequest;
+use crate::config::ConnectRequest;
+use crate::config::MAX_MESSAGE_BYTES;
 use crate::protocol::engineio::{self, OpenInfo, Packet};
 use crate::protocol::EioVersion;
 use crate::rt;
-
-/// Largest websocket message accepted from the server. Socket.IO servers refuse more than
-/// 1 MB by default (`maxHttpBufferSize`); this leaves room for servers that raise it while still
-/// bounding what a hostile server can make us allocate.
-pub const MAX_MESSAGE_BYTES: usize = 64 << 20;
 
 /// The websocket read buffer of each connection.
 const READ_BUFFER_BYTES: usize = 8 * 1024;
@@ -57,7 +53,7 @@ pub async fn open(
     sid: Option<&str>,
     jar: &CookieJar,
 ) -> Result<(WsWriter, WsReader), TransportError> {
-    let io = super::connect::open_stream(&req.endpoint, &req.settings).await?;
+    let io = super::connect::open_stream(&req.endpoint, &req.config).await?;
 
     let url = url::engine_url(req, true, version, sid);
     let mut request = url
@@ -65,7 +61,7 @@ pub async fn open(
         .into_client_request()
         .map_err(|err| TransportError::Request(err.to_string()))?;
     let mut user_cookie = None;
-    for (name, value) in &req.settings.headers {
+    for (name, value) in &req.config.headers {
         if name.eq_ignore_ascii_case("cookie") {
             user_cookie = Some(value.as_str());
         }
@@ -333,7 +329,7 @@ mod tests {
     use std::net::TcpListener;
 
     use super::*;
-    use crate::component::settings::Settings;
+    use crate::config::ConnectionConfig;
     use crate::endpoint::Endpoint;
 
     /// The upgrade of a polling session carries the session id, the `Headers` property and the
@@ -361,17 +357,17 @@ mod tests {
             .unwrap();
             head
         });
-        let settings = Settings {
+        let config = ConnectionConfig {
             headers: vec![
                 ("X-Api-Key".into(), "k".into()),
                 ("Cookie".into(), "user=1".into()),
                 ("Sec-WebSocket-Key".into(), "forged".into()),
             ],
-            ..Settings::default()
+            ..ConnectionConfig::default()
         };
         let request = ConnectRequest {
             endpoint: Endpoint::parse(&format!("ws://127.0.0.1:{port}/")).unwrap(),
-            settings,
+            config,
         };
         let jar = CookieJar::new();
         jar.store("io=abc; Path=/; HttpOnly");

@@ -9,7 +9,8 @@ use async_channel::Receiver;
 
 use super::{Connection, Phase, Session, SOCKET_CAPACITY};
 use crate::actors::engine::{self, table};
-use crate::actors::messages::{Batch, ConnectRequest, Inbound, OpenSession, Outbound, RegistryCmd};
+use crate::actors::messages::{Batch, Inbound, OpenSession, Outbound, RegistryCmd};
+use crate::config::ConnectRequest;
 use crate::events::{self, CloseReason};
 use crate::lang::Text;
 use crate::protocol::engineio::Packet as EioPacket;
@@ -43,7 +44,7 @@ impl Connection {
             // here and is ignored rather than tearing down a live connection.
             return;
         }
-        let deadline = rt::now() + request.settings.timeout;
+        let deadline = rt::now() + request.config.timeout;
         self.begin(request, deadline);
     }
 
@@ -211,7 +212,7 @@ impl Connection {
             let secs = self
                 .request
                 .as_ref()
-                .map_or(String::new(), |r| r.settings.timeout_text.clone());
+                .map_or(String::new(), |r| r.config.timeout_text.clone());
             let why = text!("no connection within the timeout ({} s)", secs; "нет подключения за время таймаута ({} с)", secs);
             self.end(CloseReason::TransportError, Some(why)).await;
         })

@@ -38,10 +38,9 @@ use futures::{FutureExt, StreamExt};
 
 use super::engine::table::Link;
 use super::fast_lane::WrittenAck;
-use super::messages::{
-    Batch, ConnCmd, ConnectRequest, Inbound, OpenSession, Outbound, RegistryCmd, SocketEvent,
-};
+use super::messages::{Batch, ConnCmd, Inbound, OpenSession, Outbound, RegistryCmd, SocketEvent};
 use super::shared::Shared;
+use crate::config::ConnectRequest;
 use crate::events::CloseReason;
 use crate::rt;
 

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::Connection;
-use crate::actors::messages::ConnectRequest;
+use crate::config::ConnectRequest;
 use crate::events::{self, CloseReason};
 use crate::protocol::recovery;
 use crate::rt;
@@ -78,7 +78,7 @@ impl Connection {
     /// decides whether to try again, and if so arms the backoff timer and keeps the object busy
     /// (so `Connect` stays refused until `Disconnect`). Returns whether an attempt is scheduled.
     pub(super) fn plan_reconnect(&mut self, was_open: bool, reason: CloseReason) -> bool {
-        let Some(settings) = self.request.as_ref().map(|r| &r.settings) else {
+        let Some(settings) = self.request.as_ref().map(|r| &r.config) else {
             return false;
         };
         let retry = if was_open {
@@ -153,7 +153,7 @@ impl Connection {
         let auth = self
             .request
             .as_ref()
-            .map(|r| r.settings.auth_json.as_str())
+            .map(|r| r.config.auth_json.as_str())
             .unwrap_or_default();
         self.reconnect.asked_pid = self.reconnect.pid.clone();
         match &self.reconnect.pid {

@@ -32,9 +32,8 @@ use std::task::Poll;
 use async_channel::{Receiver, Sender};
 use futures::{FutureExt, StreamExt};
 
-use super::messages::{
-    Batch, ConnectRequest, EngineCmd, EngineEvent, HeartbeatMsg, SharedWriter, SocketEvent,
-};
+use super::messages::{Batch, EngineCmd, EngineEvent, HeartbeatMsg, SharedWriter, SocketEvent};
+use crate::config::ConnectRequest;
 use crate::events::CloseReason;
 use crate::lang::Text;
 use crate::protocol::binary::Reassembler;
@@ -44,7 +43,7 @@ use crate::protocol::EioVersion;
 use crate::rt::{self, Task};
 use crate::text;
 use crate::transport::upgrade::Probed;
-use crate::transport::{self, Incoming, Reader, TransportError};
+use crate::transport::{Incoming, Reader, TransportError};
 use outlet::{Flushed, Outlet, Outlets};
 use table::EngineKey;
 
@@ -53,7 +52,7 @@ use table::EngineKey;
 const MAX_ATTACHMENTS: usize = 256;
 
 /// Most attachment bytes accepted in one inbound packet.
-const MAX_ATTACHMENT_BYTES: usize = transport::websocket::MAX_MESSAGE_BYTES;
+const MAX_ATTACHMENT_BYTES: usize = crate::config::MAX_MESSAGE_BYTES;
 
 /// Capacity of the channels to and from the Heartbeat and from the dial and probe tasks (a few
 /// messages per heartbeat interval).

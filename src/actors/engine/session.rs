@@ -9,7 +9,7 @@ use futures::future::BoxFuture;
 
 use super::{send, Engine, Phase, Session, Upgrade, MAX_ATTACHMENTS, MAX_ATTACHMENT_BYTES};
 use crate::actors::messages::{EngineCmd, EngineEvent, HeartbeatMsg, SocketEvent};
-use crate::component::settings::ProtocolChoice;
+use crate::config::ProtocolChoice;
 use crate::events::CloseReason;
 use crate::protocol::binary::Reassembler;
 use crate::protocol::engineio::Packet as EioPacket;
@@ -128,7 +128,7 @@ impl Engine {
         commands: &'a Receiver<EngineCmd>,
     ) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            if self.request.settings.protocol == ProtocolChoice::Auto && !self.version_corrected {
+            if self.request.config.protocol == ProtocolChoice::Auto && !self.version_corrected {
                 transport::dial::remember_version(&self.request, EioVersion::V3);
                 self.version_corrected = true;
                 self.teardown().await;

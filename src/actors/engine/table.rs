@@ -18,8 +18,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_channel::{Receiver, Sender};
 use once_cell::sync::Lazy;
 
-use crate::actors::messages::{Batch, ConnectRequest, EngineCmd, SocketEvent};
-use crate::component::settings::{ProtocolChoice, TransportKind};
+use crate::actors::messages::{Batch, EngineCmd, SocketEvent};
+use crate::config::ConnectRequest;
+use crate::config::{ProtocolChoice, TransportKind};
 use crate::rt;
 
 /// What must be equal for two `Connect`s to share an Engine.IO connection.
@@ -41,7 +42,7 @@ pub struct EngineKey {
 impl EngineKey {
     /// The key of `request`'s Engine.IO connection.
     pub fn of(request: &ConnectRequest) -> EngineKey {
-        let s = &request.settings;
+        let s = &request.config;
         EngineKey {
             server: crate::transport::url::server_key(request),
             uri_query: request.endpoint.query.clone(),
