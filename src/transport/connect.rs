@@ -9,8 +9,10 @@ use std::future::Future;
 use std::io;
 use std::time::Instant;
 
+use super::error::TransportError;
+use super::io::BoxedIo;
 use super::proxy::{self, ProxyAddr, ProxyError};
-use super::{tls, BoxedIo, TransportError};
+use super::tls;
 use crate::config::ConnectionConfig;
 use crate::endpoint::Endpoint;
 use crate::rt;

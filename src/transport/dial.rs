@@ -9,19 +9,47 @@
 //!   kept when the websocket cannot be opened and polling is allowed (the fallback). A server
 //!   that refuses polling is asked over the websocket instead ([`websocket::dial_detecting`]).
 
+use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::cookies::CookieJar;
+use super::error::TransportError;
 use super::halves::{Reader, Writer};
 use super::polling::{self, Opened};
 use super::upgrade::UpgradeTicket;
 use super::websocket::{self, WsReader, WsWriter};
-use super::{url, versions, Dialed, TransportError};
+use super::{url, versions};
 use crate::config::ConnectRequest;
 use crate::config::{ProtocolChoice, TransportKind};
 use crate::protocol::engineio::OpenInfo;
 use crate::protocol::EioVersion;
+
+/// An open Engine.IO session: the transport halves and the server's open packet.
+pub struct Dialed {
+    /// Sends packets.
+    pub writer: Writer,
+    /// Receives packets.
+    pub reader: Reader,
+    /// The server's open packet.
+    pub open: OpenInfo,
+    /// The revision spoken on this session.
+    pub version: EioVersion,
+    /// Set for a polling session that may be upgraded to websocket (`Transports` lists it and
+    /// the server offers it).
+    pub upgrade: Option<UpgradeTicket>,
+}
+
+impl fmt::Debug for Dialed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Dialed")
+            .field("open", &self.open)
+            .field("version", &self.version)
+            .field("polling", &self.reader.is_polling())
+            .field("upgrade", &self.upgrade.is_some())
+            .finish()
+    }
+}
 
 /// How long a websocket-only server may take to send its automatic `40` (Engine.IO 3) before it
 /// is taken for an Engine.IO 4 server (see [`websocket::dial_detecting`]).

@@ -5,20 +5,11 @@
 
 use std::time::Duration;
 
+use super::error::TransportError;
+use super::io::Incoming;
 use super::polling::{PollingReader, PollingWriter};
 use super::websocket::{SendNow, WsReader, WsWriter};
-use super::TransportError;
 use crate::protocol::engineio::Packet;
-
-/// What a [`Reader`] yields.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Incoming {
-    /// An Engine.IO packet from the server.
-    Packet(Packet),
-    /// Polling has stopped for an upgrade and every packet it received has been yielded: the
-    /// websocket can take over now.
-    Drained,
-}
 
 /// Receives Engine.IO packets.
 pub enum Reader {

@@ -19,7 +19,9 @@ use std::time::Duration;
 use futures::{AsyncReadExt, AsyncWriteExt};
 
 use super::cookies::CookieJar;
-use super::{connect, url, BoxedIo, TransportError};
+use super::error::TransportError;
+use super::io::BoxedIo;
+use super::{connect, url};
 use crate::config::ConnectRequest;
 use crate::protocol::EioVersion;
 use crate::rt;

@@ -1,6 +1,8 @@
 //! Transports: how Engine.IO packets travel. Opening connections, TLS, HTTP and websocket
 //! framing live here; what the packets mean does not (that is `protocol` and the actors).
 //!
+//! - `error`: [`TransportError`], why a transport failed (data; `explain` words it).
+//! - `io`: the byte stream under a transport and what a reader yields.
 //! - `dial`: opening a session as the properties ask (transport order, websocket → polling
 //!   fallback, Engine.IO revision chosen, detected or remembered).
 //! - `halves`: [`Reader`] and [`Writer`], the transport-independent halves of a session.
@@ -17,8 +19,10 @@
 pub mod connect;
 pub mod cookies;
 pub mod dial;
+pub mod error;
 pub mod halves;
 pub mod http;
+pub mod io;
 pub mod polling;
 pub mod proxy;
 pub mod tls;
@@ -27,206 +31,9 @@ pub mod url;
 pub mod versions;
 pub mod websocket;
 
-use std::fmt;
-use std::time::Duration;
-
-use crate::lang::Text;
-use crate::protocol::engineio::OpenInfo;
-use crate::protocol::{DecodeError, EioVersion};
-use crate::text;
-
-pub use halves::{Incoming, Reader, Writer};
+pub use dial::Dialed;
+pub use error::TransportError;
+pub use halves::{Reader, Writer};
+pub use io::{AsyncReadWrite, BoxedIo, Incoming};
 pub use upgrade::UpgradeTicket;
 pub use websocket::SendNow;
-
-/// Any byte stream a transport runs over: TCP, a proxy tunnel, TLS over either.
-pub trait AsyncReadWrite: futures::AsyncRead + futures::AsyncWrite + Send + Unpin {}
-impl<T: futures::AsyncRead + futures::AsyncWrite + Send + Unpin> AsyncReadWrite for T {}
-
-/// A boxed byte stream.
-pub type BoxedIo = Box<dyn AsyncReadWrite>;
-
-/// An open Engine.IO session: the transport halves and the server's open packet.
-pub struct Dialed {
-    /// Sends packets.
-    pub writer: Writer,
-    /// Receives packets.
-    pub reader: Reader,
-    /// The server's open packet.
-    pub open: OpenInfo,
-    /// The revision spoken on this session.
-    pub version: EioVersion,
-    /// Set for a polling session that may be upgraded to websocket (`Transports` lists it and
-    /// the server offers it).
-    pub upgrade: Option<UpgradeTicket>,
-}
-
-impl fmt::Debug for Dialed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Dialed")
-            .field("open", &self.open)
-            .field("version", &self.version)
-            .field("polling", &self.reader.is_polling())
-            .field("upgrade", &self.upgrade.is_some())
-            .finish()
-    }
-}
-
-/// How people name the servers of a revision.
-fn servers_of(version: EioVersion) -> &'static str {
-    match version {
-        EioVersion::V3 => "Engine.IO 3 (socket.io 1.x/2.x)",
-        EioVersion::V4 => "Engine.IO 4 (socket.io 3.x/4.x)",
-    }
-}
-
-/// The other revision, for advice.
-fn other(version: EioVersion) -> EioVersion {
-    match version {
-        EioVersion::V3 => EioVersion::V4,
-        EioVersion::V4 => EioVersion::V3,
-    }
-}
-
-/// Why a transport could not be opened or broke.
-#[derive(Debug)]
-pub enum TransportError {
-    /// TCP connect or name resolution failed.
-    Connect {
-        /// `host:port`.
-        target: String,
-        /// The operating system's reason.
-        error: std::io::Error,
-    },
-    /// TLS could not be set up or the server's certificate was refused.
-    Tls(Text),
-    /// The `Proxy` could not be reached or would not open the tunnel.
-    Proxy(proxy::ProxyError),
-    /// The websocket handshake failed (HTTP error status, not a websocket server, …).
-    Handshake(String),
-    /// Reading or writing failed.
-    Io(String),
-    /// The server closed the transport.
-    Closed,
-    /// The server sent something that is not Engine.IO.
-    Protocol(DecodeError),
-    /// The URI or a property cannot be turned into a request.
-    Request(String),
-    /// An HTTP request was answered with an error status; `message` is the server's reason.
-    Http {
-        /// The status code.
-        status: u16,
-        /// The server's message (engine.io's JSON `message`, or the body's text).
-        message: String,
-    },
-    /// No answer in time.
-    Timeout(Duration),
-    /// `ProtocolVersion` names one revision and the server answered in the other.
-    WrongVersion {
-        /// What `ProtocolVersion` asked for.
-        wanted: EioVersion,
-        /// What the server speaks.
-        found: EioVersion,
-    },
-    /// The server refused the revision asked for (a socket.io 4 server without `allowEIO3`
-    /// asked for Engine.IO 3).
-    VersionRefused {
-        /// The revision asked for.
-        asked: EioVersion,
-        /// The server's message.
-        message: String,
-    },
-    /// The answer to the handshake is not Engine.IO (a wrong URI or `Path`); the start of it.
-    NotEngineIo(String),
-    /// Websocket first, then the polling fallback: both failed.
-    BothFailed {
-        /// Why the websocket failed.
-        websocket: Box<TransportError>,
-        /// Why polling failed.
-        polling: Box<TransportError>,
-    },
-}
-
-impl TransportError {
-    /// The text for `LastError` and the Error event.
-    pub fn text(&self) -> Text {
-        match self {
-            TransportError::Connect { target, error } => text!(
-                "could not connect to {}: {}", target, error;
-                "не удалось подключиться к {}: {}", target, error
-            ),
-            TransportError::Tls(why) => {
-                text!("TLS error: {}", why.en; "ошибка TLS: {}", why.ru)
-            }
-            TransportError::Proxy(error) => error.text(),
-            TransportError::Handshake(why) => text!(
-                "the server refused the websocket handshake: {}", why;
-                "сервер отклонил подключение websocket: {}", why
-            ),
-            TransportError::Io(why) => {
-                text!("connection error: {}", why; "ошибка соединения: {}", why)
-            }
-            TransportError::Closed => {
-                text!("the server closed the connection"; "сервер закрыл соединение")
-            }
-            TransportError::Protocol(e) => text!(
-                "the server sent invalid data: {}", e;
-                "сервер прислал неверные данные: {}", e
-            ),
-            TransportError::Request(why) => {
-                text!("cannot build the request: {}", why; "не удалось составить запрос: {}", why)
-            }
-            TransportError::Http { status, message } => text!(
-                "the server refused the request: HTTP {} {}", status, message;
-                "сервер отклонил запрос: HTTP {} {}", status, message
-            ),
-            TransportError::Timeout(after) => {
-                let secs = after.as_secs_f64();
-                text!("the server did not answer within {} s", secs; "сервер не ответил за {} с", secs)
-            }
-            TransportError::WrongVersion { wanted, found } => {
-                let (w, f, o) = (
-                    wanted.query_value(),
-                    servers_of(*found),
-                    found.query_value(),
-                );
-                text!(
-                    "ProtocolVersion is \"{}\" but the server speaks {}; set ProtocolVersion to \"auto\" or \"{}\"", w, f, o;
-                    "ВерсияПротокола \"{}\", а сервер работает по протоколу {}; установите ВерсияПротокола \"auto\" или \"{}\"", w, f, o
-                )
-            }
-            TransportError::VersionRefused { asked, message } => {
-                let (a, o) = (servers_of(*asked), other(*asked).query_value());
-                text!(
-                    "the server does not accept {} ({}); set ProtocolVersion to \"auto\" or \"{}\"", a, message, o;
-                    "сервер не принимает протокол {} ({}); установите ВерсияПротокола \"auto\" или \"{}\"", a, message, o
-                )
-            }
-            TransportError::NotEngineIo(start) => text!(
-                "the server's answer is not Engine.IO (check the URI and the Path property): {}", start;
-                "ответ сервера не похож на Engine.IO (проверьте URI и свойство Путь): {}", start
-            ),
-            TransportError::BothFailed { websocket, polling } => {
-                let (w, p) = (websocket.text(), polling.text());
-                if matches!(
-                    **polling,
-                    TransportError::VersionRefused { .. } | TransportError::WrongVersion { .. }
-                ) {
-                    // The polling answer names the cause (a server that refuses the revision
-                    // breaks the websocket without saying why).
-                    return p;
-                }
-                if w == p {
-                    return w;
-                }
-                text!("websocket: {}; polling: {}", w.en, p.en; "websocket: {}; polling: {}", w.ru, p.ru)
-            }
-        }
-    }
-}
-
-impl fmt::Display for TransportError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text().en)
-    }
-}

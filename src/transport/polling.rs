@@ -23,8 +23,10 @@ use async_channel::{Receiver, Sender};
 use futures::FutureExt;
 
 use super::cookies::CookieJar;
+use super::error::TransportError;
 use super::http::{HttpClient, Method, Response};
-use super::{url, Incoming, TransportError};
+use super::io::Incoming;
+use super::url;
 use crate::config::ConnectRequest;
 use crate::protocol::engineio::{OpenInfo, Packet};
 use crate::protocol::{polling, EioVersion};

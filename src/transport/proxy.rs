@@ -15,7 +15,7 @@ use std::io;
 use base64::Engine as _;
 use futures::{AsyncReadExt, AsyncWriteExt};
 
-use super::BoxedIo;
+use super::io::BoxedIo;
 use crate::endpoint::Endpoint;
 use crate::lang::Text;
 use crate::rt;

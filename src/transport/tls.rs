@@ -23,7 +23,8 @@ use once_cell::sync::Lazy;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
-use super::{BoxedIo, TransportError};
+use super::error::TransportError;
+use super::io::BoxedIo;
 use crate::config::ConnectionConfig;
 use crate::lang::{clip, Text};
 use crate::text;

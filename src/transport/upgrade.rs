@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::cookies::CookieJar;
+use super::error::TransportError;
 use super::websocket::{self, WsReader, WsWriter};
-use super::TransportError;
 use crate::config::ConnectRequest;
 use crate::protocol::engineio::Packet;
 use crate::protocol::EioVersion;

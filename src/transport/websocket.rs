@@ -21,7 +21,9 @@ use async_tungstenite::{WebSocketReceiver, WebSocketSender};
 use futures::{Sink, SinkExt, StreamExt};
 
 use super::cookies::CookieJar;
-use super::{http, url, BoxedIo, TransportError};
+use super::error::TransportError;
+use super::io::BoxedIo;
+use super::{http, url};
 use crate::config::ConnectRequest;
 use crate::config::MAX_MESSAGE_BYTES;
 use crate::protocol::engineio::{self, OpenInfo, Packet};
