@@ -36,6 +36,7 @@ pub mod component;
 pub mod config;
 pub mod endpoint;
 pub mod events;
+pub mod explain;
 pub mod host;
 pub mod lang;
 pub mod protocol;

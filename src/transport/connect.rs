@@ -9,14 +9,13 @@ use std::future::Future;
 use std::io;
 use std::time::Instant;
 
-use super::error::TransportError;
+use super::error::{TlsError, TransportError};
 use super::io::BoxedIo;
 use super::proxy::{self, ProxyAddr, ProxyError};
 use super::tls;
 use crate::config::ConnectionConfig;
 use crate::endpoint::Endpoint;
 use crate::rt;
-use crate::text;
 
 /// A connected (and, for secure endpoints, TLS-wrapped) stream to `endpoint`.
 pub async fn open_stream(
@@ -52,11 +51,8 @@ pub async fn open_stream(
     within(deadline, tls::connect(io, &endpoint.host, config))
         .await
         .unwrap_or_else(|| {
-            let secs = &config.timeout_text;
-            Err(TransportError::Tls(text!(
-                "the server did not complete the TLS handshake within the timeout ({} s)", secs;
-                "сервер не завершил установку TLS за время таймаута ({} с)", secs
-            )))
+            let secs = config.timeout_text.clone();
+            Err(TransportError::Tls(TlsError::Timeout(secs)))
         })
 }
 

@@ -1,29 +1,10 @@
-//! [`TransportError`]: why a transport could not be opened or broke, as data. What people read
-//! about it is written above the transport (`explain`).
+//! [`TransportError`]: why a transport could not be opened or broke, and [`TlsError`], why TLS
+//! failed, as data. What people read about them is written above the transport (`explain`).
 
-use std::fmt;
 use std::time::Duration;
 
 use super::proxy::ProxyError;
-use crate::lang::Text;
 use crate::protocol::{DecodeError, EioVersion};
-use crate::text;
-
-/// How people name the servers of a revision.
-fn servers_of(version: EioVersion) -> &'static str {
-    match version {
-        EioVersion::V3 => "Engine.IO 3 (socket.io 1.x/2.x)",
-        EioVersion::V4 => "Engine.IO 4 (socket.io 3.x/4.x)",
-    }
-}
-
-/// The other revision, for advice.
-fn other(version: EioVersion) -> EioVersion {
-    match version {
-        EioVersion::V3 => EioVersion::V4,
-        EioVersion::V4 => EioVersion::V3,
-    }
-}
 
 /// Why a transport could not be opened or broke.
 #[derive(Debug)]
@@ -36,7 +17,7 @@ pub enum TransportError {
         error: std::io::Error,
     },
     /// TLS could not be set up or the server's certificate was refused.
-    Tls(Text),
+    Tls(TlsError),
     /// The `Proxy` could not be reached or would not open the tunnel.
     Proxy(ProxyError),
     /// The websocket handshake failed (HTTP error status, not a websocket server, …).
@@ -84,86 +65,92 @@ pub enum TransportError {
     },
 }
 
-impl TransportError {
-    /// The text for `LastError` and the Error event.
-    pub fn text(&self) -> Text {
-        match self {
-            TransportError::Connect { target, error } => text!(
-                "could not connect to {}: {}", target, error;
-                "не удалось подключиться к {}: {}", target, error
-            ),
-            TransportError::Tls(why) => {
-                text!("TLS error: {}", why.en; "ошибка TLS: {}", why.ru)
-            }
-            TransportError::Proxy(error) => error.text(),
-            TransportError::Handshake(why) => text!(
-                "the server refused the websocket handshake: {}", why;
-                "сервер отклонил подключение websocket: {}", why
-            ),
-            TransportError::Io(why) => {
-                text!("connection error: {}", why; "ошибка соединения: {}", why)
-            }
-            TransportError::Closed => {
-                text!("the server closed the connection"; "сервер закрыл соединение")
-            }
-            TransportError::Protocol(e) => text!(
-                "the server sent invalid data: {}", e;
-                "сервер прислал неверные данные: {}", e
-            ),
-            TransportError::Request(why) => {
-                text!("cannot build the request: {}", why; "не удалось составить запрос: {}", why)
-            }
-            TransportError::Http { status, message } => text!(
-                "the server refused the request: HTTP {} {}", status, message;
-                "сервер отклонил запрос: HTTP {} {}", status, message
-            ),
-            TransportError::Timeout(after) => {
-                let secs = after.as_secs_f64();
-                text!("the server did not answer within {} s", secs; "сервер не ответил за {} с", secs)
-            }
-            TransportError::WrongVersion { wanted, found } => {
-                let (w, f, o) = (
-                    wanted.query_value(),
-                    servers_of(*found),
-                    found.query_value(),
-                );
-                text!(
-                    "ProtocolVersion is \"{}\" but the server speaks {}; set ProtocolVersion to \"auto\" or \"{}\"", w, f, o;
-                    "ВерсияПротокола \"{}\", а сервер работает по протоколу {}; установите ВерсияПротокола \"auto\" или \"{}\"", w, f, o
-                )
-            }
-            TransportError::VersionRefused { asked, message } => {
-                let (a, o) = (servers_of(*asked), other(*asked).query_value());
-                text!(
-                    "the server does not accept {} ({}); set ProtocolVersion to \"auto\" or \"{}\"", a, message, o;
-                    "сервер не принимает протокол {} ({}); установите ВерсияПротокола \"auto\" или \"{}\"", a, message, o
-                )
-            }
-            TransportError::NotEngineIo(start) => text!(
-                "the server's answer is not Engine.IO (check the URI and the Path property): {}", start;
-                "ответ сервера не похож на Engine.IO (проверьте URI и свойство Путь): {}", start
-            ),
-            TransportError::BothFailed { websocket, polling } => {
-                let (w, p) = (websocket.text(), polling.text());
-                if matches!(
-                    **polling,
-                    TransportError::VersionRefused { .. } | TransportError::WrongVersion { .. }
-                ) {
-                    // The polling answer names the cause (a server that refuses the revision
-                    // breaks the websocket without saying why).
-                    return p;
-                }
-                if w == p {
-                    return w;
-                }
-                text!("websocket: {}; polling: {}", w.en, p.en; "websocket: {}; polling: {}", w.ru, p.ru)
-            }
-        }
-    }
+/// Why TLS could not be set up, or the server's certificate was refused. Data only: the texts
+/// for people are written by `explain`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsError {
+    /// `CACertificate` names a file that cannot be read.
+    CaUnreadable {
+        /// The path as written.
+        path: String,
+        /// The operating system's reason.
+        error: String,
+    },
+    /// `CACertificate` (text or file) is not valid PEM.
+    CaInvalidPem {
+        /// Where the PEM came from.
+        source: CaSource,
+        /// The parser's reason.
+        error: String,
+    },
+    /// `CACertificate` (text or file) holds no `CERTIFICATE` block.
+    CaNoCertificate {
+        /// Where the PEM came from.
+        source: CaSource,
+    },
+    /// The `CACertificate` file is neither PEM nor DER.
+    CaNotCertificate {
+        /// The file.
+        source: CaSource,
+    },
+    /// A `CACertificate` certificate cannot be a trusted root.
+    CaUnusable(String),
+    /// rustls refused the configuration.
+    Setup(String),
+    /// The host is not a valid TLS server name.
+    ServerName {
+        /// The host.
+        host: String,
+        /// Why not.
+        error: String,
+    },
+    /// The server's certificate was refused.
+    Untrusted {
+        /// The host connected to.
+        host: String,
+        /// Why.
+        why: Untrusted,
+    },
+    /// The server did not answer in TLS.
+    NotTls,
+    /// The server sent a TLS alert (its name).
+    Alert(String),
+    /// No TLS version or cipher in common (rustls's reason).
+    Incompatible(String),
+    /// The server closed the connection during the handshake.
+    Closed(String),
+    /// The handshake did not finish within the connect timeout (seconds, as written).
+    Timeout(String),
+    /// Anything else.
+    Other(String),
 }
 
-impl fmt::Display for TransportError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text().en)
-    }
+/// Where `CACertificate`'s certificates came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaSource {
+    /// The property holds PEM text.
+    PemText,
+    /// The property names this file.
+    File(String),
+}
+
+/// Why the server's certificate was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Untrusted {
+    /// Issued by a certificate authority that is not trusted.
+    UnknownIssuer,
+    /// Not valid for the host name connected to.
+    WrongName,
+    /// Expired.
+    Expired,
+    /// Not valid yet.
+    NotValidYet,
+    /// Revoked.
+    Revoked,
+    /// Its signature does not verify (also a different CA with a trusted CA's name).
+    BadSignature,
+    /// Not issued for a TLS server.
+    WrongPurpose,
+    /// Anything else (rustls's name for it).
+    Other(String),
 }

@@ -23,11 +23,9 @@ use once_cell::sync::Lazy;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
-use super::error::TransportError;
+use super::error::{CaSource, TlsError, TransportError, Untrusted};
 use super::io::BoxedIo;
 use crate::config::ConnectionConfig;
-use crate::lang::{clip, Text};
-use crate::text;
 
 /// How many configurations with extra roots are kept (objects of one process rarely use more
 /// than one or two CAs; the bound only keeps a misuse from growing memory).
@@ -41,10 +39,10 @@ fn provider() -> Arc<CryptoProvider> {
 }
 
 /// The default configuration (public roots, verification on), built once per process.
-static DEFAULT_CONFIG: Lazy<Result<Arc<ClientConfig>, Text>> = Lazy::new(|| build(&[], true));
+static DEFAULT_CONFIG: Lazy<Result<Arc<ClientConfig>, TlsError>> = Lazy::new(|| build(&[], true));
 
 /// The configuration behind `VerifyCertificate = False`, built once per process.
-static INSECURE_CONFIG: Lazy<Result<Arc<ClientConfig>, Text>> = Lazy::new(|| build(&[], false));
+static INSECURE_CONFIG: Lazy<Result<Arc<ClientConfig>, TlsError>> = Lazy::new(|| build(&[], false));
 
 /// Configurations with extra roots, most recently built last.
 type CustomConfigs = Vec<(Vec<CertificateDer<'static>>, Arc<ClientConfig>)>;
@@ -77,68 +75,58 @@ pub fn client_config(config: &ConnectionConfig) -> Result<Arc<ClientConfig>, Tra
 
 /// Reads `CACertificate`: PEM text when it contains a PEM header, otherwise a file path (PEM,
 /// or a single DER certificate as Windows exports `.cer` files). Empty: no extra roots.
-fn extra_roots(ca: &str) -> Result<Vec<CertificateDer<'static>>, Text> {
+fn extra_roots(ca: &str) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     let ca = ca.trim();
     if ca.is_empty() {
         return Ok(Vec::new());
     }
     if ca.contains("-----BEGIN") {
-        return pem_certificates(ca.as_bytes(), &text!("the PEM text"; "текст PEM"));
+        return pem_certificates(ca.as_bytes(), CaSource::PemText);
     }
-    let shown = clip(ca);
-    let bytes = std::fs::read(ca).map_err(|err| {
-        text!(
-            "cannot read the CACertificate file \"{}\": {}. CACertificate must be PEM text (-----BEGIN CERTIFICATE-----…) or the path to a certificate file", shown, err;
-            "не удалось прочитать файл СертификатУЦ \"{}\": {}. СертификатУЦ должен содержать текст PEM (-----BEGIN CERTIFICATE-----…) или путь к файлу сертификата", shown, err
-        )
+    let bytes = std::fs::read(ca).map_err(|err| TlsError::CaUnreadable {
+        path: ca.to_owned(),
+        error: err.to_string(),
     })?;
-    let what = text!("the file \"{}\"", shown; "файл \"{}\"", shown);
+    let source = CaSource::File(ca.to_owned());
     if bytes.windows(10).any(|w| w == b"-----BEGIN") {
-        pem_certificates(&bytes, &what)
+        pem_certificates(&bytes, source)
     } else if bytes.first() == Some(&0x30) {
         // An ASN.1 SEQUENCE: a DER certificate. Whether it really is one shows when it is added.
         Ok(vec![CertificateDer::from(bytes)])
     } else {
-        Err(text!(
-            "CACertificate: {} is neither a PEM nor a DER certificate", what.en;
-            "СертификатУЦ: {} не является сертификатом PEM или DER", what.ru
-        ))
+        Err(TlsError::CaNotCertificate { source })
     }
 }
 
 /// Every `CERTIFICATE` block of `pem` (other blocks, such as keys, are skipped).
-fn pem_certificates(pem: &[u8], what: &Text) -> Result<Vec<CertificateDer<'static>>, Text> {
-    let certs = CertificateDer::pem_slice_iter(pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|err| {
-            text!(
-                "CACertificate: {} is not valid PEM: {}", what.en, err;
-                "СертификатУЦ: {} не является корректным PEM: {}", what.ru, err
-            )
-        })?;
+fn pem_certificates(
+    pem: &[u8],
+    source: CaSource,
+) -> Result<Vec<CertificateDer<'static>>, TlsError> {
+    let certs = match CertificateDer::pem_slice_iter(pem).collect::<Result<Vec<_>, _>>() {
+        Ok(certs) => certs,
+        Err(err) => {
+            let error = err.to_string();
+            return Err(TlsError::CaInvalidPem { source, error });
+        }
+    };
     if certs.is_empty() {
-        return Err(text!(
-            "CACertificate: {} contains no certificate (expected -----BEGIN CERTIFICATE-----)", what.en;
-            "СертификатУЦ: {} не содержит сертификата (ожидается -----BEGIN CERTIFICATE-----)", what.ru
-        ));
+        return Err(TlsError::CaNoCertificate { source });
     }
     Ok(certs)
 }
 
-fn build(extra: &[CertificateDer<'static>], verify: bool) -> Result<Arc<ClientConfig>, Text> {
+fn build(extra: &[CertificateDer<'static>], verify: bool) -> Result<Arc<ClientConfig>, TlsError> {
     let builder = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
-        .map_err(|err| text!("cannot set up TLS: {}", err; "не удалось настроить TLS: {}", err))?;
+        .map_err(|err| TlsError::Setup(err.to_string()))?;
     let mut config = if verify {
         let mut roots = RootCertStore::empty();
         roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
         for cert in extra {
-            roots.add(cert.clone()).map_err(|err| {
-                text!(
-                    "CACertificate: a certificate cannot be used as a trusted root: {}", err;
-                    "СертификатУЦ: сертификат нельзя использовать как доверенный корневой: {}", err
-                )
-            })?;
+            roots
+                .add(cert.clone())
+                .map_err(|err| TlsError::CaUnusable(err.to_string()))?;
         }
         builder.with_root_certificates(roots).with_no_client_auth()
     } else {
@@ -162,95 +150,61 @@ pub async fn connect(
 ) -> Result<BoxedIo, TransportError> {
     let tls_config = client_config(config)?;
     let name = ServerName::try_from(host.to_owned()).map_err(|err| {
-        TransportError::Tls(text!(
-            "\"{}\" is not a valid TLS server name: {}", host, err;
-            "\"{}\" не является допустимым именем сервера TLS: {}", host, err
-        ))
+        TransportError::Tls(TlsError::ServerName {
+            host: host.to_owned(),
+            error: err.to_string(),
+        })
     })?;
     let stream = futures_rustls::TlsConnector::from(tls_config)
         .connect(name, io)
         .await
-        .map_err(|err| TransportError::Tls(describe(&err, host)))?;
+        .map_err(|err| TransportError::Tls(classify(&err, host)))?;
     Ok(Box::new(stream))
 }
 
-/// The handshake error in words a 1C developer can act on.
-fn describe(err: &std::io::Error, host: &str) -> Text {
+/// Why rustls refused the certificate, as [`Untrusted`].
+fn untrusted(why: &CertificateError) -> Untrusted {
+    match why {
+        CertificateError::UnknownIssuer => Untrusted::UnknownIssuer,
+        CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+            Untrusted::WrongName
+        }
+        CertificateError::Expired | CertificateError::ExpiredContext { .. } => Untrusted::Expired,
+        CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+            Untrusted::NotValidYet
+        }
+        CertificateError::Revoked => Untrusted::Revoked,
+        CertificateError::BadSignature => Untrusted::BadSignature,
+        CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
+            Untrusted::WrongPurpose
+        }
+        other => Untrusted::Other(format!("{other:?}")),
+    }
+}
+
+/// What went wrong in the handshake, from rustls's error inside the I/O error.
+fn classify(err: &std::io::Error, host: &str) -> TlsError {
     let inner = err
         .get_ref()
         .and_then(|e| e.downcast_ref::<rustls::Error>());
     match inner {
-        Some(rustls::Error::InvalidCertificate(why)) => untrusted(why, host),
+        Some(rustls::Error::InvalidCertificate(why)) => TlsError::Untrusted {
+            host: host.to_owned(),
+            why: untrusted(why),
+        },
         Some(rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. }) => {
-            text!(
-                "the server did not answer in TLS (is this a ws:// or http:// port rather than wss:// or https://?)";
-                "сервер ответил не по TLS (возможно, это порт ws:// или http://, а не wss:// или https://?)"
-            )
+            TlsError::NotTls
         }
-        Some(rustls::Error::AlertReceived(alert)) => text!(
-            "the server refused the TLS handshake (alert {:?})", alert;
-            "сервер отклонил установку TLS (сигнал {:?})", alert
-        ),
-        Some(rustls::Error::PeerIncompatible(why)) => text!(
-            "the server and this client have no TLS version or cipher in common ({:?})", why;
-            "у сервера и клиента нет общей версии TLS или шифра ({:?})", why
-        ),
-        Some(other) => text!("{}", other; "{}", other),
+        Some(rustls::Error::AlertReceived(alert)) => TlsError::Alert(format!("{alert:?}")),
+        Some(rustls::Error::PeerIncompatible(why)) => TlsError::Incompatible(format!("{why:?}")),
+        Some(other) => TlsError::Other(other.to_string()),
         None => match err.kind() {
             std::io::ErrorKind::UnexpectedEof
             | std::io::ErrorKind::ConnectionReset
-            | std::io::ErrorKind::ConnectionAborted => text!(
-                "the server closed the connection during the TLS handshake ({})", err;
-                "сервер закрыл соединение во время установки TLS ({})", err
-            ),
-            _ => text!("{}", err; "{}", err),
+            | std::io::ErrorKind::ConnectionAborted => TlsError::Closed(err.to_string()),
+            _ => TlsError::Other(err.to_string()),
         },
     }
-}
-
-/// Why the server's certificate was refused, with what to do about it.
-fn untrusted(why: &CertificateError, host: &str) -> Text {
-    let fix = text!(
-        "add the certificate authority that issued it with CACertificate (PEM text or a file path), or set VerifyCertificate = False to skip the check";
-        "добавьте выдавший его центр сертификации в СертификатУЦ (текст PEM или путь к файлу) или установите ПроверятьСертификат = Ложь, чтобы пропустить проверку"
-    );
-    let reason = match why {
-        CertificateError::UnknownIssuer => text!(
-            "it was issued by an unknown certificate authority; {}", fix.en;
-            "он выдан неизвестным центром сертификации; {}", fix.ru
-        ),
-        CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
-            text!(
-                "it is not valid for the host name \"{}\" (connect with a name the certificate covers)", host;
-                "он не действителен для имени \"{}\" (подключайтесь по имени, на которое выдан сертификат)", host
-            )
-        }
-        CertificateError::Expired | CertificateError::ExpiredContext { .. } => text!(
-            "it has expired (check the server's certificate and this computer's clock)";
-            "срок его действия истёк (проверьте сертификат сервера и часы этого компьютера)"
-        ),
-        CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => text!(
-            "it is not valid yet (check the server's certificate and this computer's clock)";
-            "срок его действия ещё не начался (проверьте сертификат сервера и часы этого компьютера)"
-        ),
-        CertificateError::Revoked => text!("it has been revoked"; "он отозван"),
-        // Also what a different CA with the same name as a trusted one gives.
-        CertificateError::BadSignature => text!(
-            "its signature does not verify against the trusted certificate authorities; {}", fix.en;
-            "его подпись не проходит проверку доверенными центрами сертификации; {}", fix.ru
-        ),
-        CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
-            text!(
-                "it is not issued for a TLS server";
-                "он выдан не для TLS-сервера"
-            )
-        }
-        other => text!("{:?}; {}", other, fix.en; "{:?}; {}", other, fix.ru),
-    };
-    text!(
-        "the server's certificate is not trusted: {}", reason.en;
-        "сертификат сервера не является доверенным: {}", reason.ru
-    )
 }
 
 /// The verifier behind `VerifyCertificate = False`: accepts any certificate, still checks that
@@ -330,32 +284,32 @@ mod tests {
     }
 
     #[test]
-    fn garbage_ca_gives_a_text_that_says_what_to_change() {
+    fn a_bad_ca_certificate_is_told_by_kind() {
         let err = |ca: &str| match client_config(&connection(true, ca)) {
-            Err(TransportError::Tls(t)) => t,
+            Err(TransportError::Tls(e)) => e,
             other => panic!("{ca}: {:?}", other.map(|_| ())),
         };
-        let t = err("/no/such/ca.pem");
-        assert!(
-            t.en.contains("cannot read the CACertificate file \"/no/such/ca.pem\""),
-            "{t:?}"
+        assert!(matches!(
+            err("/no/such/ca.pem"),
+            TlsError::CaUnreadable { path, .. } if path == "/no/such/ca.pem"
+        ));
+        assert!(matches!(
+            err("-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n"),
+            TlsError::CaInvalidPem {
+                source: CaSource::PemText,
+                ..
+            }
+        ));
+        assert_eq!(
+            err("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"),
+            TlsError::CaNoCertificate {
+                source: CaSource::PemText
+            }
         );
-        assert!(t.ru.contains("СертификатУЦ"), "{t:?}");
-        let t = err("-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n");
-        assert!(t.en.contains("not valid PEM"), "{t:?}");
-        let t = err("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
-        assert!(t.en.contains("contains no certificate"), "{t:?}");
         // Valid base64 that is not a certificate.
-        let t = err("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
-        assert!(t.en.contains("cannot be used as a trusted root"), "{t:?}");
-    }
-
-    #[test]
-    fn certificate_errors_say_not_trusted_and_what_to_do() {
-        let t = untrusted(&CertificateError::UnknownIssuer, "h");
-        assert!(t.en.starts_with("the server's certificate is not trusted"));
-        assert!(t.en.contains("CACertificate") && t.ru.contains("СертификатУЦ"));
-        let t = untrusted(&CertificateError::NotValidForName, "example.org");
-        assert!(t.en.contains("\"example.org\""), "{t:?}");
+        assert!(matches!(
+            err("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"),
+            TlsError::CaUnusable(_)
+        ));
     }
 }
