@@ -13,11 +13,25 @@
 //!   Engine.IO revision detection: bytes to and from the server.
 //! - [`events`]: the exact text of every event 1C receives.
 //! - [`endpoint`]: the `Connect` URI, parsed.
+//! - [`config`]: what a connection is asked to be (settings, `ConnectRequest`, limits); pure.
+//! - [`explain`]: the English and Russian texts of transport failures.
 //! - [`rt`]: the async runtime seam (the only file that names async-std).
 //! - [`lang`]: English and Russian texts for errors.
 //! - [`wide`]: UTF-16 for the platform.
 //! - [`host`]: the traits through which the safe code reaches the platform (events, depth).
 //! - [`value`]: owned 1C values.
+//!
+//! # Layers
+//! A module uses only the modules of its own line and of the lines above it; `tests/layers.rs`
+//! checks that, and that no files import each other in a cycle.
+//! 1. `rt`, `wide`, `value`, `lang`, `host`: the foundations
+//! 2. `protocol`: the wire formats, pure
+//! 3. `endpoint`, `config`: what a connection is asked to be, pure
+//! 4. `transport`: bytes to and from the server
+//! 5. `events`, `explain`: the texts 1C reads
+//! 6. `actors`
+//! 7. `component`
+//! 8. `addin`
 //!
 //! # How things flow
 //! An inbound event: socket → `transport` reader → Engine actor (Engine.IO and Socket.IO
