@@ -207,10 +207,55 @@ fn round_trip(flavor: Flavor, mode: Mode) {
     obj.call("Disconnect", &[]).unwrap();
     let close = obj.wait_event(WAIT, is_connection).expect("Close");
     assert_eq!(close.event, CLOSE_NORMAL);
-    server
-        .wait_disconnect(WAIT, "/")
-        .expect("the server saw the disconnect");
+    expect_goodbye(&server, flavor, "Disconnect");
+
+    // Destroying a connected object says the same goodbye (the host emulator counts an event
+    // after Done as a violation).
+    connect(&obj, &server.url("/"));
+    wait_join(&server, &obj, "/", mode.joins_over());
     obj.done().unwrap();
+    expect_goodbye(&server, flavor, "destroying the object");
+    expect_no_refused_requests(&server);
+    // One socket per connection: no probe joined `/` on the side (a 1.x/2.x server joins every
+    // Engine.IO session to `/`, so asking it anything by a session of its own shows here).
+    let joins = server
+        .lines()
+        .iter()
+        .filter(|l| l.starts_with(r#"{"type":"connect","nsp":"/","#))
+        .count();
+    assert_eq!(
+        joins,
+        2,
+        "two Connects, {joins} sockets: {:#?}",
+        server.lines()
+    );
+}
+
+/// Waits for the server's report that the client left "/" and checks that it left as a client
+/// does (a namespace DISCONNECT), not by losing its transport.
+fn expect_goodbye(server: &TestServer, flavor: Flavor, after: &str) {
+    let line = server
+        .wait_disconnect(WAIT, "/")
+        .unwrap_or_else(|| panic!("after {after}: the server saw no disconnect"));
+    let reason = match flavor {
+        Flavor::Python5 => "client disconnect",
+        _ => "client namespace disconnect",
+    };
+    assert!(
+        line.contains(&format!(r#""reason":"{reason}""#)),
+        "after {after}: expected the reason {reason:?}: {line}"
+    );
+}
+
+/// Checks that the node server refused or cut none of the session's HTTP requests (its "http"
+/// lines; python-socketio's server prints none, so there the check passes by construction).
+fn expect_no_refused_requests(server: &TestServer) {
+    let refused: Vec<String> = server
+        .lines()
+        .into_iter()
+        .filter(|l| l.starts_with(r#"{"type":"http","#))
+        .collect();
+    assert!(refused.is_empty(), "requests refused or cut: {refused:#?}");
 }
 
 // ----- the round-trip matrix: flavor × transport ---------------------------------------------
@@ -383,35 +428,22 @@ fn version_3_against_strict_socket_io_4_fails_clearly() {
 /// goes straight to the websocket.
 #[test]
 fn auto_detection_is_remembered_per_server() {
+    // Detection happens on the connection itself: the websocket asks for Engine.IO 4 and a
+    // 1.x/2.x server answers in 3 (ignoring the query). Remembered, the next connect asks for 3.
     let server = serve(ServerOptions::new(Flavor::Sio2));
-    let polling_joins = |server: &TestServer| {
-        server
-            .lines()
-            .iter()
-            .filter(|l| {
-                l.starts_with(r#"{"type":"connect","#) && l.contains(r#""transport":"polling""#)
-            })
-            .count()
-    };
+    let asked = |line: &str, eio: &str| line.contains(&format!(r#""EIO":"{eio}""#));
     let obj = client(&server);
     connect(&obj, &server.url("/"));
-    wait_join(&server, &obj, "/", &["websocket"]);
-    assert_eq!(
-        polling_joins(&server),
-        1,
-        "the first connect asks by polling"
-    );
+    let first = wait_join(&server, &obj, "/", &["websocket"]);
+    assert!(asked(&first, "4"), "the first connect asks for 4: {first}");
     obj.call("Disconnect", &[]).unwrap();
     obj.wait_event(WAIT, is_connection).expect("Close");
 
     connect(&obj, &server.url("/"));
-    // A probe would come before the websocket join: once the join is in, the count is final.
-    wait_join(&server, &obj, "/", &["websocket"]);
-    assert_eq!(
-        polling_joins(&server),
-        1,
-        "the second connect asked again: {:#?}",
-        server.lines()
+    let second = wait_join(&server, &obj, "/", &["websocket"]);
+    assert!(
+        asked(&second, "3"),
+        "the second connect asks for 3: {second}"
     );
     obj.done().unwrap();
 }

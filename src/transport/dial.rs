@@ -4,10 +4,10 @@
 //!
 //! * Polling first: the handshake itself tells the revision (see [`polling::open`]); the session
 //!   is upgraded to websocket later when `Transports` lists it and the server offers it.
-//! * Websocket first: an unknown revision is asked by a polling handshake (the deterministic
-//!   way); the websocket then opens with the right `EIO`, and the probe's session is closed, or
-//!   kept when the websocket cannot be opened and polling is allowed (the fallback). A server
-//!   that refuses polling is asked over the websocket instead ([`websocket::dial_detecting`]).
+//! * Websocket first: an unknown revision is learnt on the websocket itself
+//!   ([`websocket::dial_detecting`]: `maxPayload` in the open packet, or a 1.x/2.x server's
+//!   automatic `40`), so the server sees one connection per object; when the websocket cannot
+//!   be opened and polling is allowed, the session opens on polling instead (the fallback).
 
 use std::fmt;
 use std::sync::Arc;
@@ -54,9 +54,6 @@ impl fmt::Debug for Dialed {
 /// How long a websocket-only server may take to send its automatic `40` (Engine.IO 3) before it
 /// is taken for an Engine.IO 4 server (see [`websocket::dial_detecting`]).
 const DETECT_WINDOW: Duration = Duration::from_secs(1);
-
-/// How long closing the detection probe's polling session may take.
-const PROBE_CLOSE_WAIT: Duration = Duration::from_secs(1);
 
 /// Opens a session for `request`: transports in order, revision chosen, detected or remembered.
 pub async fn dial(request: Arc<ConnectRequest>) -> Result<Dialed, TransportError> {
@@ -126,49 +123,31 @@ async fn websocket_first(
     known: Option<EioVersion>,
 ) -> Result<Dialed, TransportError> {
     let jar = Arc::new(CookieJar::new());
-    let (version, spare) = match known {
-        Some(version) => (version, None),
-        None => match polling::open(request, None, jar.clone()).await {
-            Ok(opened) => (opened.version, Some(opened)),
-            // Polling refused (a websocket-only server, a proxy that passes only websockets):
-            // ask over the websocket.
-            Err(TransportError::Http { .. } | TransportError::NotEngineIo(_)) => {
-                let (writer, reader, open, version) =
-                    websocket::dial_detecting(request, &jar, DETECT_WINDOW).await?;
-                return Ok(from_websocket(writer, reader, open, version));
-            }
-            Err(err) => return Err(err),
-        },
+    let websocket = match known {
+        Some(version) => websocket::dial(request, version, &jar)
+            .await
+            .map(|(writer, reader, open)| (writer, reader, open, version)),
+        // Asked on the websocket itself: the server sees this one connection and no other
+        // (a polling handshake to ask first would join `/` on a 1.x/2.x server: a second socket).
+        None => websocket::dial_detecting(request, &jar, DETECT_WINDOW).await,
     };
-    match websocket::dial(request, version, &jar).await {
-        Ok((writer, reader, open)) => {
-            if let Some(spare) = spare {
-                spare.reader.close().await;
-                spare.writer.close(PROBE_CLOSE_WAIT).await;
-            }
-            Ok(from_websocket(writer, reader, open, version))
-        }
-        Err(ws_error) if request.config.transports.contains(&TransportKind::Polling) => {
-            let opened =
-                match spare {
-                    Some(opened) => opened,
-                    None => polling::open(request, Some(version), jar).await.map_err(
-                        |polling_error| TransportError::BothFailed {
-                            websocket: Box::new(ws_error),
-                            polling: Box::new(polling_error),
-                        },
-                    )?,
-                };
-            // The websocket just failed: this session stays on polling.
+    match websocket {
+        Ok((writer, reader, open, version)) => Ok(from_websocket(writer, reader, open, version)),
+        Err(ws_error)
+            if request.config.transports.contains(&TransportKind::Polling)
+                && !ws_error.same_for_polling() =>
+        {
+            // The websocket cannot be opened: this session stays on polling (whose handshake
+            // tells the revision when it is not known).
+            let opened = polling::open(request, known, jar)
+                .await
+                .map_err(|polling_error| TransportError::BothFailed {
+                    websocket: Box::new(ws_error),
+                    polling: Box::new(polling_error),
+                })?;
             Ok(from_polling(opened, None))
         }
-        Err(err) => {
-            if let Some(spare) = spare {
-                spare.reader.close().await;
-                spare.writer.close(PROBE_CLOSE_WAIT).await;
-            }
-            Err(err)
-        }
+        Err(err) => Err(err),
     }
 }
 

@@ -65,6 +65,18 @@ pub enum TransportError {
     },
 }
 
+impl TransportError {
+    /// True when polling would fail the same way, so falling back to it from a failed
+    /// websocket only doubles the attempt: the server cannot be reached, the proxy refused,
+    /// or TLS failed (the same name, certificate and settings serve both transports).
+    pub fn same_for_polling(&self) -> bool {
+        matches!(
+            self,
+            TransportError::Connect { .. } | TransportError::Proxy(_) | TransportError::Tls(_)
+        )
+    }
+}
+
 /// Why TLS could not be set up, or the server's certificate was refused. Data only: the texts
 /// for people are written by `explain`.
 #[derive(Debug, Clone, PartialEq, Eq)]

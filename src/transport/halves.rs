@@ -70,6 +70,25 @@ impl Reader {
             Reader::Polling(polling) => polling.close().await,
         }
     }
+
+    /// Before the session is closed from this side: over polling, no new GET starts (one
+    /// reaching the server after the close packet would be refused).
+    pub fn end_after_poll(&self) {
+        if let Reader::Polling(polling) = self {
+            polling.end_after_poll();
+        }
+    }
+
+    /// Stops reading after the session was closed from this side ([`Reader::end_after_poll`],
+    /// then [`Writer::close`]), as the JavaScript client does: a polling GET in flight is left
+    /// for the server to answer, a websocket is read up to the server's close frame (at most
+    /// `wait` either way), so that nothing is cut.
+    pub async fn finish(self, wait: Duration) {
+        match self {
+            Reader::WebSocket(ws) => ws.finish(wait).await,
+            Reader::Polling(polling) => polling.finish(wait).await,
+        }
+    }
 }
 
 impl Writer {

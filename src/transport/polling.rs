@@ -235,6 +235,32 @@ impl PollingReader {
         let _ = self.control.try_send(Control::Resume);
     }
 
+    /// No new GET starts from now on; the one in flight (if any) goes on. Called before the
+    /// close packet is POSTed, so that no poll can reach the server after the session's end.
+    pub fn end_after_poll(&self) {
+        self.items.close();
+    }
+
+    /// Ends the GET loop after the session was closed from this side ([`Self::end_after_poll`],
+    /// then the close packet POSTed): the GET in flight is left to the server, which answers it
+    /// as the session ends, as the JavaScript client leaves it; only a loop still running after
+    /// `wait` is stopped.
+    pub async fn finish(self, wait: Duration) {
+        let PollingReader {
+            items,
+            control,
+            task,
+            ..
+        } = self;
+        drop(items);
+        if let Some(mut task) = task {
+            if rt::timeout(wait, &mut task).await.is_none() {
+                drop(control);
+                rt::cancel(task).await;
+            }
+        }
+    }
+
     /// Stops the GET loop and waits until its task has ended.
     pub async fn close(self) {
         let PollingReader {
@@ -269,6 +295,10 @@ async fn poll_loop(start: Start) {
     loop {
         if paused {
             let _ = items.send(Item::Paused).await;
+            return;
+        }
+        // The session is being closed from this side (`end_after_poll`): no new GET.
+        if items.is_closed() {
             return;
         }
         let response = {

@@ -203,6 +203,15 @@ fn describe(packet: &Packet) -> &'static str {
 }
 
 impl WsReader {
+    /// After this side's close frame ([`WsWriter::close`]): reads, and drops, what the server
+    /// still sends until its close frame or the end of the stream, at most `wait`. Closing a
+    /// socket with unread data makes the kernel answer with a reset, which can discard the
+    /// server's copy of our last frames (a namespace DISCONNECT) before the server read them.
+    pub async fn finish(mut self, wait: Duration) {
+        let drain = async { while let Some(Ok(_)) = self.stream.next().await {} };
+        let _ = rt::timeout(wait, drain).await;
+    }
+
     /// The next Engine.IO packet; `None` when the server closed the websocket. Websocket-level
     /// pings are answered by the websocket layer and skipped here. A message that is not
     /// Engine.IO is [`TransportError::Protocol`]. Cancel safe.

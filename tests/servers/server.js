@@ -33,6 +33,7 @@
 //   {"type":"disconnect","nsp":"/","sid":"…","reason":"…"}
 //   {"type":"answer","nsp":"/","sid":"…","event":"question","args":[…]}  (a client's ack to the server)
 //   {"type":"refused","nsp":"/admin","message":"Not authorized","auth":…,"query":{…}}
+//   {"type":"http","method":"GET","url":"…","status":400|"aborted"}  a request refused or cut
 //   {"type":"done","cmd":"emit","id":…}          after each stdin command (id echoed when given)
 //   {"type":"error","message":"…","id":…}        a stdin command that could not be run
 // Diagnostics go to stderr.
@@ -241,6 +242,20 @@ switch (opts.flavor) {
 
 /** The Engine.IO server (io.engine on 4.x, io.eio on 1.x/2.x). */
 const engine = io.engine || io.eio;
+
+// Every HTTP request of the Engine.IO path that ends in an error status, or that the client cuts
+// before the answer, as an "http" line. A client that closes a polling session in the JavaScript
+// client's order leaves none (its pending GET is answered by the session's end, its close POST
+// is accepted).
+httpServer.on("request", (req, res) => {
+  res.on("close", () => {
+    if (!res.writableFinished) {
+      out({ type: "http", method: req.method, url: req.url, status: "aborted" });
+    } else if (res.statusCode >= 400) {
+      out({ type: "http", method: req.method, url: req.url, status: res.statusCode });
+    }
+  });
+});
 
 /** Live sockets per namespace name: Map<nsp, Map<sid, socket>>. */
 const live = new Map();

@@ -111,17 +111,28 @@ impl Connection {
                 }
                 return;
             }
-            if let Phase::Open(session) = &self.phase {
-                let writer = session.open.writer.clone();
-                if self.write_outbox(&writer, outbox).await.is_ok() {
-                    let packet = SioPacket::disconnect(&self.namespace);
-                    let frame = EioPacket::Message(socketio::encode(&packet));
-                    let _ = rt::timeout(GOODBYE_WAIT, engine::send(&writer, frame)).await;
-                }
-            }
+            self.goodbye(outbox).await;
             self.teardown(Leave::WaitForClose).await;
             self.report(events::close(CloseReason::Normal)).await;
             self.session_ended().await;
+        })
+    }
+
+    /// What `Disconnect` and the end of the object (`Done`) tell a joined namespace's server:
+    /// the sends still waiting in the outbox, then the namespace's DISCONNECT packet (at most
+    /// [`GOODBYE_WAIT`]), so that the server sees the client leave ("client namespace
+    /// disconnect"), never a lost transport that it would keep a recovery session for.
+    pub(super) fn goodbye<'a>(&'a mut self, outbox: &'a Receiver<Outbound>) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let Phase::Open(session) = &self.phase else {
+                return;
+            };
+            let writer = session.open.writer.clone();
+            if self.write_outbox(&writer, outbox).await.is_ok() {
+                let packet = SioPacket::disconnect(&self.namespace);
+                let frame = EioPacket::Message(socketio::encode(&packet));
+                let _ = rt::timeout(GOODBYE_WAIT, engine::send(&writer, frame)).await;
+            }
         })
     }
 

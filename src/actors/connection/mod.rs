@@ -10,9 +10,10 @@
 //! move to the offline buffer), the connect deadline and the wake-up timer (acknowledgement
 //! timeouts, reconnect backoff).
 //!
-//! It ends when the facade drops the command channel (`Done`): it leaves its engine without
-//! reporting anything (waiting, bounded, for the transport to close when it was the engine's
-//! last namespace) and drops its sender to the Registry, which then ends.
+//! It ends when the facade drops the command channel (`Done`): it says goodbye as `Disconnect`
+//! does (the outbox, then the namespace's DISCONNECT), leaves its engine without reporting
+//! anything (waiting, bounded, for the transport to close when it was the engine's last
+//! namespace) and drops its sender to the Registry, which then ends.
 //!
 //! - this file: the actor's state and its select loop;
 //! - `lifecycle`: Connect, attach, join, Disconnect, and every way a connection ends;
@@ -199,6 +200,7 @@ pub async fn run(channels: Channels, shared: Arc<Shared>) {
         };
         match input {
             Input::Command(None) => {
+                conn.goodbye(&outbox).await;
                 conn.teardown(Leave::WaitForClose).await;
                 return;
             }

@@ -222,11 +222,26 @@ impl Engine {
                     if let Upgrade::Probing(probe) = session.upgrade {
                         rt::cancel(probe).await;
                     }
-                    if let Some(reader) = self.reader.take() {
-                        reader.close().await;
-                    }
-                    if let Some(writer) = writer {
-                        writer.close(CLOSE_WAIT).await;
+                    // The JavaScript client's order: the close packet first, then the reader
+                    // ends once the server has answered its pending poll (cutting that GET
+                    // first shows as an aborted request, and the close POST then as one for an
+                    // unknown session, behind a proxy).
+                    match writer {
+                        Some(writer) => {
+                            let reader = self.reader.take();
+                            if let Some(reader) = &reader {
+                                reader.end_after_poll();
+                            }
+                            writer.close(CLOSE_WAIT).await;
+                            if let Some(reader) = reader {
+                                reader.finish(CLOSE_WAIT).await;
+                            }
+                        }
+                        None => {
+                            if let Some(reader) = self.reader.take() {
+                                reader.close().await;
+                            }
+                        }
                     }
                 }
             }
