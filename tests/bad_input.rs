@@ -4,10 +4,13 @@
 //! create/destroy cycles. Each call gets what api.md promises: an exception with a clear,
 //! bounded message (also in `LastError`), or nothing; never a crash, a leak or a violation.
 
+mod common;
+
 use std::time::Duration;
 
+use common::{english_client, is_connection, speak_to_fake_server};
 use testkit::fake_server::{open_packet, FakeServer, Peer};
-use testkit::host::{self, library, CallError, ErrorKind, Event, HostOptions, Object, V};
+use testkit::host::{self, CallError, ErrorKind, Object, V};
 
 /// Long enough for a loaded CI machine.
 const WAIT: Duration = Duration::from_secs(30);
@@ -15,20 +18,11 @@ const WAIT: Duration = Duration::from_secs(30);
 /// The longest exception text accepted: the message must say what to change, not echo 10 MB.
 const MAX_MESSAGE_CHARS: usize = 2_000;
 
-/// A client whose platform speaks English, so that messages can be checked by their words.
-fn client() -> Object {
-    let english = HostOptions {
-        locale: "en_US".into(),
-        language: "en".into(),
-        ..HostOptions::default()
-    };
-    let obj = library()
-        .create("Client", &english)
-        .expect("create the Client object");
-    // The fake servers here speak Engine.IO 4 over a websocket only: no revision probe by
-    // polling.
-    obj.set("ProtocolVersion", "4").unwrap();
-    obj.set("Transports", "websocket").unwrap();
+/// A client whose platform speaks English, so that messages can be checked by their words, for
+/// the fake servers here.
+fn english_fake_client() -> Object {
+    let obj = english_client();
+    speak_to_fake_server(&obj);
     obj
 }
 
@@ -101,7 +95,7 @@ fn short(v: &V) -> String {
 
 #[test]
 fn every_property_with_every_type() {
-    let obj = client();
+    let obj = english_fake_client();
     let count = obj.prop_count();
     assert!(count > 0);
     let mut refused = 0;
@@ -148,7 +142,7 @@ fn every_property_with_every_type() {
 
 #[test]
 fn every_method_with_wrong_types_and_counts() {
-    let obj = client();
+    let obj = english_fake_client();
     let count = obj.method_count();
     let mut calls = 0;
     for m in 0..count {
@@ -189,7 +183,7 @@ fn every_method_with_wrong_types_and_counts() {
 
 #[test]
 fn invalid_uris_are_refused_at_once() {
-    let obj = client();
+    let obj = english_fake_client();
     for uri in [
         String::new(),
         "   ".into(),
@@ -223,7 +217,7 @@ fn invalid_uris_are_refused_at_once() {
 
 #[test]
 fn invalid_json_arguments_and_properties() {
-    let obj = client();
+    let obj = english_fake_client();
     let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
     for json in [
         "",
@@ -253,7 +247,7 @@ fn invalid_json_arguments_and_properties() {
 
 #[test]
 fn huge_values_are_taken_or_refused_cleanly() {
-    let obj = client();
+    let obj = english_fake_client();
     let big = huge();
     obj.call("Send", &[V::from("big"), V::from(big.as_str())])
         .unwrap();
@@ -294,10 +288,6 @@ fn huge_values_are_taken_or_refused_cleanly() {
     host::assert_clean();
 }
 
-fn is_state(e: &Event) -> bool {
-    e.event.starts_with(r#"{"Event": "Connection""#)
-}
-
 /// A server that opens a session and keeps it, answering nothing more.
 fn good_server() -> FakeServer {
     FakeServer::start(|mut peer: Peer| {
@@ -316,7 +306,7 @@ fn silent_server() -> FakeServer {
 
 #[test]
 fn calls_in_every_state() {
-    let obj = client();
+    let obj = english_fake_client();
     obj.set("Reconnection", false).unwrap();
     // Before Connect: Disconnect does nothing, Send is buffered, GetEvent finds nothing.
     obj.call("Disconnect", &[]).unwrap();
@@ -336,7 +326,7 @@ fn calls_in_every_state() {
     assert_eq!(obj.get("Connected").unwrap(), V::Bool(false));
     obj.call("Disconnect", &[]).unwrap();
     let ev = obj
-        .wait_event(WAIT, is_state)
+        .wait_event(WAIT, is_connection)
         .expect("Close after Disconnect");
     assert!(ev.event.contains(r#""Reason": "Normal""#), "{ev:?}");
     obj.call("Disconnect", &[]).unwrap();
@@ -344,18 +334,18 @@ fn calls_in_every_state() {
     // Connected, twice refused, then Disconnect twice.
     let good = good_server();
     obj.call("Connect", &[good.url("/").into()]).unwrap();
-    let ev = obj.wait_event(WAIT, is_state).expect("Open");
+    let ev = obj.wait_event(WAIT, is_connection).expect("Open");
     assert!(ev.event.contains(r#""State": "Open""#), "{ev:?}");
     assert!(obj.call("Connect", &[good.url("/").into()]).is_err());
     obj.call("Send", &[V::from("now"), V::from("y")]).unwrap();
     obj.call("Disconnect", &[]).unwrap();
     obj.call("Disconnect", &[]).unwrap();
-    let ev = obj.wait_event(WAIT, is_state).expect("Close");
+    let ev = obj.wait_event(WAIT, is_connection).expect("Close");
     assert!(ev.event.contains(r#""Reason": "Normal""#), "{ev:?}");
 
     // After Disconnect: connect again works.
     obj.call("Connect", &[good.url("/").into()]).unwrap();
-    let ev = obj.wait_event(WAIT, is_state).expect("Open again");
+    let ev = obj.wait_event(WAIT, is_connection).expect("Open again");
     assert!(ev.event.contains(r#""State": "Open""#), "{ev:?}");
     assert!(
         !obj.seen().iter().any(|e| e.event.contains("Error")),
@@ -371,7 +361,7 @@ fn calls_in_every_state() {
 fn done_while_connecting() {
     let silent = silent_server();
     for _ in 0..5 {
-        let obj = client();
+        let obj = english_fake_client();
         obj.set("Timeout", 30).unwrap();
         obj.call("Connect", &[silent.url("/").into()]).unwrap();
         let probe = obj.probe();
@@ -397,7 +387,7 @@ fn flood_server() -> FakeServer {
 fn done_while_a_flood_is_arriving() {
     let server = flood_server();
     for mode in ["events", "queue"] {
-        let obj = client();
+        let obj = english_fake_client();
         obj.set("DeliveryMode", mode).unwrap();
         obj.call("On", &[V::from("flood")]).unwrap();
         obj.call("Connect", &[server.url("/").into()]).unwrap();
@@ -423,7 +413,7 @@ fn done_while_a_flood_is_arriving() {
 #[test]
 fn hundreds_of_create_destroy_cycles() {
     for i in 0..300 {
-        let obj = client();
+        let obj = english_fake_client();
         obj.set("EventSource", format!("cycle {i}")).unwrap();
         obj.call("On", &[V::from("x")]).unwrap();
         obj.call("Send", &[V::from("x"), V::I32(i)]).unwrap();

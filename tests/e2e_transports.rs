@@ -96,7 +96,7 @@ fn serve_at(mut opts: ServerOptions, path: &str) -> TestServer {
 
 /// A Client object for `server` (its `Path` set), with texts in English (the emulated platform
 /// speaks Russian).
-fn client(server: &TestServer) -> Object {
+fn client_on(server: &TestServer) -> Object {
     let obj = library()
         .create("Client", &HostOptions::default())
         .expect("create the Client object");
@@ -165,7 +165,7 @@ fn wait_transport(obj: &Object, want: &str) {
 /// The round-trip scenario against `flavor` over `mode`, with `ProtocolVersion` auto.
 fn round_trip(flavor: Flavor, mode: Mode) {
     let server = serve(ServerOptions::new(flavor));
-    let obj = client(&server);
+    let obj = client_on(&server);
     obj.set("Transports", V::from(mode.transports())).unwrap();
     for name in ["greeting", "echo", "transport"] {
         obj.call("On", &[V::from(name)]).unwrap();
@@ -341,7 +341,7 @@ fn python5_upgraded_from_polling() {
 /// and echoes text that is not ASCII (UTF-16 surrogates included) both ways.
 fn joins_with(flavor: Flavor, version: &str, eio: u8, mode: Mode) {
     let server = serve(ServerOptions::new(flavor));
-    let obj = client(&server);
+    let obj = client_on(&server);
     obj.set("ProtocolVersion", V::from(version)).unwrap();
     obj.set("Transports", V::from(mode.transports())).unwrap();
     obj.call("On", &[V::from("echo")]).unwrap();
@@ -393,7 +393,7 @@ fn version_4_works_with_socket_io_4_and_python() {
 fn version_4_against_socket_io_2_fails_clearly() {
     for transports in ["websocket,polling", "polling"] {
         let server = serve(ServerOptions::new(Flavor::Sio2));
-        let obj = client(&server);
+        let obj = client_on(&server);
         obj.set("ProtocolVersion", V::from("4")).unwrap();
         obj.set("Transports", V::from(transports)).unwrap();
         let error = expect_fail(&obj, &server.url("/"));
@@ -410,7 +410,7 @@ fn version_3_against_strict_socket_io_4_fails_clearly() {
     for flavor in [Flavor::Sio4, Flavor::Python5] {
         for transports in ["websocket,polling", "polling"] {
             let server = serve(ServerOptions::new(flavor));
-            let obj = client(&server);
+            let obj = client_on(&server);
             obj.set("ProtocolVersion", V::from("3")).unwrap();
             obj.set("Transports", V::from(transports)).unwrap();
             let error = expect_fail(&obj, &server.url("/"));
@@ -432,7 +432,7 @@ fn auto_detection_is_remembered_per_server() {
     // 1.x/2.x server answers in 3 (ignoring the query). Remembered, the next connect asks for 3.
     let server = serve(ServerOptions::new(Flavor::Sio2));
     let asked = |line: &str, eio: &str| line.contains(&format!(r#""EIO":"{eio}""#));
-    let obj = client(&server);
+    let obj = client_on(&server);
     connect(&obj, &server.url("/"));
     let first = wait_join(&server, &obj, "/", &["websocket"]);
     assert!(asked(&first, "4"), "the first connect asks for 4: {first}");
@@ -464,7 +464,7 @@ fn websocket_falls_back_to_polling() {
             transports: Some("polling".into()),
             ..ServerOptions::new(flavor)
         });
-        let obj = client(&server);
+        let obj = client_on(&server);
         obj.set("ProtocolVersion", V::from(version)).unwrap();
         obj.call("On", &[V::from("echo")]).unwrap();
         connect(&obj, &server.url("/"));
@@ -487,7 +487,7 @@ fn auto_detection_against_websocket_only_servers() {
             transports: Some("websocket".into()),
             ..ServerOptions::new(flavor)
         });
-        let obj = client(&server);
+        let obj = client_on(&server);
         obj.call("On", &[V::from("greeting")]).unwrap();
         connect(&obj, &server.url("/"));
         let joined = wait_join(&server, &obj, "/", &["websocket"]);
@@ -510,7 +510,7 @@ fn polling_only_against_a_websocket_only_server_fails_clearly() {
         transports: Some("websocket".into()),
         ..ServerOptions::new(Flavor::Sio4)
     });
-    let obj = client(&server);
+    let obj = client_on(&server);
     obj.set("Transports", V::from("polling")).unwrap();
     let error = expect_fail(&obj, &server.url("/"));
     assert!(
@@ -525,7 +525,7 @@ fn polling_only_against_a_websocket_only_server_fails_clearly() {
 /// The `binary` handler's event and an echoed BinaryData, over `mode`.
 fn binary_over(flavor: Flavor, version: &str, mode: Mode) {
     let server = serve(ServerOptions::new(flavor));
-    let obj = client(&server);
+    let obj = client_on(&server);
     obj.set("Transports", V::from(mode.transports())).unwrap();
     obj.set("ProtocolVersion", V::from(version)).unwrap();
     obj.call("On", &[V::from("*")]).unwrap();
@@ -595,7 +595,7 @@ fn engine_io_3_refusals_and_query_authentication() {
     for flavor in [Flavor::Sio2, Flavor::Sio1] {
         for mode in [Mode::Polling, Mode::WebSocket] {
             let server = serve(ServerOptions::new(flavor));
-            let obj = client(&server);
+            let obj = client_on(&server);
             obj.set("Transports", V::from(mode.transports())).unwrap();
             let error = expect_fail(&obj, &server.url("/admin"));
             assert!(
@@ -618,7 +618,7 @@ fn engine_io_3_namespace_socket_ids_over_both_transports() {
     for flavor in [Flavor::Sio2, Flavor::Sio1] {
         for mode in [Mode::Polling, Mode::WebSocket] {
             let server = serve(ServerOptions::new(flavor));
-            let obj = client(&server);
+            let obj = client_on(&server);
             obj.set("Transports", V::from(mode.transports())).unwrap();
             obj.set("Headers", V::from(r#"{"X-Tenant":"t1"}"#)).unwrap();
             obj.call("On", &[V::from("greeting")]).unwrap();
@@ -658,7 +658,7 @@ fn polling_posts_stay_within_max_payload() {
             max_payload: Some(2000),
             ..ServerOptions::new(flavor)
         });
-        let obj = client(&server);
+        let obj = client_on(&server);
         obj.set("Transports", V::from("polling")).unwrap();
         obj.set("ProtocolVersion", V::from(version)).unwrap();
         obj.call("Connect", &[V::from(server.url("/").as_str())])
@@ -712,7 +712,7 @@ fn heartbeats_over_polling() {
             ping_timeout_ms: Some(1000),
             ..ServerOptions::new(flavor)
         });
-        let obj = client(&server);
+        let obj = client_on(&server);
         obj.set("Transports", V::from("polling")).unwrap();
         obj.call("On", &[V::from("echo")]).unwrap();
         connect(&obj, &server.url("/"));
@@ -733,14 +733,18 @@ fn heartbeats_over_polling() {
     }
 }
 
-/// Done while the GET loop delivers a flood: no event reaches the host afterwards (the GET task
-/// ends with the object).
+/// Done while a flood pours in, over every transport: no event reaches the host afterwards (the
+/// emulator fails the test if any ExternalEvent comes after Done; over polling the GET task ends
+/// with the object).
 #[test]
-fn destroying_an_object_while_polling_delivers_a_flood_is_clean() {
-    for flavor in [Flavor::Sio4, Flavor::Sio2] {
+fn destroying_an_object_while_it_receives_a_flood_is_clean() {
+    for (flavor, mode) in [Flavor::Sio4, Flavor::Sio2]
+        .into_iter()
+        .flat_map(|f| [Mode::WebSocket, Mode::Polling, Mode::Upgrade].map(|m| (f, m)))
+    {
         let server = serve(ServerOptions::new(flavor));
-        let obj = client(&server);
-        obj.set("Transports", V::from("polling")).unwrap();
+        let obj = client_on(&server);
+        obj.set("Transports", V::from(mode.transports())).unwrap();
         obj.call("On", &[V::from("tick")]).unwrap();
         connect(&obj, &server.url("/"));
         obj.call(
@@ -768,7 +772,7 @@ fn server_side_endings_over_polling() {
             ("close-transport", "TransportClose"),
         ] {
             let server = serve(ServerOptions::new(flavor));
-            let obj = client(&server);
+            let obj = client_on(&server);
             obj.set("Transports", V::from("polling")).unwrap();
             obj.set("Reconnection", V::Bool(false)).unwrap();
             connect(&obj, &server.url("/"));
@@ -801,7 +805,7 @@ fn a_server_replaced_by_another_version_is_detected_again() {
     for (before, after) in [(Flavor::Sio4, Flavor::Sio2), (Flavor::Sio2, Flavor::Sio4)] {
         let first = serve(ServerOptions::new(before));
         let (port, path) = (first.port(), first.path.clone());
-        let obj = client(&first);
+        let obj = client_on(&first);
         obj.call("On", &[V::from("echo")]).unwrap();
         connect(&obj, &first.url("/"));
         wait_join(&first, &obj, "/", &["websocket"]);
@@ -838,7 +842,7 @@ fn polling_and_upgrade_over_tls() {
     let certs = testkit::servers::TestCerts::generate();
     for flavor in [Flavor::Sio4, Flavor::Sio2] {
         let server = serve(ServerOptions::new(flavor).with_tls(&certs));
-        let obj = client(&server);
+        let obj = client_on(&server);
         obj.set("Transports", V::from("polling,websocket")).unwrap();
         obj.set("CACertificate", V::from(certs.ca_pem().as_str()))
             .unwrap();

@@ -4,10 +4,13 @@
 //! `Connected` false, and leave the host emulator clean: no leak of platform memory, no contract
 //! violation, no event after `Done`. The process surviving every case is the rest of the proof.
 
+mod common;
+
 use std::time::Duration;
 
+use common::{client, is_close_or_fail, is_error, speak_to_fake_server};
 use testkit::fake_server::{opcode, open_packet, open_packet_raw, FakeServer, Peer};
-use testkit::host::{self, library, Event, HostOptions, Object, V};
+use testkit::host::{self, Event, Object, V};
 
 /// Long enough for a loaded CI machine; a passing case takes well under a second, or the
 /// add-in's connect timeout ([`CONNECT_TIMEOUT`]) for the silent servers.
@@ -37,37 +40,26 @@ enum End {
     Closed(&'static str),
 }
 
-fn client() -> Object {
-    let obj = library()
-        .create("Client", &HostOptions::default())
-        .expect("create the Client object");
+/// A client for a hostile server: a short connect timeout, no reconnection (it would only
+/// repeat the case), every event subscribed.
+fn hostile_client() -> Object {
+    let obj = client();
     obj.set("Timeout", CONNECT_TIMEOUT).unwrap();
-    // Reconnecting to a hostile server would only repeat the case.
     obj.set("Reconnection", false).unwrap();
-    // The fake server speaks Engine.IO 4 over a websocket only: no revision probe by polling.
-    obj.set("ProtocolVersion", "4").unwrap();
-    obj.set("Transports", "websocket").unwrap();
+    speak_to_fake_server(&obj);
     obj.call("On", &["*".into()]).unwrap();
     obj
-}
-
-fn is_state(e: &Event) -> bool {
-    e.event.contains(r#""State": "Close""#) || e.event.contains(r#""State": "Fail""#)
-}
-
-fn is_error(e: &Event) -> bool {
-    e.event.starts_with(r#"{"Event": "Error""#)
 }
 
 /// Connects a client to a fake server running `handler` for the connection and checks that it
 /// ends as `end` says. Returns every event the client received.
 fn case(handler: impl Fn(Peer) + Send + Sync + 'static, end: End) -> Vec<Event> {
     let server = FakeServer::start(handler);
-    let obj = client();
+    let obj = hostile_client();
     let probe = obj.probe();
     obj.call("Connect", &[server.url("/").into()]).unwrap();
     let state = obj
-        .wait_event(WAIT, is_state)
+        .wait_event(WAIT, is_close_or_fail)
         .unwrap_or_else(|| panic!("no Close/Fail within {WAIT:?}; events: {:?}", obj.seen()));
     let close = |reason: &str| {
         format!(r#"{{"Event": "Connection","State": "Close","Reason": "{reason}"}}"#)
@@ -321,13 +313,13 @@ fn acks_for_ids_never_sent() {
         r#"4318446744073709551615[]"#,
         r#"461-0[{"_placeholder":true,"num":0}]"#,
     ]));
-    let obj = client();
+    let obj = hostile_client();
     obj.call("Connect", &[server.url("/").into()]).unwrap();
     let open = obj.wait_event(WAIT, is_state_or_open).expect("Open");
     assert!(open.event.contains(r#""State": "Open""#), "{open:?}");
     // The binary ack waits for its attachment; the session stays up until Disconnect.
     obj.call("Disconnect", &[]).unwrap();
-    let close = obj.wait_event(WAIT, is_state).expect("Close");
+    let close = obj.wait_event(WAIT, is_close_or_fail).expect("Close");
     assert_eq!(
         close.event,
         r#"{"Event": "Connection","State": "Close","Reason": "Normal"}"#,
@@ -340,7 +332,7 @@ fn acks_for_ids_never_sent() {
 }
 
 fn is_state_or_open(e: &Event) -> bool {
-    is_state(e) || e.event.contains(r#""State": "Open""#)
+    is_close_or_fail(e) || e.event.contains(r#""State": "Open""#)
 }
 
 /// pingInterval and pingTimeout of 0: clamped, so the silent server is declared dead soon
@@ -389,14 +381,14 @@ fn ping_interval_enormous() {
             peer.wait_closed(HOLD);
         }
     });
-    let obj = client();
+    let obj = hostile_client();
     obj.call("Connect", &[server.url("/").into()]).unwrap();
     let msg = obj
         .wait_event(WAIT, |e| e.event.contains(r#""Name": "hello""#))
         .unwrap_or_else(|| panic!("no message; events: {:?}", obj.seen()));
     assert_eq!(msg.data, r#"["hello","world"]"#);
     obj.call("Disconnect", &[]).unwrap();
-    let close = obj.wait_event(WAIT, is_state).expect("Close");
+    let close = obj.wait_event(WAIT, is_close_or_fail).expect("Close");
     assert!(close.event.contains(r#""Reason": "Normal""#), "{close:?}");
     obj.done().unwrap();
     host::assert_clean();
@@ -626,7 +618,7 @@ fn credentials_never_reach_events_or_last_error() {
     let headers = r#"{"Authorization":"Bearer SECRET-HEADER-1","X-Api-Key":"SECRET-HEADER-2"}"#;
     let auth = r#"{"token":"SECRET-AUTH-3"}"#;
     let prepared = || {
-        let obj = client();
+        let obj = hostile_client();
         obj.set("Headers", headers).unwrap();
         obj.set("Auth", auth).unwrap();
         obj
@@ -715,7 +707,7 @@ fn wss_never_falls_back_to_plain_ws() {
         let _ = saw_tx.send(plain);
         peer.write_raw(b"HTTP/1.1 400 Bad Request\r\n\r\n");
     });
-    let obj = client();
+    let obj = hostile_client();
     obj.set("Timeout", 20).unwrap();
     assert_eq!(obj.get("VerifyCertificate").unwrap(), V::Bool(true));
     obj.call(
@@ -723,7 +715,7 @@ fn wss_never_falls_back_to_plain_ws() {
         &[format!("wss://127.0.0.1:{}/", server.port()).into()],
     )
     .unwrap();
-    let state = obj.wait_event(WAIT, is_state).expect("Fail");
+    let state = obj.wait_event(WAIT, is_close_or_fail).expect("Fail");
     assert!(state.event.contains(r#""State": "Fail""#), "{state:?}");
     let err = obj.wait_event(WAIT, is_error).expect("an Error event");
     assert!(err.event.contains("TLS"), "{err:?}");

@@ -6,9 +6,12 @@
 //! One test in this binary on purpose: a thread count is process-wide, and tests running beside
 //! it would move it.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
-use testkit::host::{self, library, thread_count, Event, HostOptions, Object, V};
+use common::{client, connect, is_connection};
+use testkit::host::{self, thread_count, Object};
 use testkit::servers::{Server, ServerOptions};
 
 /// Long enough for a loaded CI machine.
@@ -16,26 +19,6 @@ const WAIT: Duration = Duration::from_secs(30);
 
 /// How many objects are connected at once in the second round.
 const MANY: usize = 50;
-
-fn client() -> Object {
-    library()
-        .create("Client", &HostOptions::default())
-        .expect("create the Client object")
-}
-
-fn is_state(e: &Event) -> bool {
-    e.event.starts_with(r#"{"Event": "Connection""#)
-}
-
-fn connect(obj: &Object, url: &str) {
-    obj.call("Connect", &[V::from(url)]).unwrap();
-    let ev = obj.wait_event(WAIT, is_state).expect("a connection event");
-    assert!(
-        ev.event.contains(r#""State": "Open""#),
-        "{ev:?}; LastError = {:?}",
-        obj.get("LastError")
-    );
-}
 
 /// Waits until `ok(thread_count())` holds, at most [`WAIT`]; the last count either way.
 fn wait_threads(ok: impl Fn(usize) -> bool) -> (bool, usize) {
@@ -61,7 +44,7 @@ fn threads_return_to_the_baseline_and_do_not_grow_with_objects() {
     let first = client();
     connect(&first, &url);
     first.call("Disconnect", &[]).unwrap();
-    first.wait_event(WAIT, is_state).expect("Close");
+    first.wait_event(WAIT, is_connection).expect("Close");
     first.done().unwrap();
     let baseline = thread_count();
 

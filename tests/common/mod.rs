@@ -105,6 +105,19 @@ pub fn is_ack(id: u64) -> impl Fn(&Event) -> bool {
     }
 }
 
+/// The end of a connection or of an attempt: a Close or a Fail event.
+pub fn is_close_or_fail(e: &Event) -> bool {
+    is_connection(e)
+        && (e.event.contains(r#""State": "Close""#) || e.event.contains(r#""State": "Fail""#))
+}
+
+/// Settings for `testkit::fake_server`, which speaks Engine.IO 4 over a websocket only: the
+/// revision given (no detection window) and no polling fallback.
+pub fn speak_to_fake_server(obj: &Object) {
+    obj.set("ProtocolVersion", "4").unwrap();
+    obj.set("Transports", "websocket").unwrap();
+}
+
 /// An Error event.
 pub fn is_error(e: &Event) -> bool {
     e.event.starts_with(r#"{"Event": "Error""#)
