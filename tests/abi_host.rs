@@ -298,6 +298,22 @@ fn every_method_is_found_by_english_and_russian_name_in_any_case() {
     finish(obj);
 }
 
+/// The defaults are the documented Numbers (api.md): GetEvent's TimeoutMs 0, SendWithAck's
+/// TimeoutSeconds the Timeout property at the time of the call.
+#[test]
+fn optional_parameters_default_to_their_documented_numbers() {
+    let obj = create();
+    // A Number either way (a whole one arrives as VTYPE_I4).
+    let number = |m: i64| obj.param_default(m, 2).and_then(|v| v.as_f64());
+    let get_event = obj.find_method("ПолучитьСобытие");
+    assert_eq!(number(get_event), Some(0.0));
+    let send_with_ack = obj.find_method("SendWithAck");
+    assert_eq!(number(send_with_ack), Some(5.0));
+    obj.set("Таймаут", V::from("7,5")).unwrap();
+    assert_eq!(number(send_with_ack), Some(7.5));
+    finish(obj);
+}
+
 #[test]
 fn only_trailing_optional_parameters_have_defaults() {
     let obj = create();

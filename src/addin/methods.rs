@@ -91,7 +91,7 @@ pub(crate) unsafe extern "system" fn get_param_def_value(
     let body = |obj: &Object| {
         let Some(default) = index(meth)
             .zip(index(param))
-            .and_then(|(m, p)| Component::param_default(m, p))
+            .and_then(|(m, p)| obj.component().ok()?.param_default(m, p))
         else {
             return Ok(false);
         };

@@ -245,14 +245,20 @@ impl Component {
         METHODS.get(index).map_or(0, |(_, m)| m.params)
     }
 
-    /// `GetParamDefValue`: the default of an omitted argument, `None` when it is required.
-    pub fn param_default(method: usize, param: usize) -> Option<Value> {
-        let (_, m) = METHODS.get(method)?;
-        if param < m.params && param >= m.params - m.optional {
-            Some(Value::Empty)
-        } else {
-            None
+    /// `GetParamDefValue`: the documented default of an omitted argument as a Number (api.md:
+    /// `GetEvent`'s TimeoutMs 0, `SendWithAck`'s TimeoutSeconds the Timeout property now),
+    /// `None` when the parameter is required.
+    pub fn param_default(&self, method: usize, param: usize) -> Option<Value> {
+        let (which, m) = METHODS.get(method)?;
+        if param >= m.params || param < m.params - m.optional {
+            return None;
         }
+        Some(match which {
+            Method::GetEvent => Value::I32(0),
+            Method::SendWithAck => Value::F64(self.settings.connection.timeout.as_secs_f64()),
+            // No other method has an optional parameter; Undefined reads as the default.
+            _ => Value::Empty,
+        })
     }
 
     /// `HasRetVal`.

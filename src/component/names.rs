@@ -179,6 +179,17 @@ pub fn find_prop(name: &str) -> Option<usize> {
     position(PROPS.iter().map(|(_, p)| (p.en, p.ru)), name)
 }
 
+/// The Russian name of the property or method whose English name is `en` (for texts in Russian,
+/// which must name what 1C code wrote: `Таймаут`, not `Timeout`); `en` itself when there is none.
+pub fn russian(en: &str) -> &str {
+    PROPS
+        .iter()
+        .map(|(_, p)| (p.en, p.ru))
+        .chain(METHODS.iter().map(|(_, m)| (m.en, m.ru)))
+        .find(|(e, _)| *e == en)
+        .map_or(en, |(_, ru)| ru)
+}
+
 /// The index of the (English, Russian) names that `name` is, in any case. 1C asks on every
 /// call, so an ASCII `name` (the common case) is compared only with the ASCII names: no other
 /// name lowercases to the same text.

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use super::names::russian;
 use crate::config::{ConnectionConfig, ProtocolChoice, TransportKind};
 use crate::lang::{clip, Text};
 use crate::text;
@@ -67,7 +68,7 @@ const MAX_TIMEOUT_SECS: f64 = 86_400.0;
 
 fn wrong_type(prop: &str, want_en: &str, want_ru: &str, got: &Value) -> Text {
     text!("{} must be {}, not {}", prop, want_en, got.type_name();
-          "{} должно быть {}, а не {}", prop, want_ru, got.type_name())
+          "Свойство {} должно быть {}, а не {}", russian(prop), want_ru, got.type_name())
 }
 
 /// Reads a Number (or a numeric String when `strings` is true) as f64.
@@ -76,7 +77,7 @@ fn number(prop: &str, v: &Value, strings: bool) -> Result<f64, Text> {
         Value::I32(n) => Ok(f64::from(*n)),
         Value::F64(n) if n.is_finite() => Ok(*n),
         Value::String(s) if strings => s.trim().replace(',', ".").parse::<f64>().ok().filter(|n| n.is_finite()).ok_or_else(|| {
-            text!("{} must be a number of seconds, not \"{}\"", prop, clip(s); "{} должно быть числом секунд, а не \"{}\"", prop, clip(s))
+            text!("{} must be a number of seconds, not \"{}\"", prop, clip(s); "Свойство {} должно быть числом секунд, а не \"{}\"", russian(prop), clip(s))
         }),
         other => Err(wrong_type(prop, "a Number", "Числом", other)),
     }
@@ -88,7 +89,7 @@ fn whole(prop: &str, v: &Value, min: i64, max: i64) -> Result<i64, Text> {
     if n.fract() != 0.0 || n < min as f64 || n > max as f64 {
         return Err(
             text!("{} must be a whole number from {} to {}, not {}", prop, min, max, n;
-                         "{} должно быть целым числом от {} до {}, а не {}", prop, min, max, n),
+                         "Свойство {} должно быть целым числом от {} до {}, а не {}", russian(prop), min, max, n),
         );
     }
     Ok(n as i64)
@@ -115,10 +116,10 @@ fn json_pairs(prop: &str, text: &str) -> Result<Vec<(String, String)>, Text> {
     }
     let not_object = || {
         text!("{} must be a JSON object such as {{\"name\": \"value\"}}, or \"\"", prop;
-              "{} должно быть JSON-объектом, например {{\"name\": \"value\"}}, или \"\"", prop)
+              "Свойство {} должно быть JSON-объектом, например {{\"name\": \"value\"}}, или \"\"", russian(prop))
     };
     let value: serde_json::Value = serde_json::from_str(text).map_err(
-        |e| text!("{} is not valid JSON: {}", prop, e; "{} содержит неверный JSON: {}", prop, e),
+        |e| text!("{} is not valid JSON: {}", prop, e; "Свойство {} содержит неверный JSON: {}", russian(prop), e),
     )?;
     let object = value.as_object().ok_or_else(not_object)?;
     object
@@ -130,7 +131,7 @@ fn json_pairs(prop: &str, text: &str) -> Result<Vec<(String, String)>, Text> {
                 serde_json::Value::Bool(b) => b.to_string(),
                 _ => {
                     return Err(text!("{}: the value of \"{}\" must be a string, a number or a boolean", prop, clip(k);
-                                     "{}: значение \"{}\" должно быть строкой, числом или булевым", prop, clip(k)))
+                                     "{}: значение \"{}\" должно быть строкой, числом или булевым", russian(prop), clip(k)))
                 }
             };
             Ok((k.clone(), v))
@@ -434,9 +435,11 @@ mod tests {
         ] {
             let before = s.clone();
             let err = s.set_timeout(&bad).unwrap_err();
+            // Each language names the property as code in it writes it.
             assert!(
-                err.en.contains("Timeout") && err.ru.contains("Таймаут")
-                    || err.ru.contains("Timeout"),
+                err.en.contains("Timeout")
+                    && err.ru.contains("Таймаут")
+                    && !err.ru.contains("Timeout"),
                 "{err:?}"
             );
             assert_eq!(s, before);
