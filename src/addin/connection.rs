@@ -15,6 +15,7 @@ use crate::host::{AppType, EventSink, Platform};
 use crate::wide;
 
 use super::event_sink::HostEventSink;
+use super::vtable::Dtors;
 
 /// `wcode` of `AddError` that shows the message with the error icon (`ADDIN_E_FAIL`).
 pub(crate) const ADDIN_E_FAIL: u16 = 1006;
@@ -56,12 +57,7 @@ type GetPlatformInfoFn = unsafe extern "system" fn(*mut RawPlatformInfo) -> *con
 /// capability level says it is there.
 #[repr(C)]
 pub(crate) struct ConnectionVtbl {
-    #[cfg(not(windows))]
-    _complete_dtor: usize,
-    #[cfg(not(windows))]
-    _deleting_dtor: usize,
-    #[cfg(windows)]
-    _deleting_dtor: usize,
+    _dtors: Dtors<usize>,
     add_error: Option<AddErrorFn>,
     _read: usize,
     _write: usize,
@@ -278,6 +274,7 @@ impl Platform for InitPlatform {
 /// A connection written in Rust for unit tests: records every call.
 #[cfg(any(test, fuzzing))]
 pub(crate) mod fake {
+    use super::super::vtable::UNUSED_DTORS;
     use super::*;
     use std::sync::Mutex;
 
@@ -303,12 +300,7 @@ pub(crate) mod fake {
     unsafe impl Send for FakeConnection {}
 
     static VTBL: ConnectionVtbl = ConnectionVtbl {
-        #[cfg(not(windows))]
-        _complete_dtor: 0,
-        #[cfg(not(windows))]
-        _deleting_dtor: 0,
-        #[cfg(windows)]
-        _deleting_dtor: 0,
+        _dtors: UNUSED_DTORS,
         add_error: Some(add_error),
         _read: 0,
         _write: 0,

@@ -46,7 +46,7 @@ pub(crate) struct LanguageExtenderMethods {
 
 /// The `ILanguageExtenderBase` vtable.
 pub(crate) static VTABLE: Vtable<LanguageExtenderMethods> =
-    Vtable::new::<LANGUAGE_EXTENDER>(LanguageExtenderMethods {
+    object::vtable::<LANGUAGE_EXTENDER, _>(LanguageExtenderMethods {
         register_extension_as,
         get_n_props,
         find_prop,

@@ -9,7 +9,8 @@
 //! - [`exports`]: the five `#[no_mangle] extern "C"` functions; the platform's capability level.
 //! - `object`: the object (four vptrs + state), finding it from a base pointer, the entry guard
 //!   with error reporting, the lifecycle (`Init`/`setMemManager`/`Done`/drop), the live set.
-//! - `vtable`: the vtable shape shared by the four bases: Itanium prefix, destructor slots.
+//! - `vtable`: the shape of a C++ vtable: Itanium prefix, destructor slots (`Dtors`, ours and
+//!   the platform's), methods.
 //! - `init_done`: `IInitDoneBase` (base 0). `extender`: `ILanguageExtenderBase` (base 1)
 //!   vtable, `RegisterExtensionAs` and properties; `methods`: its method entries.
 //!   `locale`: `LocaleBase` (base 2) and `UserLanguageBase` (base 3).

@@ -1,5 +1,6 @@
 //! The object that `GetClassObject` hands to 1C: four vptrs (a C++ `IComponentBase`) followed by
-//! the Rust state; how a vtable entry finds it again; its lifecycle; and the set of live
+//! the Rust state; how a vtable entry finds it again; its lifecycle; its destructors (the first
+//! slots of each vtable, which the interfaces build with [`vtable`]); and the set of live
 //! objects that makes every free happen at most once.
 //!
 //! ```text
@@ -13,11 +14,16 @@
 //! The platform static-casts the object to each base by adding the base's offset, so an entry
 //! of base `k` receives `object + k words` and subtracts it again ([`from_base`]).
 //!
+//! The destructors are real functions because OneScript deletes objects through the virtual
+//! destructor instead of calling `DestroyObject`; every path frees an object at most once.
+//!
 //! State is touched only on the 1C thread, inside a platform call, one call at a time; it uses
 //! `Cell`/`RefCell` and the object is neither `Send` nor `Sync`. Only the event sink (an `Arc`
 //! with its own mutex) is shared with the component's tasks.
 #![allow(unsafe_code)]
 
+#[cfg(windows)]
+use core::ffi::c_uint;
 use core::ffi::c_void;
 use std::cell::{Cell, RefCell, RefMut};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -27,6 +33,7 @@ use crate::component::{self, Component, ERROR_SOURCE};
 use super::connection::{Connection, InitPlatform, ADDIN_E_FAIL};
 use super::event_sink::HostEventSink;
 use super::memory::MemoryManager;
+use super::vtable::{DtorFn, Dtors, Vtable};
 use super::{exports, extender, guard, init_done, locale};
 
 /// Base number of `IInitDoneBase` (word offset of its vptr).
@@ -173,6 +180,91 @@ pub(crate) unsafe fn drop_without_free(obj: *mut Object) -> bool {
     // is deliberately not freed.
     unsafe { std::ptr::drop_in_place(obj) };
     true
+}
+
+/// The vtable of base `BASE` of the object: its destructors, then the interface's `methods`.
+pub(crate) const fn vtable<const BASE: usize, T>(methods: T) -> Vtable<T> {
+    let dtors: Dtors<DtorFn> = Dtors {
+        #[cfg(not(windows))]
+        complete: complete_dtor::<BASE>,
+        #[cfg(not(windows))]
+        deleting: deleting_dtor::<BASE>,
+        #[cfg(windows)]
+        deleting: msvc_deleting_dtor::<BASE>,
+    };
+    Vtable::new::<BASE>(dtors, methods)
+}
+
+/// Itanium D1 (complete-object destructor): ends the object's life without freeing its memory.
+/// Only a host that manages the storage itself would call it; the memory then stays allocated.
+///
+/// # Safety
+/// `this` is null or base `BASE` of an object from `GetClassObject` (checked against the live
+/// set before use).
+#[cfg(not(windows))]
+unsafe extern "C" fn complete_dtor<const BASE: usize>(this: *mut c_void) {
+    guard::or_fail((), || {
+        // SAFETY: forwarded contract; the object is looked up in the live set before use.
+        unsafe { drop_without_free(from_base::<BASE>(this)) };
+    });
+}
+
+/// Itanium D0 (deleting destructor, what C++ `delete p` calls): drops and frees.
+///
+/// # Safety
+/// As [`complete_dtor`].
+#[cfg(not(windows))]
+unsafe extern "C" fn deleting_dtor<const BASE: usize>(this: *mut c_void) {
+    guard::or_fail((), || {
+        // SAFETY: forwarded contract; the object is looked up in the live set before use.
+        unsafe { destroy(from_base::<BASE>(this)) };
+    });
+}
+
+/// The body of MSVC's deleting destructor; returns `this` as MSVC's does.
+///
+/// # Safety
+/// `this` is null or base `BASE` of an object from `GetClassObject` (checked against the live
+/// set before use).
+#[cfg(windows)]
+unsafe fn msvc_dtor_body<const BASE: usize>(this: *mut c_void, flags: c_uint) -> *mut c_void {
+    guard::or_fail((), || {
+        let obj = from_base::<BASE>(this);
+        if flags & 1 != 0 {
+            // SAFETY: forwarded contract; looked up in the live set before use.
+            unsafe { destroy(obj) };
+        } else {
+            // SAFETY: as above.
+            unsafe { drop_without_free(obj) };
+        }
+    });
+    this
+}
+
+/// MSVC deleting destructor, x86: `thiscall`.
+///
+/// # Safety
+/// As [`msvc_dtor_body`].
+#[cfg(all(windows, target_arch = "x86"))]
+unsafe extern "thiscall" fn msvc_deleting_dtor<const BASE: usize>(
+    this: *mut c_void,
+    flags: c_uint,
+) -> *mut c_void {
+    // SAFETY: forwarded contract.
+    unsafe { msvc_dtor_body::<BASE>(this, flags) }
+}
+
+/// MSVC deleting destructor, x64/ARM64: the platform's one convention.
+///
+/// # Safety
+/// As [`msvc_dtor_body`].
+#[cfg(all(windows, not(target_arch = "x86")))]
+unsafe extern "system" fn msvc_deleting_dtor<const BASE: usize>(
+    this: *mut c_void,
+    flags: c_uint,
+) -> *mut c_void {
+    // SAFETY: forwarded contract.
+    unsafe { msvc_dtor_body::<BASE>(this, flags) }
 }
 
 /// Runs the body of a vtable entry of base `BASE`: null `this` → `fail`; a panic or an `Err`

@@ -10,6 +10,7 @@ use super::connection::fake::FakeConnection;
 use super::memory::fake::FakeMemoryManager;
 use super::object::{self, Object, LANGUAGE_EXTENDER, LOCALE, USER_LANGUAGE};
 use super::variant::{self, vt, TVariant};
+use super::vtable::DTOR_SLOTS;
 use super::{exports, extender, init_done, locale, methods, wstr};
 use crate::component::{Component, ERROR_SOURCE};
 use crate::value::Value;
@@ -22,11 +23,10 @@ use crate::wide;
 /// `base` is a base pointer of a live object and `n` is within that vtable.
 unsafe fn slot<F: Copy>(base: *mut c_void, n: usize) -> F {
     assert_eq!(size_of::<F>(), size_of::<usize>());
-    let dtor_slots = if cfg!(windows) { 1 } else { 2 };
     // SAFETY: the vptr is the first word at `base`; the slot is in range (caller); `F` is a
     // function pointer type of the slot's signature (caller).
     unsafe {
-        let word = *(*base.cast::<*const usize>()).add(dtor_slots + n);
+        let word = *(*base.cast::<*const usize>()).add(DTOR_SLOTS + n);
         std::mem::transmute_copy::<usize, F>(&word)
     }
 }
