@@ -6,9 +6,11 @@
 //! [`crate::host`] traits over the platform's raw interfaces.
 //!
 //! # Map
-//! - [`exports`]: the five `#[no_mangle] extern "C"` functions; the platform's capability level.
+//! - [`exports`]: the five `#[no_mangle] extern "C"` functions; the object with the four
+//!   interfaces' vtables.
 //! - `object`: the object (four vptrs + state), finding it from a base pointer, the entry guard
-//!   with error reporting, the lifecycle (`Init`/`setMemManager`/`Done`/drop), the live set.
+//!   with error reporting, the lifecycle (`Init`/`setMemManager`/`Done`/drop), its destructors,
+//!   the live set.
 //! - `vtable`: the shape of a C++ vtable: Itanium prefix, destructor slots (`Dtors`, ours and
 //!   the platform's), methods.
 //! - `init_done`: `IInitDoneBase` (base 0). `extender`: `ILanguageExtenderBase` (base 1)
@@ -16,7 +18,8 @@
 //!   `locale`: `LocaleBase` (base 2) and `UserLanguageBase` (base 3).
 //! - `variant`: `tVariant` layout per target and `Value` conversions.
 //! - `memory`: the platform's `IMemoryManager`. `connection`: `IAddInDefBase(Ex)` and the
-//!   `Platform` view for `Init`. `event_sink`: the `EventSink` the dispatcher thread calls.
+//!   platform's capability level. `platform`: what the component gets in `Init`, the
+//!   `Platform` view and the `EventSink` the dispatcher thread calls.
 //! - `wstr`: reading NUL-terminated and counted strings out of host memory.
 //! - `guard`: `catch_unwind` around every entry (safe code). `pin`: keeping the library loaded.
 //! - `fuzzing` (only under `--cfg fuzzing`): raw variants from fuzzer input through the entries.
@@ -52,7 +55,6 @@
 )]
 
 mod connection;
-mod event_sink;
 pub mod exports;
 mod extender;
 #[cfg(fuzzing)]
@@ -64,6 +66,7 @@ mod memory;
 mod methods;
 mod object;
 mod pin;
+mod platform;
 mod variant;
 mod vtable;
 mod wstr;

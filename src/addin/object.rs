@@ -1,7 +1,8 @@
 //! The object that `GetClassObject` hands to 1C: four vptrs (a C++ `IComponentBase`) followed by
 //! the Rust state; how a vtable entry finds it again; its lifecycle; its destructors (the first
-//! slots of each vtable, which the interfaces build with [`vtable`]); and the set of live
-//! objects that makes every free happen at most once.
+//! slots of each vtable); and the set of live objects that makes every free happen at most once.
+//! Which vtables the vptrs point to is not known here: the interfaces build theirs with
+//! [`vtable`], and `exports` hands all four to [`create`].
 //!
 //! ```text
 //! offset (words)  0: vptr -> IInitDoneBase vtable          (this == IComponentBase*)
@@ -30,11 +31,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::component::{self, Component, ERROR_SOURCE};
 
-use super::connection::{Connection, InitPlatform, ADDIN_E_FAIL};
-use super::event_sink::HostEventSink;
+use super::connection::{self, Connection, ADDIN_E_FAIL};
+use super::guard;
 use super::memory::MemoryManager;
+use super::platform::{HostEventSink, InitPlatform};
 use super::vtable::{DtorFn, Dtors, Vtable};
-use super::{exports, extender, guard, init_done, locale};
 
 /// Base number of `IInitDoneBase` (word offset of its vptr).
 pub(crate) const INIT_DONE: usize = 0;
@@ -44,7 +45,8 @@ pub(crate) const LANGUAGE_EXTENDER: usize = 1;
 pub(crate) const LOCALE: usize = 2;
 /// Base number of `UserLanguageBase` (8.3.21+ kits; harmless for older platforms).
 pub(crate) const USER_LANGUAGE: usize = 3;
-const BASES: usize = 4;
+/// How many bases (vptrs) the object has.
+pub(crate) const BASES: usize = 4;
 
 /// The add-in object.
 #[repr(C)]
@@ -98,15 +100,11 @@ impl Failure {
     }
 }
 
-/// Creates an object, registers it as live and returns its `IComponentBase*`.
-pub(crate) fn create() -> *mut c_void {
+/// Creates an object whose base `k` points to `vptrs[k]`, registers it as live and returns its
+/// `IComponentBase*`.
+pub(crate) fn create(vptrs: [*const c_void; BASES]) -> *mut c_void {
     let object = Box::new(Object {
-        vptrs: [
-            init_done::VTABLE.vptr(),
-            extender::VTABLE.vptr(),
-            locale::LOCALE_VTABLE.vptr(),
-            locale::USER_LANGUAGE_VTABLE.vptr(),
-        ],
+        vptrs,
         state: State {
             component: RefCell::new(Component::new()),
             memory: Cell::new(None),
@@ -363,7 +361,7 @@ impl Object {
         self.state.done.set(false);
         let platform = InitPlatform {
             connection,
-            capabilities: exports::capabilities(),
+            capabilities: connection::capabilities(),
             sink,
         };
         Ok(self.component()?.init(Box::new(platform)))
@@ -416,6 +414,11 @@ impl Drop for Object {
 mod tests {
     use super::*;
 
+    /// An object without vtables: these tests never call through its vptrs.
+    fn create() -> *mut c_void {
+        super::create([std::ptr::null(); BASES])
+    }
+
     #[test]
     fn bases_are_consecutive_words() {
         let obj = create();
@@ -440,17 +443,6 @@ mod tests {
             assert!(destroy(obj.cast()));
             assert!(!destroy(obj.cast()));
         }
-    }
-
-    #[test]
-    fn vptrs_point_into_the_static_vtables() {
-        let obj = create();
-        // SAFETY: `obj` is live; the vptrs are plain words at its start.
-        let vptrs = unsafe { &(*obj.cast::<Object>()).vptrs };
-        assert_eq!(vptrs[INIT_DONE], init_done::VTABLE.vptr());
-        assert_eq!(vptrs[USER_LANGUAGE], locale::USER_LANGUAGE_VTABLE.vptr());
-        // SAFETY: live object, no references left.
-        assert!(unsafe { destroy(obj.cast()) });
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::ptr;
 
 use super::connection::fake::FakeConnection;
 use super::memory::fake::FakeMemoryManager;
-use super::object::{self, Object, LANGUAGE_EXTENDER, LOCALE, USER_LANGUAGE};
+use super::object::{self, Object, INIT_DONE, LANGUAGE_EXTENDER, LOCALE, USER_LANGUAGE};
 use super::variant::{self, vt, TVariant};
 use super::vtable::DTOR_SLOTS;
 use super::{exports, extender, init_done, locale, methods, wstr};
@@ -71,7 +71,7 @@ impl Fixture {
     fn new() -> Fixture {
         let mm = FakeMemoryManager::new();
         let conn = FakeConnection::new(0);
-        let obj = object::create();
+        let obj = exports::new_object();
         let mm_ptr: *mut c_void = ptr::from_ref(&*mm).cast_mut().cast();
         // SAFETY: `obj` is live; the fakes outlive it (it is destroyed first, in Drop).
         unsafe {
@@ -148,7 +148,7 @@ fn lifecycle_in_either_order_and_done_cuts_everything() {
     assert!(fx.object().memory().is_some());
 
     // Init before setMemManager works as well.
-    let other = object::create();
+    let other = exports::new_object();
     let conn = FakeConnection::new(1);
     let mm = FakeMemoryManager::new();
     // SAFETY: `other` is live; the fakes outlive it.
@@ -167,8 +167,21 @@ fn lifecycle_in_either_order_and_done_cuts_everything() {
 }
 
 #[test]
+fn vptrs_point_into_the_static_vtables() {
+    let obj = exports::new_object();
+    // SAFETY: `obj` is live; the vptrs are plain words at its start.
+    let vptrs = unsafe { std::slice::from_raw_parts(obj.cast::<*const c_void>(), object::BASES) };
+    assert_eq!(vptrs[INIT_DONE], init_done::VTABLE.vptr());
+    assert_eq!(vptrs[LANGUAGE_EXTENDER], extender::VTABLE.vptr());
+    assert_eq!(vptrs[LOCALE], locale::LOCALE_VTABLE.vptr());
+    assert_eq!(vptrs[USER_LANGUAGE], locale::USER_LANGUAGE_VTABLE.vptr());
+    // SAFETY: live object, no references left.
+    assert!(unsafe { object::destroy(obj.cast()) });
+}
+
+#[test]
 fn done_without_init_then_destroy() {
-    let obj = object::create();
+    let obj = exports::new_object();
     // SAFETY: live object, destroyed last.
     unsafe {
         done(obj);
@@ -219,7 +232,7 @@ unsafe fn get_prop_name(b: *mut c_void, n: c_long, alias: c_long) -> *const u16 
 
 #[test]
 fn without_memory_manager_names_fail_with_an_error() {
-    let obj = object::create();
+    let obj = exports::new_object();
     let conn = FakeConnection::new(0);
     let b = obj
         .cast::<u8>()
@@ -401,7 +414,7 @@ fn exports() {
 #[cfg(not(windows))]
 #[test]
 fn deleting_destructor_of_any_base_frees_once() {
-    let obj = object::create();
+    let obj = exports::new_object();
     // SAFETY: `obj` is live; slot 1 of every vtable is the Itanium deleting destructor.
     unsafe {
         let b = obj
