@@ -13,7 +13,7 @@ use core::ffi::{c_long, c_void};
 use crate::component::{Component, METHODS};
 use crate::value::Value;
 
-use super::extender::{alloc_name, enter, index, long, member_name};
+use super::members::{self, enter, index, long};
 use super::object::{Failure, Object};
 use super::variant::{self, TVariant};
 
@@ -31,15 +31,8 @@ pub(crate) unsafe extern "system" fn get_n_methods(this: *mut c_void) -> c_long 
 /// # Safety
 /// `this` is null or base 1 of a live object; `name` is null or NUL-terminated.
 pub(crate) unsafe extern "system" fn find_method(this: *mut c_void, name: *const u16) -> c_long {
-    let body = |_: &Object| {
-        // SAFETY: `name` is null or NUL-terminated (caller).
-        let name = unsafe { member_name(name) };
-        Ok(name
-            .and_then(|n| Component::find_method(&n))
-            .map_or(-1, long))
-    };
     // SAFETY: forwarded contract.
-    unsafe { enter(this, -1, body) }
+    unsafe { members::find(this, name, Component::find_method) }
 }
 
 /// `const WCHAR_T* GetMethodName(long num, long alias)`: alias 0 English, 1 Russian; null when
@@ -52,15 +45,8 @@ pub(crate) unsafe extern "system" fn get_method_name(
     num: c_long,
     alias: c_long,
 ) -> *const u16 {
-    let body = |obj: &Object| match index(num)
-        .zip(index(alias))
-        .and_then(|(n, a)| Component::method_name(n, a))
-    {
-        Some(name) => alloc_name(obj, name),
-        None => Ok(std::ptr::null()),
-    };
     // SAFETY: forwarded contract.
-    unsafe { enter(this, std::ptr::null(), body) }
+    unsafe { members::name(this, num, alias, Component::method_name) }
 }
 
 /// `long GetNParams(long num)`: 0 for an unknown method.
