@@ -3,14 +3,18 @@
 //!
 //! A call: check the index and that `count` equals `GetNParams` (1C always passes exactly that
 //! many; anything else is refused rather than read past the array), read every argument into a
-//! `Value`, call the component, then write back each argument the component changed (1C
-//! parameters are in/out; the old string/blob buffer is freed with `FreeMemory`). `CallAsProc`
-//! on a method that has a result discards it; `CallAsFunc` on a procedure returns `Неопределено`.
+//! `Value`, call the component, then write back each out-parameter of the method that the
+//! component changed (1C passes every parameter by reference; only `GetEvent`'s first two are
+//! written; the old string/blob buffer is freed with `FreeMemory`). Whether one changed is
+//! decided against the variant itself, still untouched, so no argument is copied for it.
+//! `CallAsProc` on a method that has a result discards it; `CallAsFunc` on a procedure returns
+//! `Неопределено`.
 #![allow(unsafe_code)]
 
 use core::ffi::{c_long, c_void};
+use std::ops::Range;
 
-use crate::component::{Component, METHODS};
+use crate::component::{Component, Method, METHODS};
 use crate::value::Value;
 
 use super::members::{self, enter, index, long};
@@ -187,22 +191,55 @@ unsafe fn call(
             "the platform passed a null argument array".to_owned(),
         ));
     }
-    let mut originals = Vec::with_capacity(expected);
+    let mut args = Vec::with_capacity(expected);
     for k in 0..expected {
         // SAFETY: `params` has `expected` (= count) readable variants (caller, checked non-null).
         let value = unsafe { variant::read(params.add(k)) }
             .map_err(|e| Failure::Abi(format!("argument {}: {e}", k + 1)))?;
-        originals.push(value);
+        args.push(value);
     }
-    let mut args = originals.clone();
     let result = obj.component()?.call(i, &mut args)?;
     let memory = obj.memory();
-    for (k, (new, old)) in args.iter().zip(&originals).enumerate() {
-        if new != old {
-            // SAFETY: `params.add(k)` is one of the `count` in/out variants (caller).
+    let out = out_params(METHODS[i].0);
+    for (k, new) in args.iter().enumerate().filter(|(k, _)| out.contains(k)) {
+        // SAFETY: `params.add(k)` is one of the `count` in/out variants (caller), unchanged
+        // since it was read above.
+        if !unsafe { variant::holds(params.add(k), new) } {
+            // SAFETY: as above.
             unsafe { variant::replace(params.add(k), new, memory) }
                 .map_err(|e| Failure::Abi(format!("argument {}: {e}", k + 1)))?;
         }
     }
     Ok((i, result))
+}
+
+/// The parameters that `method` may write: the only ones compared with their variants and
+/// written back after a call (1C passes every parameter by reference).
+fn out_params(method: Method) -> Range<usize> {
+    match method {
+        // Event, Data.
+        Method::GetEvent => 0..2,
+        Method::Connect
+        | Method::Disconnect
+        | Method::Send
+        | Method::SendJson
+        | Method::SendWithAck
+        | Method::Ack
+        | Method::On
+        | Method::Off
+        | Method::OffAll => 0..0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn out_parameters_are_parameters() {
+        for (method, info) in METHODS {
+            assert!(out_params(method).end <= info.params, "{}", info.en);
+        }
+        assert_eq!(out_params(Method::GetEvent), 0..2);
+    }
 }

@@ -332,6 +332,38 @@ fn call_as_func_needs_a_return_variant() {
 }
 
 #[test]
+fn get_event_without_an_event_leaves_its_out_parameters_alone() {
+    let fx = Fixture::new();
+    let b = fx.base(LANGUAGE_EXTENDER);
+    let get_event = long(Component::find_method("GetEvent"));
+    // SAFETY: all-zero is a valid (empty) variant.
+    let mut params: [TVariant; 3] = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    let mut ret: TVariant = unsafe { std::mem::zeroed() };
+    let mm = Some(fx.mm.handle());
+    // SAFETY: local variants; the strings come from the fake platform allocator.
+    unsafe {
+        variant::write_new(&mut params[0], &Value::String("старое".into()), mm).unwrap();
+        variant::write_new(&mut params[1], &Value::String("data".into()), mm).unwrap();
+    }
+    // SAFETY: PWSTR written just above.
+    let before = unsafe { [params[0].value.wstr.ptr, params[1].value.wstr.ptr] };
+    // SAFETY: base 1 of a live object; three readable and writable variants.
+    assert!(unsafe { methods::call_as_func(b, get_event, &mut ret, params.as_mut_ptr(), 3) });
+    // SAFETY: `ret` was written by the call.
+    assert_eq!(unsafe { variant::read(&ret) }, Ok(Value::Bool(false)));
+    // SAFETY: the parameters are still the PWSTRs written above.
+    let after = unsafe { [params[0].value.wstr.ptr, params[1].value.wstr.ptr] };
+    assert_eq!(before, after);
+    assert_eq!(fx.mm.live_count(), 2);
+    assert_eq!(*fx.mm.bad_frees.lock().unwrap(), 0);
+    for p in before {
+        // SAFETY: allocated by this fake manager, freed once.
+        unsafe { fx.mm.handle().free(p.cast()) };
+    }
+}
+
+#[test]
 fn property_values_round_trip_through_the_entries() {
     let fx = Fixture::new();
     let b = fx.base(LANGUAGE_EXTENDER);
