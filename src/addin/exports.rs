@@ -3,7 +3,7 @@
 //!
 //! Plain `extern "C"` (cdecl on Windows x86), undecorated names. Each body runs through the
 //! panic guard and answers its failure value on a panic. The top of `addin`: the one place that
-//! puts the four interfaces' vtables into an object ([`new_object`]).
+//! puts the four interfaces' vtables into an object (`new_object`).
 #![allow(unsafe_code)]
 
 use core::ffi::{c_int, c_long, c_void};

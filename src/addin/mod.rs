@@ -6,12 +6,13 @@
 //! [`crate::host`] traits over the platform's raw interfaces.
 //!
 //! # Map
-//! In layers, from the bottom; a file imports only from the layers below it (and its own), so
-//! no two files import each other, directly or through others.
+//! In layers, from the bottom: a file imports from the layers below it and, without a cycle,
+//! from its own layer (arrows below), so no two files import each other, directly or through
+//! others.
 //! 1. Leaves, importing nothing from `addin`: `guard`: `catch_unwind` around every entry (safe
 //!    code). `pin`: keeping the library loaded. `wstr`: reading NUL-terminated and counted
-//!    strings out of host memory. `vtable`: the shape of a C++ vtable (Itanium prefix,
-//!    destructor slots `Dtors`, methods), ours and the platform's.
+//!    strings out of host memory, and comparing them without a copy. `vtable`: the shape of a
+//!    C++ vtable (Itanium prefix, destructor slots `Dtors`, methods), ours and the platform's.
 //! 2. The platform's objects and values: `memory`: its `IMemoryManager` (→ `vtable`).
 //!    `connection`: its `IAddInDefBase(Ex)` and the capability level from
 //!    `SetPlatformCapabilities` (→ `vtable`). `variant`: `tVariant` layout per target and

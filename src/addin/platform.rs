@@ -2,10 +2,10 @@
 //! the connection, and [`HostEventSink`], the `crate::host::EventSink` that the component's
 //! dispatcher calls from its own thread and that `Done` cuts off.
 //!
-//! The sink's connection pointer sits in a `Mutex<Option<_>>`. `external_event` holds the lock for the
-//! whole platform call; `invalidate` takes the same lock and empties it. So once `invalidate`
-//! returns, no `ExternalEvent` is running and none can start: a call in progress finishes first,
-//! a later one finds `None` and returns false.
+//! The sink's connection pointer sits in a `Mutex<Option<_>>`. `external_event` holds the lock
+//! for the whole platform call; `invalidate` takes the same lock and empties it. So once
+//! `invalidate` returns, no `ExternalEvent` is running and none can start: a call in progress
+//! finishes first, a later one finds `None` and returns false.
 #![cfg_attr(test, allow(unsafe_code))]
 
 use std::sync::{Arc, Mutex, MutexGuard};
