@@ -1,23 +1,37 @@
 //! The platform's `IAddInDefBase` / `IAddInDefBaseEx` (what `Init` receives): `AddError`,
-//! the event buffer depth, `ExternalEvent` and `GetInterface(eIPlatformInfo)`, plus the
-//! [`Platform`] view that the component's `init` sees.
+//! the event buffer depth, `ExternalEvent` and `GetInterface(eIPlatformInfo)`; and the
+//! capability level from `SetPlatformCapabilities`, which says whether `GetInterface` exists.
 //!
 //! Threads: everything here runs on the 1C thread inside a platform call, except
 //! [`EventTarget::external_event`], the one call made from the dispatcher's thread (and only
-//! through `event_sink::HostEventSink`, which serialises it and cuts it off at `Done`).
+//! through `platform::HostEventSink`, which serialises it and cuts it off at `Done`).
 #![allow(unsafe_code)]
 
 use core::ffi::{c_int, c_long, c_void};
 use std::ptr::NonNull;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
 
-use crate::host::{AppType, EventSink, Platform};
+use crate::host::AppType;
 use crate::wide;
 
-use super::event_sink::HostEventSink;
+use super::vtable::Dtors;
 
 /// `wcode` of `AddError` that shows the message with the error icon (`ADDIN_E_FAIL`).
 pub(crate) const ADDIN_E_FAIL: u16 = 1006;
+
+/// The level the platform passed to `SetPlatformCapabilities`; 0 until it does (old platforms
+/// never call it, and then `IAddInDefBaseEx::GetInterface` must not be used).
+static PLATFORM_CAPABILITIES: AtomicI32 = AtomicI32::new(0);
+
+/// Remembers the capability level from `SetPlatformCapabilities`.
+pub(crate) fn set_capabilities(level: c_int) {
+    PLATFORM_CAPABILITIES.store(level, Ordering::Release);
+}
+
+/// The capability level the platform announced (0 when it did not).
+pub(crate) fn capabilities() -> i32 {
+    PLATFORM_CAPABILITIES.load(Ordering::Acquire)
+}
 
 /// `Interfaces::eIPlatformInfo`.
 const E_IPLATFORM_INFO: c_int = 1;
@@ -56,12 +70,7 @@ type GetPlatformInfoFn = unsafe extern "system" fn(*mut RawPlatformInfo) -> *con
 /// capability level says it is there.
 #[repr(C)]
 pub(crate) struct ConnectionVtbl {
-    #[cfg(not(windows))]
-    _complete_dtor: usize,
-    #[cfg(not(windows))]
-    _deleting_dtor: usize,
-    #[cfg(windows)]
-    _deleting_dtor: usize,
+    _dtors: Dtors<usize>,
     add_error: Option<AddErrorFn>,
     _read: usize,
     _write: usize,
@@ -249,35 +258,10 @@ impl EventTarget {
     }
 }
 
-/// What `Component::init` gets: the connection (if `Init` got one), the capability level, and
-/// the event sink that the object created for this `Init`. The component keeps it until its
-/// `done()` (called from `Done`, before the connection is forgotten) and uses it only on the 1C
-/// thread, during platform calls.
-pub(crate) struct InitPlatform {
-    pub(crate) connection: Option<Connection>,
-    pub(crate) capabilities: i32,
-    pub(crate) sink: Arc<HostEventSink>,
-}
-
-impl Platform for InitPlatform {
-    fn set_event_buffer_depth(&self, depth: i32) -> bool {
-        self.connection
-            .is_some_and(|c| c.set_event_buffer_depth(depth))
-    }
-
-    fn app_type(&self) -> AppType {
-        self.connection
-            .map_or(AppType::Unknown, |c| c.app_type(self.capabilities))
-    }
-
-    fn event_sink(&self) -> Arc<dyn EventSink> {
-        self.sink.clone()
-    }
-}
-
 /// A connection written in Rust for unit tests: records every call.
 #[cfg(any(test, fuzzing))]
 pub(crate) mod fake {
+    use super::super::vtable::UNUSED_DTORS;
     use super::*;
     use std::sync::Mutex;
 
@@ -303,12 +287,7 @@ pub(crate) mod fake {
     unsafe impl Send for FakeConnection {}
 
     static VTBL: ConnectionVtbl = ConnectionVtbl {
-        #[cfg(not(windows))]
-        _complete_dtor: 0,
-        #[cfg(not(windows))]
-        _deleting_dtor: 0,
-        #[cfg(windows)]
-        _deleting_dtor: 0,
+        _dtors: UNUSED_DTORS,
         add_error: Some(add_error),
         _read: 0,
         _write: 0,

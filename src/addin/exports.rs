@@ -2,16 +2,17 @@
 //! `DestroyObject`, `SetPlatformCapabilities`, `GetAttachType`.
 //!
 //! Plain `extern "C"` (cdecl on Windows x86), undecorated names. Each body runs through the
-//! panic guard and answers its failure value on a panic.
+//! panic guard and answers its failure value on a panic. The top of `addin`: the one place that
+//! puts the four interfaces' vtables into an object (`new_object`).
 #![allow(unsafe_code)]
 
 use core::ffi::{c_int, c_long, c_void};
-use std::sync::atomic::{AtomicI32, Ordering};
 
 use crate::component::CLASS_NAME;
 use crate::wide;
 
-use super::{guard, object, pin, wstr};
+use super::object::{self, INIT_DONE, LANGUAGE_EXTENDER, LOCALE, USER_LANGUAGE};
+use super::{connection, extender, guard, init_done, locale, pin, wstr};
 
 /// `|`-separated class list, NUL-terminated UTF-16; static, so valid for the library's life.
 static CLASS_NAMES: [u16; CLASS_NAME.len() + 1] = wide::ascii_nul(CLASS_NAME);
@@ -22,13 +23,14 @@ const APP_CAPABILITIES_SUPPORTED: c_int = 3;
 /// `eCanAttachAny`: works in-process and in an isolated process.
 const CAN_ATTACH_ANY: c_int = 3;
 
-/// The level the platform passed to `SetPlatformCapabilities`; 0 until it does (old platforms
-/// never call it, and then `IAddInDefBaseEx::GetInterface` must not be used).
-static PLATFORM_CAPABILITIES: AtomicI32 = AtomicI32::new(0);
-
-/// The capability level the platform announced (0 when it did not).
-pub(crate) fn capabilities() -> i32 {
-    PLATFORM_CAPABILITIES.load(Ordering::Acquire)
+/// A new live object with each base's vptr on its interface's vtable; its `IComponentBase*`.
+pub(crate) fn new_object() -> *mut c_void {
+    let mut vptrs = [std::ptr::null(); object::BASES];
+    vptrs[INIT_DONE] = init_done::VTABLE.vptr();
+    vptrs[LANGUAGE_EXTENDER] = extender::VTABLE.vptr();
+    vptrs[LOCALE] = locale::LOCALE_VTABLE.vptr();
+    vptrs[USER_LANGUAGE] = locale::USER_LANGUAGE_VTABLE.vptr();
+    object::create(vptrs)
 }
 
 /// `const WCHAR_T* GetClassNames()`: `u"Client"`.
@@ -55,7 +57,7 @@ pub unsafe extern "C" fn GetClassObject(cls_name: *const u16, out: *mut *mut c_v
             _ => return 0,
         }
         pin::pin_library();
-        let obj = object::create();
+        let obj = new_object();
         // SAFETY: `out` is a writable, non-null pointer slot (caller).
         unsafe { out.write_unaligned(obj) };
         1
@@ -79,7 +81,7 @@ pub unsafe extern "C" fn DestroyObject(obj: *mut *mut c_void) -> c_long {
         let target = unsafe { obj.read_unaligned() };
         // SAFETY: `target` is null, or base 0 of an object from `GetClassObject` (caller);
         // `destroy` checks the live set before touching it.
-        if !unsafe { object::destroy(object::from_base::<{ object::INIT_DONE }>(target)) } {
+        if !unsafe { object::destroy(object::from_base::<INIT_DONE>(target)) } {
             return -1;
         }
         // SAFETY: `obj` is a writable pointer slot (caller).
@@ -93,7 +95,7 @@ pub unsafe extern "C" fn DestroyObject(obj: *mut *mut c_void) -> c_long {
 #[no_mangle]
 pub extern "C" fn SetPlatformCapabilities(capabilities: c_int) -> c_int {
     guard::or_fail(APP_CAPABILITIES_SUPPORTED, || {
-        PLATFORM_CAPABILITIES.store(capabilities, Ordering::Release);
+        connection::set_capabilities(capabilities);
         APP_CAPABILITIES_SUPPORTED
     })
 }

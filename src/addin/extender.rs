@@ -1,20 +1,19 @@
 //! `ILanguageExtenderBase`, base 1 of the object: its vtable, `RegisterExtensionAs`, and the
-//! property entries. The method entries are in `methods`.
+//! property entries. The method entries are in `methods`, what both share in `members`.
 //!
-//! Indexes arrive as C `long`: a negative one is treated like an unknown one. Strings returned
-//! to the platform (`RegisterExtensionAs`, `GetPropName`) come from its `AllocMemory`; the
-//! platform frees them.
+//! Strings returned to the platform (`RegisterExtensionAs`, `GetPropName`) come from its
+//! `AllocMemory`; the platform frees them.
 #![allow(unsafe_code)]
 
 use core::ffi::{c_long, c_void};
 
 use crate::component::{Component, CLASS_NAME, PROPS};
 
+use super::members::{self, alloc_name, enter, index, long};
 use super::methods;
 use super::object::{self, Failure, Object, LANGUAGE_EXTENDER};
 use super::variant::{self, TVariant};
 use super::vtable::Vtable;
-use super::wstr;
 
 /// The methods of `ILanguageExtenderBase` after the destructor slots, in kit order.
 #[repr(C)]
@@ -46,7 +45,7 @@ pub(crate) struct LanguageExtenderMethods {
 
 /// The `ILanguageExtenderBase` vtable.
 pub(crate) static VTABLE: Vtable<LanguageExtenderMethods> =
-    Vtable::new::<LANGUAGE_EXTENDER>(LanguageExtenderMethods {
+    object::vtable::<LANGUAGE_EXTENDER, _>(LanguageExtenderMethods {
         register_extension_as,
         get_n_props,
         find_prop,
@@ -65,47 +64,6 @@ pub(crate) static VTABLE: Vtable<LanguageExtenderMethods> =
         call_as_func: methods::call_as_func,
     });
 
-/// Runs an entry of this base (see `object::enter`).
-///
-/// # Safety
-/// `this` is null or base 1 of a live object, used as `object::enter` requires.
-pub(crate) unsafe fn enter<R>(
-    this: *mut c_void,
-    fail: R,
-    body: impl FnOnce(&Object) -> Result<R, Failure>,
-) -> R {
-    // SAFETY: forwarded contract.
-    unsafe { object::enter::<LANGUAGE_EXTENDER, R>(this, fail, body) }
-}
-
-/// A C `long` index as `usize`; negative → `None`.
-pub(crate) fn index(n: c_long) -> Option<usize> {
-    usize::try_from(n).ok()
-}
-
-/// A count or index as a C `long` (the tables are tiny; saturates rather than wraps).
-pub(crate) fn long(n: usize) -> c_long {
-    c_long::try_from(n).unwrap_or(c_long::MAX)
-}
-
-/// Decodes a member name for `FindProp`/`FindMethod`; `None` for null or garbage.
-///
-/// # Safety
-/// `name` is null or NUL-terminated.
-pub(crate) unsafe fn member_name(name: *const u16) -> Option<String> {
-    // SAFETY: forwarded contract.
-    unsafe { wstr::read_nul_terminated(name) }
-}
-
-/// Copies a name into platform memory for `GetPropName`/`GetMethodName`.
-pub(crate) fn alloc_name(obj: &Object, name: &str) -> Result<*const u16, Failure> {
-    let (p, _) = obj
-        .require_memory()?
-        .alloc_wide(name)
-        .map_err(Failure::Abi)?;
-    Ok(p.as_ptr().cast_const())
-}
-
 /// `bool RegisterExtensionAs(WCHAR_T** ext)`: the class name, in platform memory.
 ///
 /// # Safety
@@ -120,12 +78,9 @@ pub(super) unsafe extern "system" fn register_extension_as(
                 "RegisterExtensionAs got a null pointer".to_owned(),
             ));
         }
-        let (p, _) = obj
-            .require_memory()?
-            .alloc_wide(CLASS_NAME)
-            .map_err(Failure::Abi)?;
+        let p = alloc_name(obj, CLASS_NAME)?;
         // SAFETY: `ext` is a writable, non-null `WCHAR_T**` (caller, checked above).
-        unsafe { ext.write_unaligned(p.as_ptr()) };
+        unsafe { ext.write_unaligned(p) };
         Ok(true)
     };
     // SAFETY: forwarded contract.
@@ -146,13 +101,8 @@ pub(super) unsafe extern "system" fn get_n_props(this: *mut c_void) -> c_long {
 /// # Safety
 /// `this` is null or base 1 of a live object; `name` is null or NUL-terminated.
 pub(super) unsafe extern "system" fn find_prop(this: *mut c_void, name: *const u16) -> c_long {
-    let body = |_: &Object| {
-        // SAFETY: `name` is null or NUL-terminated (caller).
-        let name = unsafe { member_name(name) };
-        Ok(name.and_then(|n| Component::find_prop(&n)).map_or(-1, long))
-    };
     // SAFETY: forwarded contract.
-    unsafe { enter(this, -1, body) }
+    unsafe { members::find(this, name, Component::find_prop) }
 }
 
 /// `const WCHAR_T* GetPropName(long num, long alias)`: alias 0 English, 1 Russian; null when
@@ -165,15 +115,8 @@ pub(super) unsafe extern "system" fn get_prop_name(
     num: c_long,
     alias: c_long,
 ) -> *const u16 {
-    let body = |obj: &Object| match index(num)
-        .zip(index(alias))
-        .and_then(|(n, a)| Component::prop_name(n, a))
-    {
-        Some(name) => alloc_name(obj, name),
-        None => Ok(std::ptr::null()),
-    };
     // SAFETY: forwarded contract.
-    unsafe { enter(this, std::ptr::null(), body) }
+    unsafe { members::name(this, num, alias, Component::prop_name) }
 }
 
 /// `bool GetPropVal(long num, tVariant* val)`.

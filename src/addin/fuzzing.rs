@@ -20,7 +20,7 @@ use super::connection::fake::FakeConnection;
 use super::memory::fake::FakeMemoryManager;
 use super::object::{self, LANGUAGE_EXTENDER};
 use super::variant::{vt, Counted, TVariant};
-use super::{extender, init_done, methods};
+use super::{exports, extender, init_done, methods};
 use crate::component::{Method, METHODS};
 
 /// One argument or property value as 1C could pass it.
@@ -83,7 +83,7 @@ pub struct Outcome {
 pub fn run(ops: &[Op]) -> Outcome {
     let mm = FakeMemoryManager::new();
     let conn = FakeConnection::new(0);
-    let obj = object::create();
+    let obj = exports::new_object();
     let mm_raw: *mut c_void = ptr::from_ref(&*mm).cast_mut().cast();
     // SAFETY: `obj` is live until `destroy` below; the fakes outlive it.
     unsafe {

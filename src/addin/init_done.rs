@@ -23,12 +23,13 @@ pub(crate) struct InitDoneMethods {
 }
 
 /// The `IInitDoneBase` vtable.
-pub(crate) static VTABLE: Vtable<InitDoneMethods> = Vtable::new::<INIT_DONE>(InitDoneMethods {
-    init,
-    set_mem_manager,
-    get_info,
-    done,
-});
+pub(crate) static VTABLE: Vtable<InitDoneMethods> =
+    object::vtable::<INIT_DONE, _>(InitDoneMethods {
+        init,
+        set_mem_manager,
+        get_info,
+        done,
+    });
 
 /// `bool Init(void* disp)`: `disp` is the platform's `IAddInDefBase*`.
 ///

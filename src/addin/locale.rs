@@ -16,11 +16,11 @@ pub(crate) struct LanguageMethod {
 
 /// The `LocaleBase` vtable.
 pub(crate) static LOCALE_VTABLE: Vtable<LanguageMethod> =
-    Vtable::new::<LOCALE>(LanguageMethod { set: set_locale });
+    object::vtable::<LOCALE, _>(LanguageMethod { set: set_locale });
 
 /// The `UserLanguageBase` vtable.
 pub(crate) static USER_LANGUAGE_VTABLE: Vtable<LanguageMethod> =
-    Vtable::new::<USER_LANGUAGE>(LanguageMethod {
+    object::vtable::<USER_LANGUAGE, _>(LanguageMethod {
         set: set_user_interface_language_code,
     });
 

@@ -12,6 +12,8 @@ use std::ptr::{self, NonNull};
 
 use crate::wide;
 
+use super::vtable::Dtors;
+
 type AllocFn = unsafe extern "system" fn(*mut RawMemoryManager, *mut *mut c_void, c_ulong) -> bool;
 type FreeFn = unsafe extern "system" fn(*mut RawMemoryManager, *mut *mut c_void);
 
@@ -19,12 +21,7 @@ type FreeFn = unsafe extern "system" fn(*mut RawMemoryManager, *mut *mut c_void)
 /// never called, so they are plain words.
 #[repr(C)]
 pub(crate) struct MemoryManagerVtbl {
-    #[cfg(not(windows))]
-    _complete_dtor: usize,
-    #[cfg(not(windows))]
-    _deleting_dtor: usize,
-    #[cfg(windows)]
-    _deleting_dtor: usize,
+    _dtors: Dtors<usize>,
     alloc: Option<AllocFn>,
     free: Option<FreeFn>,
 }
@@ -130,6 +127,7 @@ fn alloc_failed(bytes: usize) -> String {
 /// tracks live allocations so tests can check frees and leaks.
 #[cfg(any(test, fuzzing))]
 pub(crate) mod fake {
+    use super::super::vtable::UNUSED_DTORS;
     use super::*;
     use std::collections::HashMap;
     use std::sync::Mutex;
@@ -147,12 +145,7 @@ pub(crate) mod fake {
     }
 
     static VTBL: MemoryManagerVtbl = MemoryManagerVtbl {
-        #[cfg(not(windows))]
-        _complete_dtor: 0,
-        #[cfg(not(windows))]
-        _deleting_dtor: 0,
-        #[cfg(windows)]
-        _deleting_dtor: 0,
+        _dtors: UNUSED_DTORS,
         alloc: Some(fake_alloc),
         free: Some(fake_free),
     };

@@ -3,17 +3,21 @@
 //!
 //! A call: check the index and that `count` equals `GetNParams` (1C always passes exactly that
 //! many; anything else is refused rather than read past the array), read every argument into a
-//! `Value`, call the component, then write back each argument the component changed (1C
-//! parameters are in/out; the old string/blob buffer is freed with `FreeMemory`). `CallAsProc`
-//! on a method that has a result discards it; `CallAsFunc` on a procedure returns `Неопределено`.
+//! `Value`, call the component, then write back each out-parameter of the method that the
+//! component changed (1C passes every parameter by reference; only `GetEvent`'s first two are
+//! written; the old string/blob buffer is freed with `FreeMemory`). Whether one changed is
+//! decided against the variant itself, still untouched, so no argument is copied for it.
+//! `CallAsProc` on a method that has a result discards it; `CallAsFunc` on a procedure returns
+//! `Неопределено`.
 #![allow(unsafe_code)]
 
 use core::ffi::{c_long, c_void};
+use std::ops::Range;
 
-use crate::component::{Component, METHODS};
+use crate::component::{Component, Method, METHODS};
 use crate::value::Value;
 
-use super::extender::{alloc_name, enter, index, long, member_name};
+use super::members::{self, enter, index, long};
 use super::object::{Failure, Object};
 use super::variant::{self, TVariant};
 
@@ -31,15 +35,8 @@ pub(crate) unsafe extern "system" fn get_n_methods(this: *mut c_void) -> c_long 
 /// # Safety
 /// `this` is null or base 1 of a live object; `name` is null or NUL-terminated.
 pub(crate) unsafe extern "system" fn find_method(this: *mut c_void, name: *const u16) -> c_long {
-    let body = |_: &Object| {
-        // SAFETY: `name` is null or NUL-terminated (caller).
-        let name = unsafe { member_name(name) };
-        Ok(name
-            .and_then(|n| Component::find_method(&n))
-            .map_or(-1, long))
-    };
     // SAFETY: forwarded contract.
-    unsafe { enter(this, -1, body) }
+    unsafe { members::find(this, name, Component::find_method) }
 }
 
 /// `const WCHAR_T* GetMethodName(long num, long alias)`: alias 0 English, 1 Russian; null when
@@ -52,15 +49,8 @@ pub(crate) unsafe extern "system" fn get_method_name(
     num: c_long,
     alias: c_long,
 ) -> *const u16 {
-    let body = |obj: &Object| match index(num)
-        .zip(index(alias))
-        .and_then(|(n, a)| Component::method_name(n, a))
-    {
-        Some(name) => alloc_name(obj, name),
-        None => Ok(std::ptr::null()),
-    };
     // SAFETY: forwarded contract.
-    unsafe { enter(this, std::ptr::null(), body) }
+    unsafe { members::name(this, num, alias, Component::method_name) }
 }
 
 /// `long GetNParams(long num)`: 0 for an unknown method.
@@ -201,22 +191,55 @@ unsafe fn call(
             "the platform passed a null argument array".to_owned(),
         ));
     }
-    let mut originals = Vec::with_capacity(expected);
+    let mut args = Vec::with_capacity(expected);
     for k in 0..expected {
         // SAFETY: `params` has `expected` (= count) readable variants (caller, checked non-null).
         let value = unsafe { variant::read(params.add(k)) }
             .map_err(|e| Failure::Abi(format!("argument {}: {e}", k + 1)))?;
-        originals.push(value);
+        args.push(value);
     }
-    let mut args = originals.clone();
     let result = obj.component()?.call(i, &mut args)?;
     let memory = obj.memory();
-    for (k, (new, old)) in args.iter().zip(&originals).enumerate() {
-        if new != old {
-            // SAFETY: `params.add(k)` is one of the `count` in/out variants (caller).
+    let out = out_params(METHODS[i].0);
+    for (k, new) in args.iter().enumerate().filter(|(k, _)| out.contains(k)) {
+        // SAFETY: `params.add(k)` is one of the `count` in/out variants (caller), unchanged
+        // since it was read above.
+        if !unsafe { variant::holds(params.add(k), new) } {
+            // SAFETY: as above.
             unsafe { variant::replace(params.add(k), new, memory) }
                 .map_err(|e| Failure::Abi(format!("argument {}: {e}", k + 1)))?;
         }
     }
     Ok((i, result))
+}
+
+/// The parameters that `method` may write: the only ones compared with their variants and
+/// written back after a call (1C passes every parameter by reference).
+fn out_params(method: Method) -> Range<usize> {
+    match method {
+        // Event, Data.
+        Method::GetEvent => 0..2,
+        Method::Connect
+        | Method::Disconnect
+        | Method::Send
+        | Method::SendJson
+        | Method::SendWithAck
+        | Method::Ack
+        | Method::On
+        | Method::Off
+        | Method::OffAll => 0..0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn out_parameters_are_parameters() {
+        for (method, info) in METHODS {
+            assert!(out_params(method).end <= info.params, "{}", info.en);
+        }
+        assert_eq!(out_params(Method::GetEvent), 0..2);
+    }
 }

@@ -6,19 +6,32 @@
 //! [`crate::host`] traits over the platform's raw interfaces.
 //!
 //! # Map
-//! - [`exports`]: the five `#[no_mangle] extern "C"` functions; the platform's capability level.
-//! - `object`: the object (four vptrs + state), finding it from a base pointer, the entry guard
-//!   with error reporting, the lifecycle (`Init`/`setMemManager`/`Done`/drop), the live set.
-//! - `vtable`: the vtable shape shared by the four bases: Itanium prefix, destructor slots.
-//! - `init_done`: `IInitDoneBase` (base 0). `extender`: `ILanguageExtenderBase` (base 1)
-//!   vtable, `RegisterExtensionAs` and properties; `methods`: its method entries.
-//!   `locale`: `LocaleBase` (base 2) and `UserLanguageBase` (base 3).
-//! - `variant`: `tVariant` layout per target and `Value` conversions.
-//! - `memory`: the platform's `IMemoryManager`. `connection`: `IAddInDefBase(Ex)` and the
-//!   `Platform` view for `Init`. `event_sink`: the `EventSink` the dispatcher thread calls.
-//! - `wstr`: reading NUL-terminated and counted strings out of host memory.
-//! - `guard`: `catch_unwind` around every entry (safe code). `pin`: keeping the library loaded.
-//! - `fuzzing` (only under `--cfg fuzzing`): raw variants from fuzzer input through the entries.
+//! In layers, from the bottom: a file imports from the layers below it and, without a cycle,
+//! from its own layer (arrows below), so no two files import each other, directly or through
+//! others.
+//! 1. Leaves, importing nothing from `addin`: `guard`: `catch_unwind` around every entry (safe
+//!    code). `pin`: keeping the library loaded. `wstr`: reading NUL-terminated and counted
+//!    strings out of host memory, and comparing them without a copy. `vtable`: the shape of a
+//!    C++ vtable (Itanium prefix, destructor slots `Dtors`, methods), ours and the platform's.
+//! 2. The platform's objects and values: `memory`: its `IMemoryManager` (→ `vtable`).
+//!    `connection`: its `IAddInDefBase(Ex)` and the capability level from
+//!    `SetPlatformCapabilities` (→ `vtable`). `variant`: `tVariant` layout per target and
+//!    `Value` conversions (→ `memory`, `wstr`). `platform`: what the component gets in `Init`,
+//!    the `Platform` view and the `EventSink` the dispatcher thread calls (→ `connection`).
+//! 3. `object`: the object (four vptrs + state), finding it from a base pointer, the entry guard
+//!    with error reporting, the lifecycle (`Init`/`setMemManager`/`Done`/drop), its destructors,
+//!    the live set (→ `guard`, `vtable`, `memory`, `connection`, `platform`).
+//! 4. The interfaces, each with its vtable (→ `object`, `vtable` and the layers below):
+//!    `init_done`: `IInitDoneBase` (base 0). `locale`: `LocaleBase` (base 2) and
+//!    `UserLanguageBase` (base 3). For `ILanguageExtenderBase` (base 1): `members`, what its
+//!    property and method entries share (entry, indexes, lookups by name and index); `methods`,
+//!    its method entries (→ `members`); `extender`, its vtable, `RegisterExtensionAs` and the
+//!    property entries (→ `members`, `methods`).
+//! 5. [`exports`]: the five `#[no_mangle] extern "C"` functions, and the object with the four
+//!    interfaces' vtables (→ everything it needs below).
+//!
+//! On top, outside the layers: `fuzzing` (only under `--cfg fuzzing`: raw variants from fuzzer
+//! input through the entries) and the unit tests; `layers` checks this order.
 //!
 //! # Invariants
 //! - **Pointers.** The object pointer from `GetClassObject` is valid until it is destroyed,
@@ -51,7 +64,6 @@
 )]
 
 mod connection;
-mod event_sink;
 pub mod exports;
 mod extender;
 #[cfg(fuzzing)]
@@ -59,13 +71,17 @@ pub mod fuzzing;
 mod guard;
 mod init_done;
 mod locale;
+mod members;
 mod memory;
 mod methods;
 mod object;
 mod pin;
+mod platform;
 mod variant;
 mod vtable;
 mod wstr;
 
+#[cfg(test)]
+mod layers;
 #[cfg(test)]
 mod tests;

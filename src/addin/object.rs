@@ -1,6 +1,8 @@
 //! The object that `GetClassObject` hands to 1C: four vptrs (a C++ `IComponentBase`) followed by
-//! the Rust state; how a vtable entry finds it again; its lifecycle; and the set of live
-//! objects that makes every free happen at most once.
+//! the Rust state; how a vtable entry finds it again; its lifecycle; its destructors (the first
+//! slots of each vtable); and the set of live objects that makes every free happen at most once.
+//! Which vtables the vptrs point to is not known here: the interfaces build theirs with
+//! [`vtable`], and `exports` hands all four to [`create`].
 //!
 //! ```text
 //! offset (words)  0: vptr -> IInitDoneBase vtable          (this == IComponentBase*)
@@ -13,21 +15,27 @@
 //! The platform static-casts the object to each base by adding the base's offset, so an entry
 //! of base `k` receives `object + k words` and subtracts it again ([`from_base`]).
 //!
+//! The destructors are real functions because OneScript deletes objects through the virtual
+//! destructor instead of calling `DestroyObject`; every path frees an object at most once.
+//!
 //! State is touched only on the 1C thread, inside a platform call, one call at a time; it uses
 //! `Cell`/`RefCell` and the object is neither `Send` nor `Sync`. Only the event sink (an `Arc`
 //! with its own mutex) is shared with the component's tasks.
 #![allow(unsafe_code)]
 
+#[cfg(windows)]
+use core::ffi::c_uint;
 use core::ffi::c_void;
 use std::cell::{Cell, RefCell, RefMut};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::component::{self, Component, ERROR_SOURCE};
 
-use super::connection::{Connection, InitPlatform, ADDIN_E_FAIL};
-use super::event_sink::HostEventSink;
+use super::connection::{self, Connection, ADDIN_E_FAIL};
+use super::guard;
 use super::memory::MemoryManager;
-use super::{exports, extender, guard, init_done, locale};
+use super::platform::{HostEventSink, InitPlatform};
+use super::vtable::{DtorFn, Dtors, Vtable};
 
 /// Base number of `IInitDoneBase` (word offset of its vptr).
 pub(crate) const INIT_DONE: usize = 0;
@@ -37,7 +45,8 @@ pub(crate) const LANGUAGE_EXTENDER: usize = 1;
 pub(crate) const LOCALE: usize = 2;
 /// Base number of `UserLanguageBase` (8.3.21+ kits; harmless for older platforms).
 pub(crate) const USER_LANGUAGE: usize = 3;
-const BASES: usize = 4;
+/// How many bases (vptrs) the object has.
+pub(crate) const BASES: usize = 4;
 
 /// The add-in object.
 #[repr(C)]
@@ -91,15 +100,11 @@ impl Failure {
     }
 }
 
-/// Creates an object, registers it as live and returns its `IComponentBase*`.
-pub(crate) fn create() -> *mut c_void {
+/// Creates an object whose base `k` points to `vptrs[k]`, registers it as live and returns its
+/// `IComponentBase*`.
+pub(crate) fn create(vptrs: [*const c_void; BASES]) -> *mut c_void {
     let object = Box::new(Object {
-        vptrs: [
-            init_done::VTABLE.vptr(),
-            extender::VTABLE.vptr(),
-            locale::LOCALE_VTABLE.vptr(),
-            locale::USER_LANGUAGE_VTABLE.vptr(),
-        ],
+        vptrs,
         state: State {
             component: RefCell::new(Component::new()),
             memory: Cell::new(None),
@@ -173,6 +178,91 @@ pub(crate) unsafe fn drop_without_free(obj: *mut Object) -> bool {
     // is deliberately not freed.
     unsafe { std::ptr::drop_in_place(obj) };
     true
+}
+
+/// The vtable of base `BASE` of the object: its destructors, then the interface's `methods`.
+pub(crate) const fn vtable<const BASE: usize, T>(methods: T) -> Vtable<T> {
+    let dtors: Dtors<DtorFn> = Dtors {
+        #[cfg(not(windows))]
+        complete: complete_dtor::<BASE>,
+        #[cfg(not(windows))]
+        deleting: deleting_dtor::<BASE>,
+        #[cfg(windows)]
+        deleting: msvc_deleting_dtor::<BASE>,
+    };
+    Vtable::new::<BASE>(dtors, methods)
+}
+
+/// Itanium D1 (complete-object destructor): ends the object's life without freeing its memory.
+/// Only a host that manages the storage itself would call it; the memory then stays allocated.
+///
+/// # Safety
+/// `this` is null or base `BASE` of an object from `GetClassObject` (checked against the live
+/// set before use).
+#[cfg(not(windows))]
+unsafe extern "C" fn complete_dtor<const BASE: usize>(this: *mut c_void) {
+    guard::or_fail((), || {
+        // SAFETY: forwarded contract; the object is looked up in the live set before use.
+        unsafe { drop_without_free(from_base::<BASE>(this)) };
+    });
+}
+
+/// Itanium D0 (deleting destructor, what C++ `delete p` calls): drops and frees.
+///
+/// # Safety
+/// As [`complete_dtor`].
+#[cfg(not(windows))]
+unsafe extern "C" fn deleting_dtor<const BASE: usize>(this: *mut c_void) {
+    guard::or_fail((), || {
+        // SAFETY: forwarded contract; the object is looked up in the live set before use.
+        unsafe { destroy(from_base::<BASE>(this)) };
+    });
+}
+
+/// The body of MSVC's deleting destructor; returns `this` as MSVC's does.
+///
+/// # Safety
+/// `this` is null or base `BASE` of an object from `GetClassObject` (checked against the live
+/// set before use).
+#[cfg(windows)]
+unsafe fn msvc_dtor_body<const BASE: usize>(this: *mut c_void, flags: c_uint) -> *mut c_void {
+    guard::or_fail((), || {
+        let obj = from_base::<BASE>(this);
+        if flags & 1 != 0 {
+            // SAFETY: forwarded contract; looked up in the live set before use.
+            unsafe { destroy(obj) };
+        } else {
+            // SAFETY: as above.
+            unsafe { drop_without_free(obj) };
+        }
+    });
+    this
+}
+
+/// MSVC deleting destructor, x86: `thiscall`.
+///
+/// # Safety
+/// As [`msvc_dtor_body`].
+#[cfg(all(windows, target_arch = "x86"))]
+unsafe extern "thiscall" fn msvc_deleting_dtor<const BASE: usize>(
+    this: *mut c_void,
+    flags: c_uint,
+) -> *mut c_void {
+    // SAFETY: forwarded contract.
+    unsafe { msvc_dtor_body::<BASE>(this, flags) }
+}
+
+/// MSVC deleting destructor, x64/ARM64: the platform's one convention.
+///
+/// # Safety
+/// As [`msvc_dtor_body`].
+#[cfg(all(windows, not(target_arch = "x86")))]
+unsafe extern "system" fn msvc_deleting_dtor<const BASE: usize>(
+    this: *mut c_void,
+    flags: c_uint,
+) -> *mut c_void {
+    // SAFETY: forwarded contract.
+    unsafe { msvc_dtor_body::<BASE>(this, flags) }
 }
 
 /// Runs the body of a vtable entry of base `BASE`: null `this` → `fail`; a panic or an `Err`
@@ -271,7 +361,7 @@ impl Object {
         self.state.done.set(false);
         let platform = InitPlatform {
             connection,
-            capabilities: exports::capabilities(),
+            capabilities: connection::capabilities(),
             sink,
         };
         Ok(self.component()?.init(Box::new(platform)))
@@ -324,6 +414,11 @@ impl Drop for Object {
 mod tests {
     use super::*;
 
+    /// An object without vtables: these tests never call through its vptrs.
+    fn create() -> *mut c_void {
+        super::create([std::ptr::null(); BASES])
+    }
+
     #[test]
     fn bases_are_consecutive_words() {
         let obj = create();
@@ -348,17 +443,6 @@ mod tests {
             assert!(destroy(obj.cast()));
             assert!(!destroy(obj.cast()));
         }
-    }
-
-    #[test]
-    fn vptrs_point_into_the_static_vtables() {
-        let obj = create();
-        // SAFETY: `obj` is live; the vptrs are plain words at its start.
-        let vptrs = unsafe { &(*obj.cast::<Object>()).vptrs };
-        assert_eq!(vptrs[INIT_DONE], init_done::VTABLE.vptr());
-        assert_eq!(vptrs[USER_LANGUAGE], locale::USER_LANGUAGE_VTABLE.vptr());
-        // SAFETY: live object, no references left.
-        assert!(unsafe { destroy(obj.cast()) });
     }
 
     #[test]

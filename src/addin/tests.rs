@@ -8,8 +8,9 @@ use std::ptr;
 
 use super::connection::fake::FakeConnection;
 use super::memory::fake::FakeMemoryManager;
-use super::object::{self, Object, LANGUAGE_EXTENDER, LOCALE, USER_LANGUAGE};
+use super::object::{self, Object, INIT_DONE, LANGUAGE_EXTENDER, LOCALE, USER_LANGUAGE};
 use super::variant::{self, vt, TVariant};
+use super::vtable::DTOR_SLOTS;
 use super::{exports, extender, init_done, locale, methods, wstr};
 use crate::component::{Component, ERROR_SOURCE};
 use crate::value::Value;
@@ -22,11 +23,10 @@ use crate::wide;
 /// `base` is a base pointer of a live object and `n` is within that vtable.
 unsafe fn slot<F: Copy>(base: *mut c_void, n: usize) -> F {
     assert_eq!(size_of::<F>(), size_of::<usize>());
-    let dtor_slots = if cfg!(windows) { 1 } else { 2 };
     // SAFETY: the vptr is the first word at `base`; the slot is in range (caller); `F` is a
     // function pointer type of the slot's signature (caller).
     unsafe {
-        let word = *(*base.cast::<*const usize>()).add(dtor_slots + n);
+        let word = *(*base.cast::<*const usize>()).add(DTOR_SLOTS + n);
         std::mem::transmute_copy::<usize, F>(&word)
     }
 }
@@ -71,7 +71,7 @@ impl Fixture {
     fn new() -> Fixture {
         let mm = FakeMemoryManager::new();
         let conn = FakeConnection::new(0);
-        let obj = object::create();
+        let obj = exports::new_object();
         let mm_ptr: *mut c_void = ptr::from_ref(&*mm).cast_mut().cast();
         // SAFETY: `obj` is live; the fakes outlive it (it is destroyed first, in Drop).
         unsafe {
@@ -148,7 +148,7 @@ fn lifecycle_in_either_order_and_done_cuts_everything() {
     assert!(fx.object().memory().is_some());
 
     // Init before setMemManager works as well.
-    let other = object::create();
+    let other = exports::new_object();
     let conn = FakeConnection::new(1);
     let mm = FakeMemoryManager::new();
     // SAFETY: `other` is live; the fakes outlive it.
@@ -167,8 +167,21 @@ fn lifecycle_in_either_order_and_done_cuts_everything() {
 }
 
 #[test]
+fn vptrs_point_into_the_static_vtables() {
+    let obj = exports::new_object();
+    // SAFETY: `obj` is live; the vptrs are plain words at its start.
+    let vptrs = unsafe { std::slice::from_raw_parts(obj.cast::<*const c_void>(), object::BASES) };
+    assert_eq!(vptrs[INIT_DONE], init_done::VTABLE.vptr());
+    assert_eq!(vptrs[LANGUAGE_EXTENDER], extender::VTABLE.vptr());
+    assert_eq!(vptrs[LOCALE], locale::LOCALE_VTABLE.vptr());
+    assert_eq!(vptrs[USER_LANGUAGE], locale::USER_LANGUAGE_VTABLE.vptr());
+    // SAFETY: live object, no references left.
+    assert!(unsafe { object::destroy(obj.cast()) });
+}
+
+#[test]
 fn done_without_init_then_destroy() {
-    let obj = object::create();
+    let obj = exports::new_object();
     // SAFETY: live object, destroyed last.
     unsafe {
         done(obj);
@@ -219,7 +232,7 @@ unsafe fn get_prop_name(b: *mut c_void, n: c_long, alias: c_long) -> *const u16 
 
 #[test]
 fn without_memory_manager_names_fail_with_an_error() {
-    let obj = object::create();
+    let obj = exports::new_object();
     let conn = FakeConnection::new(0);
     let b = obj
         .cast::<u8>()
@@ -319,6 +332,38 @@ fn call_as_func_needs_a_return_variant() {
 }
 
 #[test]
+fn get_event_without_an_event_leaves_its_out_parameters_alone() {
+    let fx = Fixture::new();
+    let b = fx.base(LANGUAGE_EXTENDER);
+    let get_event = long(Component::find_method("GetEvent"));
+    // SAFETY: all-zero is a valid (empty) variant.
+    let mut params: [TVariant; 3] = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    let mut ret: TVariant = unsafe { std::mem::zeroed() };
+    let mm = Some(fx.mm.handle());
+    // SAFETY: local variants; the strings come from the fake platform allocator.
+    unsafe {
+        variant::write_new(&mut params[0], &Value::String("старое".into()), mm).unwrap();
+        variant::write_new(&mut params[1], &Value::String("data".into()), mm).unwrap();
+    }
+    // SAFETY: PWSTR written just above.
+    let before = unsafe { [params[0].value.wstr.ptr, params[1].value.wstr.ptr] };
+    // SAFETY: base 1 of a live object; three readable and writable variants.
+    assert!(unsafe { methods::call_as_func(b, get_event, &mut ret, params.as_mut_ptr(), 3) });
+    // SAFETY: `ret` was written by the call.
+    assert_eq!(unsafe { variant::read(&ret) }, Ok(Value::Bool(false)));
+    // SAFETY: the parameters are still the PWSTRs written above.
+    let after = unsafe { [params[0].value.wstr.ptr, params[1].value.wstr.ptr] };
+    assert_eq!(before, after);
+    assert_eq!(fx.mm.live_count(), 2);
+    assert_eq!(*fx.mm.bad_frees.lock().unwrap(), 0);
+    for p in before {
+        // SAFETY: allocated by this fake manager, freed once.
+        unsafe { fx.mm.handle().free(p.cast()) };
+    }
+}
+
+#[test]
 fn property_values_round_trip_through_the_entries() {
     let fx = Fixture::new();
     let b = fx.base(LANGUAGE_EXTENDER);
@@ -401,7 +446,7 @@ fn exports() {
 #[cfg(not(windows))]
 #[test]
 fn deleting_destructor_of_any_base_frees_once() {
-    let obj = object::create();
+    let obj = exports::new_object();
     // SAFETY: `obj` is live; slot 1 of every vtable is the Itanium deleting destructor.
     unsafe {
         let b = obj

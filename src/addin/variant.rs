@@ -184,10 +184,10 @@ pub(crate) unsafe fn read(v: *const TVariant) -> Result<Value, Error> {
             vt::PSTR => {
                 let s = p.str;
                 // SAFETY: `s.len` bytes readable at `s.ptr` unless null (caller).
-                let bytes = wstr::read_bytes(s.ptr, s.len as usize).ok_or_else(|| {
+                let bytes = wstr::bytes(s.ptr, s.len as usize).ok_or_else(|| {
                     format!("a string argument has a null pointer and length {}", s.len)
                 })?;
-                Value::String(String::from_utf8_lossy(&bytes).into_owned())
+                Value::String(String::from_utf8_lossy(bytes).into_owned())
             }
             vt::BLOB => {
                 let s = p.str;
@@ -201,6 +201,31 @@ pub(crate) unsafe fn read(v: *const TVariant) -> Result<Value, Error> {
         }
     };
     Ok(value)
+}
+
+/// Whether `v` holds `value`, that is whether [`read`] would give `value`, decided without
+/// copying a string or blob out of host memory: an in/out parameter that holds the value the
+/// component left in it is not replaced.
+///
+/// # Safety
+/// As [`read`], and the payload stays unchanged during the call.
+pub(crate) unsafe fn holds(v: *const TVariant, value: &Value) -> bool {
+    // SAFETY: `v` is readable (caller); `vt` and the union are plain data.
+    let (kind, p) = unsafe { ((*v).vt, (*v).value) };
+    // SAFETY: each arm reads the union member that `kind` selects (caller), whose pointer is
+    // null or addresses `len` readable units or bytes (caller).
+    unsafe {
+        match (kind, value) {
+            (vt::PWSTR, Value::String(s)) => wstr::wide_equals(p.wstr.ptr, p.wstr.len as usize, s),
+            (vt::PSTR, Value::String(s)) => wstr::bytes(p.str.ptr, p.str.len as usize)
+                .is_some_and(|b| String::from_utf8_lossy(b) == s.as_str()),
+            (vt::BLOB, Value::Blob(b)) => {
+                wstr::bytes(p.str.ptr, p.str.len as usize) == Some(b.as_slice())
+            }
+            (vt::PWSTR | vt::PSTR | vt::BLOB, _) => false,
+            _ => read(v).is_ok_and(|old| old == *value),
+        }
+    }
 }
 
 /// A payload ready to be stored, with any platform memory already allocated.
@@ -538,6 +563,85 @@ mod tests {
             }),
             Value::String(String::new())
         );
+    }
+
+    #[test]
+    fn holds_says_what_read_would_give() {
+        let wide = [0x41u16, 0xD800, 0x42];
+        let utf8 = "Ж".as_bytes();
+        let bad_utf8 = [0x41u8, 0xFF];
+        let blob = [1u8, 2, 3];
+        let counted = |ptr: *const u8, len| Counted {
+            ptr: ptr.cast_mut(),
+            len,
+        };
+        let mut variants = Vec::new();
+        let mut add = |kind: u16, fill: &dyn Fn(&mut Payload)| {
+            let mut v = empty();
+            v.vt = kind;
+            fill(&mut v.value);
+            variants.push(v);
+        };
+        add(vt::EMPTY, &|_| {});
+        add(vt::NULL, &|_| {});
+        add(vt::BOOL, &|p| p.bool = 2);
+        add(vt::I2, &|p| p.i16 = 5);
+        add(vt::I4, &|p| p.i32 = 6);
+        add(vt::UI8, &|p| p.u64 = u64::MAX);
+        add(vt::R8, &|p| p.f64 = 5.0);
+        add(vt::R8, &|p| p.f64 = f64::NAN);
+        add(7, &|_| {});
+        add(vt::PWSTR, &|p| {
+            p.wstr = Counted {
+                ptr: wide.as_ptr().cast_mut(),
+                len: 3,
+            }
+        });
+        add(vt::PWSTR, &|p| {
+            p.wstr = Counted {
+                ptr: ptr::null_mut(),
+                len: 0,
+            }
+        });
+        add(vt::PWSTR, &|p| {
+            p.wstr = Counted {
+                ptr: ptr::null_mut(),
+                len: 2,
+            }
+        });
+        add(vt::PSTR, &|p| p.str = counted(utf8.as_ptr(), 2));
+        add(vt::PSTR, &|p| p.str = counted(bad_utf8.as_ptr(), 2));
+        add(vt::BLOB, &|p| p.str = counted(blob.as_ptr(), 3));
+        add(vt::BLOB, &|p| p.str = counted(ptr::null(), 0));
+        let values = [
+            Value::Empty,
+            Value::Bool(true),
+            Value::I32(5),
+            Value::I32(6),
+            Value::F64(5.0),
+            Value::F64(u64::MAX as f64),
+            Value::F64(f64::NAN),
+            Value::Unsupported(7),
+            Value::String("A\u{FFFD}B".into()),
+            Value::String("A\u{D7FF}B".into()),
+            Value::String(String::new()),
+            Value::String("Ж".into()),
+            Value::String("A\u{FFFD}".into()),
+            Value::Blob(blob.to_vec()),
+            Value::Blob(Vec::new()),
+        ];
+        let mut held = 0;
+        for v in &variants {
+            // SAFETY: each payload matches its `vt`; the buffers outlive the loop.
+            let read = unsafe { read(v) };
+            for value in &values {
+                // SAFETY: as above.
+                let holds = unsafe { holds(v, value) };
+                assert_eq!(holds, read.as_ref() == Ok(value), "{} {value:?}", v.vt);
+                held += usize::from(holds);
+            }
+        }
+        assert_eq!(held, 14);
     }
 
     #[test]

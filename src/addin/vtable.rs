@@ -1,7 +1,8 @@
-//! What the four interface vtables have in common: the Itanium prefix, the destructor slots,
-//! and the vptr value that the object stores.
+//! The shape of a C++ vtable as the host's compiler lays it out: the Itanium prefix, the
+//! destructor slots, then the interface's methods. Pure layout: which functions fill the slots
+//! is decided by the files above (`object` for our destructors, each interface for its methods).
 //!
-//! A vtable as the host's C++ compiler expects it, for base number `k` (0..=3):
+//! A vtable of our object, for base number `k` (0..=3):
 //!
 //! ```text
 //! Linux/macOS (Itanium C++ ABI)            Windows (MSVC)
@@ -13,17 +14,12 @@
 //! ```
 //!
 //! The platform only calls through the vptrs and never uses RTTI, but a real compiler emits the
-//! prefix, so we do too. The destructors are real functions because OneScript deletes objects
-//! through the virtual destructor instead of calling `DestroyObject`; every path frees an
-//! object at most once (see `object`).
-#![allow(unsafe_code)]
+//! prefix, so we do too. The platform's own interfaces (`IMemoryManager`, `IAddInDefBase`) start
+//! with the same destructor slots, which we only skip ([`Dtors<usize>`]).
 
 #[cfg(windows)]
 use core::ffi::c_uint;
 use core::ffi::c_void;
-
-use super::guard;
-use super::object;
 
 /// One interface's vtable: prefix, destructor slots, then the interface's methods `T`.
 #[repr(C)]
@@ -32,19 +28,19 @@ pub(crate) struct Vtable<T: 'static> {
     offset_to_top: isize,
     #[cfg(not(windows))]
     typeinfo: usize,
-    dtors: Dtors,
+    dtors: Dtors<DtorFn>,
     methods: T,
 }
 
 impl<T: 'static> Vtable<T> {
-    /// The vtable of base number `BASE` of the object, with `methods` after the destructors.
-    pub(crate) const fn new<const BASE: usize>(methods: T) -> Vtable<T> {
+    /// The vtable of base number `BASE` of an object: `dtors`, then `methods`.
+    pub(crate) const fn new<const BASE: usize>(dtors: Dtors<DtorFn>, methods: T) -> Vtable<T> {
         Vtable {
             #[cfg(not(windows))]
             offset_to_top: -((BASE * size_of::<usize>()) as isize),
             #[cfg(not(windows))]
             typeinfo: 0,
-            dtors: Dtors::for_base::<BASE>(),
+            dtors,
             methods,
         }
     }
@@ -63,109 +59,46 @@ impl<T: 'static> Vtable<T> {
 /// Words before slot 0: the Itanium `offset_to_top` and `typeinfo`; none on Windows.
 const PREFIX_WORDS: usize = if cfg!(windows) { 0 } else { 2 };
 
-/// The destructor slots of one vtable.
+/// The destructor slots that start the vtable of a C++ class with a virtual destructor:
+/// Itanium's complete-object (D1) and deleting (D0) destructors, MSVC's one scalar deleting
+/// destructor. `D` is [`DtorFn`] in our vtables and `usize` in the platform's, whose
+/// destructors we never call.
 #[repr(C)]
-struct Dtors {
+pub(crate) struct Dtors<D> {
+    /// Itanium D1: ends the object's life without freeing its memory.
     #[cfg(not(windows))]
-    complete: unsafe extern "C" fn(*mut c_void),
-    #[cfg(not(windows))]
-    deleting: unsafe extern "C" fn(*mut c_void),
-    #[cfg(windows)]
-    deleting: MsvcDeletingDtor,
+    pub(crate) complete: D,
+    /// Itanium D0 / MSVC's deleting destructor: what C++ `delete p` calls.
+    pub(crate) deleting: D,
 }
+
+/// How many words the destructor slots take: two on Itanium, one on MSVC.
+#[cfg(test)]
+pub(crate) const DTOR_SLOTS: usize = size_of::<Dtors<usize>>() / size_of::<usize>();
+
+/// The destructor slots of a platform vtable in a fake of the platform (tests, fuzzing).
+#[cfg(any(test, fuzzing))]
+pub(crate) const UNUSED_DTORS: Dtors<usize> = Dtors {
+    #[cfg(not(windows))]
+    complete: 0,
+    deleting: 0,
+};
+
+/// A destructor slot of our vtables. Itanium: `void (this)`, for both D1 and D0.
+#[cfg(not(windows))]
+pub(crate) type DtorFn = unsafe extern "C" fn(*mut c_void);
 
 /// MSVC's scalar deleting destructor: `void* __thiscall (unsigned flags)` on x86 (`this` in
-/// ECX), the one x64 convention elsewhere; bit 0 of `flags` = free the memory.
+/// ECX); bit 0 of `flags` = free the memory.
 #[cfg(all(windows, target_arch = "x86"))]
-type MsvcDeletingDtor = unsafe extern "thiscall" fn(*mut c_void, c_uint) -> *mut c_void;
+pub(crate) type DtorFn = unsafe extern "thiscall" fn(*mut c_void, c_uint) -> *mut c_void;
+/// MSVC's scalar deleting destructor: the one x64/ARM64 convention; bit 0 of `flags` = free
+/// the memory.
 #[cfg(all(windows, not(target_arch = "x86")))]
-type MsvcDeletingDtor = unsafe extern "system" fn(*mut c_void, c_uint) -> *mut c_void;
-
-impl Dtors {
-    const fn for_base<const BASE: usize>() -> Dtors {
-        Dtors {
-            #[cfg(not(windows))]
-            complete: complete_dtor::<BASE>,
-            #[cfg(not(windows))]
-            deleting: deleting_dtor::<BASE>,
-            #[cfg(windows)]
-            deleting: msvc_deleting_dtor::<BASE>,
-        }
-    }
-}
-
-/// Itanium D1 (complete-object destructor): ends the object's life without freeing its memory.
-/// Only a host that manages the storage itself would call it; the memory then stays allocated.
-///
-/// # Safety
-/// `this` is null or base `BASE` of an object from `GetClassObject` (checked against the live
-/// set before use).
-#[cfg(not(windows))]
-unsafe extern "C" fn complete_dtor<const BASE: usize>(this: *mut c_void) {
-    guard::or_fail((), || {
-        // SAFETY: forwarded contract; the object is looked up in the live set before use.
-        unsafe { object::drop_without_free(object::from_base::<BASE>(this)) };
-    });
-}
-
-/// Itanium D0 (deleting destructor, what C++ `delete p` calls): drops and frees.
-///
-/// # Safety
-/// As [`complete_dtor`].
-#[cfg(not(windows))]
-unsafe extern "C" fn deleting_dtor<const BASE: usize>(this: *mut c_void) {
-    guard::or_fail((), || {
-        // SAFETY: forwarded contract; the object is looked up in the live set before use.
-        unsafe { object::destroy(object::from_base::<BASE>(this)) };
-    });
-}
-
-/// The body of MSVC's deleting destructor; returns `this` as MSVC's does.
-///
-/// # Safety
-/// As [`complete_dtor`].
-#[cfg(windows)]
-unsafe fn msvc_dtor_body<const BASE: usize>(this: *mut c_void, flags: c_uint) -> *mut c_void {
-    guard::or_fail((), || {
-        let obj = object::from_base::<BASE>(this);
-        if flags & 1 != 0 {
-            // SAFETY: forwarded contract; looked up in the live set before use.
-            unsafe { object::destroy(obj) };
-        } else {
-            // SAFETY: as above.
-            unsafe { object::drop_without_free(obj) };
-        }
-    });
-    this
-}
-
-/// MSVC deleting destructor, x86: `thiscall`.
-///
-/// # Safety
-/// As [`complete_dtor`].
-#[cfg(all(windows, target_arch = "x86"))]
-unsafe extern "thiscall" fn msvc_deleting_dtor<const BASE: usize>(
-    this: *mut c_void,
-    flags: c_uint,
-) -> *mut c_void {
-    // SAFETY: forwarded contract.
-    unsafe { msvc_dtor_body::<BASE>(this, flags) }
-}
-
-/// MSVC deleting destructor, x64/ARM64: the platform's one convention.
-///
-/// # Safety
-/// As [`complete_dtor`].
-#[cfg(all(windows, not(target_arch = "x86")))]
-unsafe extern "system" fn msvc_deleting_dtor<const BASE: usize>(
-    this: *mut c_void,
-    flags: c_uint,
-) -> *mut c_void {
-    // SAFETY: forwarded contract.
-    unsafe { msvc_dtor_body::<BASE>(this, flags) }
-}
+pub(crate) type DtorFn = unsafe extern "system" fn(*mut c_void, c_uint) -> *mut c_void;
 
 #[cfg(test)]
+#[allow(unsafe_code)]
 mod tests {
     use super::*;
 
@@ -175,18 +108,31 @@ mod tests {
         b: usize,
     }
 
-    static V1: Vtable<Two> = Vtable::new::<1>(Two { a: 11, b: 22 });
     #[cfg(not(windows))]
-    static V3: Vtable<Two> = Vtable::new::<3>(Two { a: 0, b: 0 });
+    unsafe extern "C" fn nothing(_: *mut c_void) {}
+    #[cfg(windows)]
+    unsafe extern "system" fn nothing(this: *mut c_void, _: c_uint) -> *mut c_void {
+        this
+    }
+
+    const DTORS: Dtors<DtorFn> = Dtors {
+        #[cfg(not(windows))]
+        complete: nothing,
+        deleting: nothing,
+    };
+
+    static V1: Vtable<Two> = Vtable::new::<1>(DTORS, Two { a: 11, b: 22 });
+    #[cfg(not(windows))]
+    static V3: Vtable<Two> = Vtable::new::<3>(DTORS, Two { a: 0, b: 0 });
 
     #[test]
     fn vptr_points_at_the_first_destructor_and_methods_follow() {
         let words = V1.vptr().cast::<usize>();
-        let dtor_slots = if cfg!(windows) { 1 } else { 2 };
+        assert_eq!(DTOR_SLOTS, if cfg!(windows) { 1 } else { 2 });
         // SAFETY: reads within the static vtable: dtor slots then the two method words.
         unsafe {
-            assert_eq!(*words.add(dtor_slots), 11);
-            assert_eq!(*words.add(dtor_slots + 1), 22);
+            assert_eq!(*words.add(DTOR_SLOTS), 11);
+            assert_eq!(*words.add(DTOR_SLOTS + 1), 22);
         }
     }
 
@@ -209,5 +155,6 @@ mod tests {
             std::mem::offset_of!(Vtable<Two>, dtors),
             PREFIX_WORDS * size_of::<usize>()
         );
+        assert_eq!(size_of::<Dtors<DtorFn>>(), size_of::<Dtors<usize>>());
     }
 }

@@ -1,9 +1,10 @@
 //! Reading text and bytes out of host memory: NUL-terminated `WCHAR_T*` names and
 //! length-counted `tVariant` payloads. Decoding itself is [`crate::wide`]'s job.
 //!
-//! Every reader copies into owned Rust memory at once, so nothing here keeps a host pointer.
-//! Reads are alignment-agnostic (byte copies), because nothing in the kit promises that a
-//! `WCHAR_T*` inside a variant is 2-aligned.
+//! Every reader copies into owned Rust memory at once, and the comparison ([`wide_equals`]) and
+//! the borrowed [`bytes`] look at host memory only for the length of a platform call, so nothing
+//! here keeps a host pointer. Reads are alignment-agnostic (byte copies or unaligned reads),
+//! because nothing in the kit promises that a `WCHAR_T*` inside a variant is 2-aligned.
 #![allow(unsafe_code)]
 
 use crate::wide;
@@ -68,20 +69,53 @@ pub(crate) unsafe fn read_wide(p: *const u16, len: usize) -> Option<String> {
     Some(wide::from_wide_lossy(&units))
 }
 
+/// Whether `len` UTF-16 units at `p` decode to `s` as [`read_wide`] decodes them (unpaired
+/// surrogates as U+FFFD), without copying them; false where `read_wide` gives `None`.
+///
+/// # Safety
+/// `p` is null or points to `len` readable `u16` units.
+pub(crate) unsafe fn wide_equals(p: *const u16, len: usize, s: &str) -> bool {
+    if len == 0 {
+        return s.is_empty();
+    }
+    if p.is_null() {
+        return false;
+    }
+    let units = (0..len).map(|k| {
+        // SAFETY: `k < len`, and `len` units are readable at `p` (caller); `read_unaligned`
+        // needs no alignment.
+        unsafe { p.add(k).read_unaligned() }
+    });
+    char::decode_utf16(units)
+        .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .eq(s.chars())
+}
+
+/// The `len` bytes at `p` (`pstrVal`/`strLen` of a PSTR or BLOB), borrowed. Null is accepted
+/// only with `len == 0`.
+///
+/// # Safety
+/// `p` is null or points to `len` readable bytes that stay unchanged while the slice is used.
+pub(crate) unsafe fn bytes<'a>(p: *const u8, len: usize) -> Option<&'a [u8]> {
+    if len == 0 {
+        return Some(&[]);
+    }
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: not null (checked above) and `len` bytes readable and unchanged (caller); bytes
+    // need no alignment.
+    Some(unsafe { std::slice::from_raw_parts(p, len) })
+}
+
 /// Copies `len` bytes (`pstrVal`/`strLen` of a PSTR or BLOB). Null is accepted only with
 /// `len == 0`.
 ///
 /// # Safety
 /// `p` is null or points to `len` readable bytes.
 pub(crate) unsafe fn read_bytes(p: *const u8, len: usize) -> Option<Vec<u8>> {
-    if len == 0 {
-        return Some(Vec::new());
-    }
-    if p.is_null() {
-        return None;
-    }
-    // SAFETY: not null (checked above) and `len` bytes readable (caller); bytes need no alignment.
-    Some(unsafe { std::slice::from_raw_parts(p, len) }.to_vec())
+    // SAFETY: forwarded contract; the slice is copied at once.
+    unsafe { bytes(p, len) }.map(<[u8]>::to_vec)
 }
 
 #[cfg(test)]
@@ -123,6 +157,30 @@ mod tests {
         let b = [1u8, 2, 3];
         // SAFETY: 3 readable bytes.
         assert_eq!(unsafe { read_bytes(b.as_ptr(), 3) }, Some(vec![1, 2, 3]));
+    }
+
+    #[test]
+    fn wide_comparison_decodes_as_the_reader_does() {
+        let w = wide::to_wide("Ёж\0a");
+        // SAFETY: `w` has `w.len()` readable units; null is refused before any read.
+        unsafe {
+            assert!(wide_equals(w.as_ptr(), w.len(), "Ёж\0a"));
+            assert!(!wide_equals(w.as_ptr(), w.len(), "Ёж"));
+            assert!(!wide_equals(w.as_ptr(), 2, "Ёж\0a"));
+            assert!(wide_equals(std::ptr::null(), 0, ""));
+            assert!(!wide_equals(std::ptr::null(), 0, "a"));
+            assert!(!wide_equals(std::ptr::null(), 1, ""));
+        }
+        let lone = [0x41u16, 0xD800, 0x42];
+        // SAFETY: 3 readable units.
+        let read = unsafe { read_wide(lone.as_ptr(), 3) }.unwrap();
+        assert_eq!(read, "A\u{FFFD}B");
+        // SAFETY: as above.
+        assert!(unsafe { wide_equals(lone.as_ptr(), 3, &read) });
+        let mut buf = [0u8; 5];
+        buf[1..5].copy_from_slice(&[0x41, 0, 0x42, 0]);
+        // SAFETY: 2 readable units at an odd address.
+        assert!(unsafe { wide_equals(buf.as_ptr().add(1).cast(), 2, "AB") });
     }
 
     #[test]

@@ -1,17 +1,44 @@
-//! [`HostEventSink`]: the `crate::host::EventSink` that the component's dispatcher calls from
-//! its own thread, and that `Done` cuts off.
+//! What the component gets in `Init`: [`InitPlatform`], the `crate::host::Platform` view of
+//! the connection, and [`HostEventSink`], the `crate::host::EventSink` that the component's
+//! dispatcher calls from its own thread and that `Done` cuts off.
 //!
-//! The connection pointer sits in a `Mutex<Option<_>>`. `external_event` holds the lock for the
-//! whole platform call; `invalidate` takes the same lock and empties it. So once `invalidate`
-//! returns, no `ExternalEvent` is running and none can start: a call in progress finishes first,
-//! a later one finds `None` and returns false.
+//! The sink's connection pointer sits in a `Mutex<Option<_>>`. `external_event` holds the lock
+//! for the whole platform call; `invalidate` takes the same lock and empties it. So once
+//! `invalidate` returns, no `ExternalEvent` is running and none can start: a call in progress
+//! finishes first, a later one finds `None` and returns false.
 #![cfg_attr(test, allow(unsafe_code))]
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::host::EventSink;
+use crate::host::{AppType, EventSink, Platform};
 
-use super::connection::EventTarget;
+use super::connection::{Connection, EventTarget};
+
+/// What `Component::init` gets: the connection (if `Init` got one), the capability level, and
+/// the event sink that the object created for this `Init`. The component keeps it until its
+/// `done()` (called from `Done`, before the connection is forgotten) and uses it only on the 1C
+/// thread, during platform calls.
+pub(crate) struct InitPlatform {
+    pub(crate) connection: Option<Connection>,
+    pub(crate) capabilities: i32,
+    pub(crate) sink: Arc<HostEventSink>,
+}
+
+impl Platform for InitPlatform {
+    fn set_event_buffer_depth(&self, depth: i32) -> bool {
+        self.connection
+            .is_some_and(|c| c.set_event_buffer_depth(depth))
+    }
+
+    fn app_type(&self) -> AppType {
+        self.connection
+            .map_or(AppType::Unknown, |c| c.app_type(self.capabilities))
+    }
+
+    fn event_sink(&self) -> Arc<dyn EventSink> {
+        self.sink.clone()
+    }
+}
 
 /// The event sink of one object, for one `Init`..`Done` span.
 #[derive(Debug)]
@@ -59,7 +86,7 @@ impl EventSink for HostEventSink {
 
 #[cfg(test)]
 mod tests {
-    use super::super::connection::{fake::FakeConnection, Connection};
+    use super::super::connection::fake::FakeConnection;
     use super::*;
     use crate::wide::to_wide_nul;
 
