@@ -25,16 +25,6 @@ const KNOWN_CYCLES: &[&[&str]] = &[
         "actors/connection/mod.rs",
         "actors/connection/reconnect.rs",
     ],
-    &["addin/connection.rs", "addin/event_sink.rs"],
-    &[
-        "addin/exports.rs",
-        "addin/extender.rs",
-        "addin/init_done.rs",
-        "addin/locale.rs",
-        "addin/methods.rs",
-        "addin/object.rs",
-        "addin/vtable.rs",
-    ],
 ];
 
 fn src_dir() -> PathBuf {

@@ -12,9 +12,8 @@
 #![allow(unsafe_code)]
 
 use core::ffi::{c_long, c_void};
-use std::ops::Range;
 
-use crate::component::{Component, Method, METHODS};
+use crate::component::{Component, METHODS};
 use crate::value::Value;
 
 use super::members::{self, enter, index, long};
@@ -200,7 +199,7 @@ unsafe fn call(
     }
     let result = obj.component()?.call(i, &mut args)?;
     let memory = obj.memory();
-    let out = out_params(METHODS[i].0);
+    let out = 0..METHODS[i].1.outs;
     for (k, new) in args.iter().enumerate().filter(|(k, _)| out.contains(k)) {
         // SAFETY: `params.add(k)` is one of the `count` in/out variants (caller), unchanged
         // since it was read above.
@@ -211,35 +210,4 @@ unsafe fn call(
         }
     }
     Ok((i, result))
-}
-
-/// The parameters that `method` may write: the only ones compared with their variants and
-/// written back after a call (1C passes every parameter by reference).
-fn out_params(method: Method) -> Range<usize> {
-    match method {
-        // Event, Data.
-        Method::GetEvent => 0..2,
-        Method::Connect
-        | Method::Disconnect
-        | Method::Send
-        | Method::SendJson
-        | Method::SendWithAck
-        | Method::Ack
-        | Method::On
-        | Method::Off
-        | Method::OffAll => 0..0,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn out_parameters_are_parameters() {
-        for (method, info) in METHODS {
-            assert!(out_params(method).end <= info.params, "{}", info.en);
-        }
-        assert_eq!(out_params(Method::GetEvent), 0..2);
-    }
 }

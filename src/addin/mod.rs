@@ -31,7 +31,8 @@
 //!    interfaces' vtables (→ everything it needs below).
 //!
 //! On top, outside the layers: `fuzzing` (only under `--cfg fuzzing`: raw variants from fuzzer
-//! input through the entries) and the unit tests; `layers` checks this order.
+//! input through the entries) and the unit tests. `tests/layers.rs` checks that no files import
+//! each other in a cycle (here and in the whole crate).
 //!
 //! # Invariants
 //! - **Pointers.** The object pointer from `GetClassObject` is valid until it is destroyed,
@@ -81,7 +82,5 @@ mod variant;
 mod vtable;
 mod wstr;
 
-#[cfg(test)]
-mod layers;
 #[cfg(test)]
 mod tests;

@@ -26,6 +26,9 @@ pub struct MethodInfo {
     pub optional: usize,
     /// `HasRetVal`.
     pub returns: bool,
+    /// How many of the leading parameters are out-parameters that the method writes back
+    /// (`GetEvent`'s Event and Data).
+    pub outs: usize,
 }
 
 /// Property indexes, in table order.
@@ -146,6 +149,7 @@ pub const METHODS: [(Method, MethodInfo); 10] = {
             params,
             optional,
             returns,
+            outs: 0,
         }
     }
     [
@@ -169,7 +173,10 @@ pub const METHODS: [(Method, MethodInfo); 10] = {
         (Method::OffAll, m("OffAll", "ОтписатьсяВсе", 0, 0, false)),
         (
             Method::GetEvent,
-            m("GetEvent", "ПолучитьСобытие", 3, 1, true),
+            MethodInfo {
+                outs: 2,
+                ..m("GetEvent", "ПолучитьСобытие", 3, 1, true)
+            },
         ),
     ]
 };
@@ -257,6 +264,14 @@ fn eq_ignore_case_unicode(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn out_parameters_are_leading_parameters() {
+        for (method, info) in METHODS {
+            assert!(info.outs <= info.params, "{}", info.en);
+            assert_eq!(info.outs > 0, method == Method::GetEvent, "{}", info.en);
+        }
+    }
 
     #[test]
     fn tables_are_in_index_order() {
