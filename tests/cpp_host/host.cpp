@@ -1,5 +1,5 @@
 // A minimal 1C:Enterprise host in C++: loads the add-in with dlopen and drives it through the
-// vtables g++ builds from addin_abi.h, as 1C (and OneScript) do on Linux.
+// vtables g++ builds from ../native_api/addin.h, as 1C (and OneScript) do on Linux.
 //
 //   g++ -std=c++17 -O1 -g -Wall -Wextra -Werror -o host tests/cpp_host/host.cpp -ldl -lpthread
 //   ./host target/debug/libsocketio1c.so                      # smoke scenario
@@ -11,7 +11,7 @@
 // with --keep-going), 0 after "ALL OK". Every allocation is tracked, so that a run under
 // valgrind is clean when the add-in is.
 
-#include "addin_abi.h"
+#include "../native_api/addin.h"
 
 #include <dlfcn.h>
 
@@ -31,27 +31,7 @@
 #include <unordered_set>
 #include <vector>
 
-static_assert(sizeof(WCHAR_T) == 2, "WCHAR_T is 2 bytes");
-#if defined(__i386__)
-// 32-bit Linux (built by .ci/package/run-hosts.sh with i686-linux-gnu-g++): SysV i386 rules,
-// int64/double 4-aligned inside structs (native-api.md §3).
-static_assert(sizeof(tVariant) == 52, "tVariant is 52 bytes on Linux i386");
-static_assert(offsetof(tVariant, cbElements) == 44, "cbElements at 44");
-static_assert(offsetof(tVariant, vt) == 48, "vt at 48");
-static_assert(offsetof(tVariant, wstrLen) == 4, "wstrLen at 4");
-static_assert(sizeof(struct tm) == 44, "struct tm is 44 bytes");
-static_assert(sizeof(AppInfo) == 12, "AppInfo is 12 bytes");
-static_assert(sizeof(IComponentBase) == 16, "IComponentBase holds four vptrs");
-#else
-// LP64 Linux: x86_64 and (built by .ci/package/run-hosts.sh) aarch64.
-static_assert(sizeof(tVariant) == 64, "tVariant is 64 bytes on LP64 Linux");
-static_assert(offsetof(tVariant, cbElements) == 56, "cbElements at 56");
-static_assert(offsetof(tVariant, vt) == 60, "vt at 60");
-static_assert(offsetof(tVariant, wstrLen) == 8, "wstrLen at 8");
-static_assert(sizeof(struct tm) == 56, "struct tm is 56 bytes");
-static_assert(sizeof(AppInfo) == 24, "AppInfo is 24 bytes");
-static_assert(sizeof(IComponentBase) == 32, "IComponentBase holds four vptrs");
-#endif
+// Sizes and offsets: static_asserts in ../native_api/addin.h.
 
 // ---- reporting -----------------------------------------------------------------------------
 
@@ -256,15 +236,15 @@ private:
 
 class HostPlatformInfo : public IPlatformInfo {
 public:
-    explicit HostPlatformInfo(AppType type) {
+    explicit HostPlatformInfo(IPlatformInfo::AppType type) {
         info_.AppVersion = u"8.3.25.1000";
         info_.UserAgentInformation = u"socketio1c cpp_host";
         info_.Application = type;
     }
-    const AppInfo* GetPlatformInfo() override { return &info_; }
+    const IPlatformInfo::AppInfo* GetPlatformInfo() override { return &info_; }
 
 private:
-    AppInfo info_;
+    IPlatformInfo::AppInfo info_;
 };
 
 class HostMsgBox : public IMsgBox {
@@ -281,7 +261,7 @@ public:
 
 class HostAttachedInfo : public IAttachedInfo {
 public:
-    AttachedType GetAttachedInfo() override { return eAttachedNotIsolated; }
+    IAttachedInfo::AttachedType GetAttachedInfo() override { return IAttachedInfo::eAttachedNotIsolated; }
 };
 
 // ---- IAddInDefBaseEx with 1C's event queue ---------------------------------------------------
@@ -292,7 +272,7 @@ struct Event {
 
 class HostConnection : public IAddInDefBaseEx {
 public:
-    explicit HostConnection(int id) : id_(id), platform_info_(eAppThinClient) {}
+    explicit HostConnection(int id) : id_(id), platform_info_(IPlatformInfo::eAppThinClient) {}
 
     bool AddError(unsigned short, const WCHAR_T* source, const WCHAR_T* descr, long scode) override {
         if (source == nullptr || descr == nullptr) violation("AddError with a null string");

@@ -17,7 +17,7 @@
 //                      "double-free", "foreign-free", "overrun", "leak", "late-event",
 //                      "alloc-off-thread", "short-block", "alias-return"
 
-#include "addin_abi.h"
+#include "../native_api/addin.h"
 
 #include <chrono>
 #include <cstdlib>

@@ -5,7 +5,7 @@
 // and the symbols the compiler expects from a CRT (memset, memcpy, _purecall, new/delete, ...).
 #pragma once
 
-#include "addin.h"
+#include "../native_api/addin.h"
 
 // ---- kernel32 (WINAPI = __stdcall; every name is listed in kernel32.def.in) ----------------------
 extern "C" {

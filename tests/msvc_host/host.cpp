@@ -280,7 +280,7 @@ struct Urls {
 };
 
 // Sizes and offsets the compiler chose, against what the add-in assumes (native-api.md §2-3).
-// The static ones are static_asserts in addin.h; these need an object.
+// The static ones are static_asserts in ../native_api/addin.h; these need an object.
 void scenario_abi() {
     say("host: ", sizeof(void*) == 8 ? "x86_64" : "i686", "-pc-windows-msvc (clang), sizeof(tVariant) = ",
         sizeof(tVariant), ", sizeof(long) = ", sizeof(long), ", sizeof(wchar_t) = ", sizeof(wchar_t));

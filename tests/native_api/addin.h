@@ -1,18 +1,17 @@
-// The Native API interfaces as 1C's Windows platform sees them, declared for a C++ compiler that
-// targets the MSVC ABI (clang++ --target=*-pc-windows-msvc). Written from
-// shared/docs/native-api.md §§1-3, never from 1C's headers: the compiler, not we, lays out the
-// classes, their vtables and base offsets and picks the calling conventions, so a host built
-// from this file stands in for the platform's own C++ (which MSVC compiles).
+// The 1C:Enterprise Native API as a host sees it, declared from shared/docs/native-api.md
+// (sections 1-3) as pure virtual C++ classes, never from 1C's headers: the compiler, not we,
+// lays out the classes, their vtables and base offsets and picks the calling conventions, so a
+// host built from this file stands in for the platform's own C++ on its ABI:
+//   - Linux (Itanium ABI, g++): tests/cpp_host, also the mock add-in there;
+//   - Windows (MSVC ABI, clang++ --target=*-pc-windows-msvc, freestanding): tests/msvc_host.
 //
 // Every layout fact the add-in relies on is asserted here at compile time (sizes, offsets, enum
-// widths) or, where C++ cannot express it in a constant expression (base-class offsets), checked
-// by host.cpp at run time and printed.
+// widths) or, where C++ cannot say it in a constant expression (base-class offsets), checked by
+// the hosts at run time.
 #pragma once
 
-#if !defined(_MSC_VER) || !defined(_WIN32)
-#error "addin.h is for the MSVC ABI: build with clang++ --target=x86_64-pc-windows-msvc or i686-pc-windows-msvc"
-#endif
-
+#if defined(_MSC_VER) && defined(_WIN32)
+// No MSVC CRT or Windows SDK here (tests/msvc_host/freestanding.h): the few types by hand.
 typedef unsigned char uint8_t;
 typedef signed char int8_t;
 typedef short int16_t;
@@ -30,10 +29,29 @@ typedef decltype((char*)0 - (char*)0) ptrdiff_t;
 
 // WCHAR_T is wchar_t on Windows: 16 bits.
 typedef wchar_t WCHAR_T;
-static_assert(sizeof(WCHAR_T) == 2, "WCHAR_T is 16-bit UTF-16 on Windows");
-static_assert(sizeof(bool) == 1, "C++ bool is one byte (the add-in reads a Rust bool)");
+
+// MSVC's struct tm: nine ints, 36 bytes (glibc's has two more fields).
+struct tm {
+    int tm_sec, tm_min, tm_hour, tm_mday, tm_mon, tm_year, tm_wday, tm_yday, tm_isdst;
+};
+static_assert(sizeof(struct tm) == 36, "MSVC struct tm is 36 bytes");
 static_assert(sizeof(long) == 4, "long is 32 bits on Windows (LLP64): c_long = i32");
 static_assert(sizeof(unsigned long) == 4, "AllocMemory's unsigned long is 32 bits on Windows");
+#define EXPORT_CC __cdecl
+#elif defined(__linux__)
+#include <cstddef>
+#include <cstdint>
+#include <ctime>
+#define ADDIN_API
+// 2-byte UTF-16 everywhere, also where wchar_t is 4 bytes (Linux).
+typedef char16_t WCHAR_T;
+#define EXPORT_CC
+#else
+#error "addin.h knows Linux (g++, Itanium ABI) and Windows under the MSVC ABI"
+#endif
+
+static_assert(sizeof(WCHAR_T) == 2, "WCHAR_T is 16-bit UTF-16");
+static_assert(sizeof(bool) == 1, "C++ bool is one byte (the add-in reads a Rust bool)");
 static_assert(sizeof(unsigned short) == 2, "AddError's wcode is 16 bits");
 
 // ---- tVariant (§3) --------------------------------------------------------------------------
@@ -66,12 +84,6 @@ enum ENUMVAR {
     VTYPE_BLOB,
     VTYPE_CLSID,
 };
-
-// MSVC's struct tm: nine ints, 36 bytes (glibc's has two more fields).
-struct tm {
-    int tm_sec, tm_min, tm_hour, tm_mday, tm_mon, tm_year, tm_wday, tm_yday, tm_isdst;
-};
-static_assert(sizeof(struct tm) == 36, "MSVC struct tm is 36 bytes");
 
 struct IID_ {
     uint32_t Data1;
@@ -119,9 +131,24 @@ struct tVariant {
     uint32_t cbElements;
     TYPEVAR vt;
 };
+// The union's largest member is struct tm, so its size decides tVariant's (native-api.md §3).
+#if defined(_MSC_VER)
 static_assert(sizeof(tVariant) == 48, "tVariant is 48 bytes under MSVC (x64 and x86)");
 static_assert(__builtin_offsetof(tVariant, cbElements) == 40, "cbElements at 40");
 static_assert(__builtin_offsetof(tVariant, vt) == 44, "vt at 44");
+#elif defined(__i386__)
+// SysV i386: int64 and double 4-aligned inside structs.
+static_assert(sizeof(struct tm) == 44, "struct tm is 44 bytes on Linux i386");
+static_assert(sizeof(tVariant) == 52, "tVariant is 52 bytes on Linux i386");
+static_assert(__builtin_offsetof(tVariant, cbElements) == 44, "cbElements at 44");
+static_assert(__builtin_offsetof(tVariant, vt) == 48, "vt at 48");
+#else
+// LP64 Linux: x86_64 and aarch64.
+static_assert(sizeof(struct tm) == 56, "struct tm is 56 bytes on LP64 Linux");
+static_assert(sizeof(tVariant) == 64, "tVariant is 64 bytes on LP64 Linux");
+static_assert(__builtin_offsetof(tVariant, cbElements) == 56, "cbElements at 56");
+static_assert(__builtin_offsetof(tVariant, vt) == 60, "vt at 60");
+#endif
 static_assert(__builtin_offsetof(tVariant, wstrLen) == sizeof(void*), "wstrLen right after the pointer");
 
 // ---- component side (§2.1): what GetClassObject returns ----------------------------------------
@@ -188,9 +215,9 @@ public:
     virtual void ADDIN_API FreeMemory(void** pMemory) = 0;
 };
 
-// The empty, non-polymorphic base of the interfaces GetInterface hands out. MSVC places it after
-// the vfptr of a polymorphic class that derives from it: the up-cast to IInterface* adds a
-// pointer's size.
+// The empty, non-polymorphic base of the interfaces GetInterface hands out. Itanium puts it at
+// offset 0, with the vptr; MSVC places it after the vfptr of a polymorphic class that derives
+// from it, so there the up-cast to IInterface* adds a pointer's size (native-api.md §2.2).
 struct IInterface {};
 
 enum Interfaces {
@@ -236,6 +263,20 @@ public:
     virtual AttachedType ADDIN_API GetAttachedInfo() = 0;
 };
 
+// Message codes of AddError (wcode).
+enum {
+    ADDIN_E_NONE = 1000,
+    ADDIN_E_ORDINARY = 1001,
+    ADDIN_E_ATTENTION = 1002,
+    ADDIN_E_IMPORTANT = 1003,
+    ADDIN_E_VERY_IMPORTANT = 1004,
+    ADDIN_E_INFO = 1005,
+    ADDIN_E_FAIL = 1006,
+    ADDIN_E_MSGBOX_ATTENTION = 1007,
+    ADDIN_E_MSGBOX_INFO = 1008,
+    ADDIN_E_MSGBOX_FAIL = 1009
+};
+
 class IAddInDefBase {
 public:
     virtual ~IAddInDefBase() {}
@@ -264,7 +305,7 @@ static_assert(sizeof(IPlatformInfo) == sizeof(void*) && sizeof(IMsgBox) == sizeo
                   sizeof(IAttachedInfo) == sizeof(void*),
               "a GetInterface object is one vfptr; its empty IInterface base sits at its end");
 
-// ---- the exports (§1): cdecl on x86 ------------------------------------------------------------
+// ---- the exports (§1): cdecl on x86 Windows ------------------------------------------------------------
 
 enum AppCapabilities {
     eAppCapabilitiesInvalid = -1,
@@ -279,8 +320,8 @@ enum AttachType {
 };
 static_assert(sizeof(AppCapabilities) == 4 && sizeof(AttachType) == 4, "enums are int-sized");
 
-typedef long(__cdecl* GetClassObjectFn)(const WCHAR_T* wsName, IComponentBase** pIntf);
-typedef long(__cdecl* DestroyObjectFn)(IComponentBase** pIntf);
-typedef const WCHAR_T*(__cdecl* GetClassNamesFn)();
-typedef AppCapabilities(__cdecl* SetPlatformCapabilitiesFn)(const AppCapabilities capabilities);
-typedef AttachType(__cdecl* GetAttachTypeFn)();
+typedef long(EXPORT_CC* GetClassObjectFn)(const WCHAR_T* wsName, IComponentBase** pIntf);
+typedef long(EXPORT_CC* DestroyObjectFn)(IComponentBase** pIntf);
+typedef const WCHAR_T*(EXPORT_CC* GetClassNamesFn)();
+typedef AppCapabilities(EXPORT_CC* SetPlatformCapabilitiesFn)(const AppCapabilities capabilities);
+typedef AttachType(EXPORT_CC* GetAttachTypeFn)();
