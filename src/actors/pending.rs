@@ -4,8 +4,13 @@
 //! empty to not empty, and again when events still wait 1 s after the last Pending event and no
 //! `GetEvent` came meanwhile. The second rule makes good a Pending event that the platform
 //! dropped (its buffer is full, or it loses events while its 1C thread is busy) without telling
-//! us: 1C either pulls, and then drains until `GetEvent` says the queue is empty (the next
-//! event starts a new Pending), or it does not, and then it hears again every second.
+//! us.
+//!
+//! One case more: 1C pulled, but stopped before the queue was empty (a handler that takes only
+//! what `QueueLength` said, or one that failed half way) and has not pulled for 1 s while events
+//! still wait. No Pending would ever come again under the contract's two rules (the queue never
+//! goes empty), so the second rule counts from the later of the last Pending event and the last
+//! `GetEvent` seen.
 
 use std::time::{Duration, Instant};
 
@@ -20,25 +25,26 @@ pub enum Due {
     Now,
     /// Look again at this instant (the events may still wait then, with no `GetEvent`).
     At(Instant),
-    /// Nothing to do until an event goes into the queue: it is empty, or 1C is pulling.
+    /// Nothing to do until an event goes into the queue: it is empty.
     Idle,
 }
 
-/// The last Pending event sent, against which the rules are checked.
+/// When 1C last heard of the queue, against which the rules are checked.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Reminder {
-    /// When it went to the platform, and the count of `GetEvent` calls then.
-    last: Option<(Instant, u64)>,
+    /// When the last Pending event went to the platform or a new `GetEvent` was first seen, and
+    /// the count of `GetEvent` calls then.
+    told: Option<(Instant, u64)>,
 }
 
 impl Reminder {
     /// Decides at `now`: `waiting` events are in the queue, `started` says whether one of them
     /// found it empty since the last decision, `pulls` is the count of `GetEvent` calls so far.
-    pub fn due(&self, now: Instant, waiting: usize, started: bool, pulls: u64) -> Due {
+    pub fn due(&mut self, now: Instant, waiting: usize, started: bool, pulls: u64) -> Due {
         if waiting == 0 {
             return Due::Idle;
         }
-        let Some((at, pulls_then)) = self.last else {
+        let Some((at, pulls_then)) = self.told else {
             // Events wait and 1C never heard of it (also: the mode was switched to notify while
             // events waited).
             return Due::Now;
@@ -47,7 +53,9 @@ impl Reminder {
             return Due::Now;
         }
         if pulls != pulls_then {
-            return Due::Idle;
+            // 1C is pulling: the second counts from now (it pulled since the last look).
+            self.told = Some((now, pulls));
+            return Due::At(now + RESEND_AFTER);
         }
         let again = at + RESEND_AFTER;
         if now >= again {
@@ -61,7 +69,7 @@ impl Reminder {
     /// made (counted before the event was handed over, so that a `GetEvent` answering it counts
     /// as "since").
     pub fn sent(&mut self, now: Instant, pulls: u64) {
-        self.last = Some((now, pulls));
+        self.told = Some((now, pulls));
     }
 }
 
@@ -102,13 +110,20 @@ mod tests {
     }
 
     #[test]
-    fn a_pulling_1c_is_left_alone() {
+    fn a_pulling_1c_is_left_alone_until_it_stops_for_a_second() {
         let now = Instant::now();
         let mut r = Reminder::default();
         r.sent(now, 7);
-        assert_eq!(r.due(now + 10 * RESEND_AFTER, 3, false, 8), Due::Idle);
+        let later = now + 10 * RESEND_AFTER;
+        assert_eq!(r.due(later, 3, false, 8), Due::At(later + RESEND_AFTER));
+        assert_eq!(
+            r.due(later + RESEND_AFTER - MS, 3, false, 20),
+            Due::At(later + 2 * RESEND_AFTER - MS)
+        );
+        // It stopped pulling with events still waiting.
+        assert_eq!(r.due(later + 2 * RESEND_AFTER, 3, false, 20), Due::Now);
         // Drained: nothing waits, nothing to say.
-        assert_eq!(r.due(now + 10 * RESEND_AFTER, 0, false, 9), Due::Idle);
+        assert_eq!(r.due(later + 3 * RESEND_AFTER, 0, false, 21), Due::Idle);
     }
 
     #[test]
