@@ -173,36 +173,63 @@ fn events_mode_loses_what_the_platform_drops_while_1c_is_busy() {
     assert_eq!(last_error(&obj), "", "the add-in could not know");
 }
 
-#[test]
-fn notify_mode_delivers_100000_events_to_a_1c_that_works_1_ms_each_and_loses_pending_events() {
-    const N: i64 = 100_000;
+/// What a notify-mode flood run saw on the platform's side.
+struct FloodRun {
+    /// Pending events the handler ran for.
+    handled: usize,
+    /// Pending events the 1C thread lost (`Thread1C::losing`).
+    lost: usize,
+    /// Events the platform's buffer dropped.
+    dropped: usize,
+}
+
+/// A flood of `n` ticks into a notify-mode object whose 1C thread loses the events `lose` picks
+/// and runs `handle` for each Pending event (with the flood's ack id); checks that the whole
+/// flood came, in order.
+fn notify_flood(
+    n: i64,
+    lose: impl FnMut(&Event) -> bool,
+    mut handle: impl FnMut(&Object, u64, &mut Drained, &mut Work) -> ControlFlow<()>,
+) -> FloodRun {
     let server = Server::start(ServerOptions::default());
     let obj = notify_client(&server);
-
-    let id = send_with_ack(&obj, "flood", &format!(r#"{{"n":{N}}}"#), Some(600.0));
+    let id = send_with_ack(&obj, "flood", &format!(r#"{{"n":{n}}}"#), Some(600.0));
     let mut got = Drained::default();
-    // The platform loses every other Pending event, the first among them: only the re-send
-    // after a second tells 1C that the flood waits.
-    let mut pendings = 0;
-    let mut thread = Thread1C::new(&obj).losing(|ev| {
-        pendings += 1;
-        is_pending(ev) && pendings % 2 == 1
-    });
+    let mut thread = Thread1C::new(&obj).losing(lose);
     let finished = thread.run(FLOOD_WAIT, usize::MAX, |obj, ev, work| {
         assert!(
             is_pending(ev),
             "only Pending events reach the platform: {ev:?}"
         );
-        got.drain(obj, id, work, Duration::from_millis(1), usize::MAX)
+        handle(obj, id, &mut got, work)
     });
     assert!(finished, "the 1C thread ran out of time");
-    got.assert_whole(N);
-    assert!(thread.lost() >= 1, "no Pending event was lost");
+    got.assert_whole(n);
+    FloodRun {
+        handled: thread.handled(),
+        lost: thread.lost(),
+        dropped: obj.dropped_events(),
+    }
+}
+
+#[test]
+fn notify_mode_delivers_100000_events_to_a_1c_that_works_1_ms_each_and_loses_pending_events() {
+    const N: i64 = 100_000;
+    // The platform loses every other Pending event, the first among them: only the re-send
+    // after a second tells 1C that the flood waits.
+    let mut pendings = 0;
+    let run = notify_flood(
+        N,
+        |ev| {
+            pendings += 1;
+            is_pending(ev) && pendings % 2 == 1
+        },
+        |obj, id, got, work| got.drain(obj, id, work, Duration::from_millis(1), usize::MAX),
+    );
+    assert!(run.lost >= 1, "no Pending event was lost");
     eprintln!(
         "notify mode, 1 ms per event: {N} events whole; Pending events: {} handled, {} lost by the 1C thread, {} dropped by the buffer",
-        thread.handled(),
-        thread.lost(),
-        obj.dropped_events()
+        run.handled, run.lost, run.dropped
     );
 }
 
@@ -211,29 +238,20 @@ fn notify_mode_loses_nothing_when_1c_drains_only_every_few_seconds() {
     // More than the queue holds (QUEUE_CAPACITY, 100 000): the add-in waits for room, and keeps
     // reminding 1C meanwhile; 1C drains at least three times.
     const N: i64 = 250_000;
-    let server = Server::start(ServerOptions::default());
-    let obj = notify_client(&server);
-
-    let id = send_with_ack(&obj, "flood", &format!(r#"{{"n":{N}}}"#), Some(600.0));
-    let mut got = Drained::default();
-    let mut thread = Thread1C::new(&obj);
-    let finished = thread.run(FLOOD_WAIT, usize::MAX, |obj, ev, work| {
-        assert!(
-            is_pending(ev),
-            "only Pending events reach the platform: {ev:?}"
-        );
-        // A form that runs long code before it gets to its events, and then takes only those
-        // that waited when it looked: the rest wait for the next Pending event.
-        work.work(Duration::from_secs(3));
-        let waiting = obj.get("QueueLength").unwrap().as_f64().expect("a Number");
-        got.drain(obj, id, work, Duration::ZERO, waiting as usize)
-    });
-    assert!(finished, "the 1C thread ran out of time");
-    got.assert_whole(N);
-    assert!(thread.handled() >= 3, "drained {} times", thread.handled());
+    let run = notify_flood(
+        N,
+        |_| false,
+        |obj, id, got, work| {
+            // A form that runs long code before it gets to its events, and then takes only
+            // those that waited when it looked: the rest wait for the next Pending event.
+            work.work(Duration::from_secs(3));
+            let waiting = obj.get("QueueLength").unwrap().as_f64().expect("a Number");
+            got.drain(obj, id, work, Duration::ZERO, waiting as usize)
+        },
+    );
+    assert!(run.handled >= 3, "drained {} times", run.handled);
     eprintln!(
         "notify mode, draining every 3 s: {N} events whole; Pending events: {} handled, {} dropped by the buffer",
-        thread.handled(),
-        obj.dropped_events()
+        run.handled, run.dropped
     );
 }

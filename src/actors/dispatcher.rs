@@ -85,6 +85,8 @@ pub async fn run(
             }
         }
         if shared.closing() {
+            // Nothing more goes to 1C: no timer of notify mode either.
+            notify.check_at = None;
             continue;
         }
         if let (Some(sink), true) = (sink_in(DeliveryMode::Events), overflow.notice_due) {
@@ -148,7 +150,13 @@ impl Notify {
                 self.reminder.sent(now, pulls);
                 Some(now + RESEND_AFTER)
             }
-            Due::At(at) => Some(at),
+            // Never moved later while the kept time is still ahead: while 1C pulls, `at` moves
+            // with every batch, and re-arming the timer costs a system call each time (an
+            // early look costs one empty turn a second).
+            Due::At(at) => Some(match self.check_at {
+                Some(kept) if kept > now => kept.min(at),
+                _ => at,
+            }),
             Due::Idle => None,
         };
     }

@@ -16,7 +16,7 @@
 //! # use testkit::host::{Object, Thread1C};
 //! # fn f(obj: &Object) {
 //! let mut thread = Thread1C::new(obj).losing(|e| e.event.contains("Pending"));
-//! thread.run(Duration::from_secs(60), usize::MAX, |obj, event, work| {
+//! thread.run(Duration::from_secs(60), usize::MAX, |_obj, _event, work| {
 //!     work.work(Duration::from_millis(1));
 //!     ControlFlow::Continue(())
 //! });
