@@ -228,7 +228,8 @@ fn notify_mode_delivers_100000_events_to_a_1c_that_works_1_ms_each_and_loses_pen
     );
     assert!(run.lost >= 1, "no Pending event was lost");
     eprintln!(
-        "notify mode, 1 ms per event: {N} events whole; Pending events: {} handled, {} lost by the 1C thread, {} dropped by the buffer",
+        "notify mode, 1 ms per event: {N} events whole; Pending events: {} handled, \
+         {} lost by the 1C thread, {} dropped by the buffer",
         run.handled, run.lost, run.dropped
     );
 }
@@ -251,7 +252,8 @@ fn notify_mode_loses_nothing_when_1c_drains_only_every_few_seconds() {
     );
     assert!(run.handled >= 3, "drained {} times", run.handled);
     eprintln!(
-        "notify mode, draining every 3 s: {N} events whole; Pending events: {} handled, {} dropped by the buffer",
+        "notify mode, draining every 3 s: {N} events whole; Pending events: {} handled, \
+         {} dropped by the buffer",
         run.handled, run.dropped
     );
 }

@@ -36,8 +36,8 @@
 //! Flags: `--runs R` (5), `--warmup-runs W` (1), `--inbound N` (200000), `--outbound N`
 //! (100000), `--rtt N` (2000), `--acks N` (20000), `--window K` (100), `--binary N` (20000),
 //! `--bytes B` (1024), `--only ours|node`, `--servers real,fake,sio2,polling` (real,fake),
-//! `--scenarios inbound,core,notify,outbound,rtt,acks,binary` (all), `--pin` (server on CPU 0, clients
-//! on CPU 1, via taskset).
+//! `--scenarios inbound,core,notify,outbound,rtt,acks,binary` (all), `--pin` (server on CPU 0,
+//! clients on CPU 1, via taskset).
 
 mod fake;
 mod measure;

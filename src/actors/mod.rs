@@ -14,7 +14,7 @@
 //!     │ RegistryCmd (On, Off, …)    ▼ RegistryCmd::Deliver (batches, in order)
 //!     └──────────────────────────► Registry ── [HostEvent] ──► Dispatcher ──► ExternalEvent
 //!                                                                      └─► queue (GetEvent)
-//!                                                          (notify mode: queue, and Pending ─► ExternalEvent)
+//!                                   notify mode: the queue, and a Pending event ─► ExternalEvent
 //! ```
 //!
 //! Per object: Connection (its namespace: join, acks, offline buffer, reconnection), Registry

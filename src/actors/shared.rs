@@ -1,7 +1,8 @@
 //! State that the 1C thread reads while the actors run: what properties such as `Connected`,
 //! `SessionID`, `LastError` and `QueueLength` show, the delivery mode, the event queue of queue
-//! and notify modes (and how many `GetEvent` calls took from it), the count of emits waiting to be written (the offline buffer's bound), and the server's acknowledgement
-//! requests that `Ack` may answer, and the fast lane (where the facade may write an emit itself).
+//! and notify modes (and how many `GetEvent` calls took from it), the count of emits waiting to
+//! be written (the offline buffer's bound), and the server's acknowledgement requests that `Ack`
+//! may answer, and the fast lane (where the facade may write an emit itself).
 //!
 //! Actors write it, the facade reads it; every lock here is held for a copy, never across an
 //! `.await` or a platform call.
@@ -18,8 +19,8 @@ use super::messages::AckAsked;
 use crate::events::HostEvent;
 use crate::lang::Text;
 
-/// How many events the queue (queue and notify modes) keeps before the dispatcher waits (and so, in the end, stops
-/// reading the socket): bounded memory, no loss.
+/// How many events the queue (queue and notify modes) keeps before the dispatcher waits (and
+/// so, in the end, stops reading the socket): bounded memory, no loss.
 pub const QUEUE_CAPACITY: usize = 100_000;
 
 /// Most unanswered acknowledgement requests of the server kept for `Ack`. Events nobody
