@@ -132,7 +132,11 @@ impl Notify {
                 return;
             }
             self.remind(sink, shared, buffers);
-            shared.queue_wait_room().await;
+            // Room, or the time to remind 1C again (`remind` always keeps one while events wait).
+            let until_check = self
+                .check_at
+                .map_or(RESEND_AFTER, |at| at.saturating_duration_since(rt::now()));
+            rt::timeout(until_check, shared.queue_wait_room()).await;
         }
     }
 

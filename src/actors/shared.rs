@@ -28,9 +28,6 @@ pub const QUEUE_CAPACITY: usize = 100_000;
 /// is forgotten (answering it then raises "unknown Id").
 pub const MAX_ACK_REQUESTS: usize = 65_536;
 
-/// How often a dispatcher waiting for room in a full queue looks again.
-const QUEUE_FULL_POLL: Duration = Duration::from_millis(2);
-
 /// How events reach 1C code (`DeliveryMode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeliveryMode {
@@ -76,6 +73,10 @@ pub struct Shared {
     pulls: AtomicU64,
     queue_tx: async_channel::Sender<HostEvent>,
     queue_rx: async_channel::Receiver<HostEvent>,
+    /// A token that `GetEvent` leaves when it takes from a (nearly) full queue, for the
+    /// dispatcher waiting for room (capacity 1: one token wakes it, more say nothing more).
+    room_tx: async_channel::Sender<()>,
+    room_rx: async_channel::Receiver<()>,
 }
 
 /// The server's acknowledgement requests, by the AckId 1C sees.
@@ -107,6 +108,7 @@ impl Shared {
         // Unbounded underneath (a bounded channel allocates every slot up front: megabytes per
         // object); `queue_push` keeps it within QUEUE_CAPACITY.
         let (queue_tx, queue_rx) = async_channel::unbounded();
+        let (room_tx, room_rx) = async_channel::bounded(1);
         // Every instant stamped later is after the epoch.
         Lazy::force(&EPOCH);
         Arc::new(Shared {
@@ -128,6 +130,8 @@ impl Shared {
             pulls: AtomicU64::new(0),
             queue_tx,
             queue_rx,
+            room_tx,
+            room_rx,
         })
     }
 
@@ -330,7 +334,7 @@ impl Shared {
     }
 
     /// Puts an event in the queue unless [`QUEUE_CAPACITY`] events wait there (then it comes
-    /// back). Returns how many events wait with it (0 once the queue is closed by `Done`: the
+    /// back; [`Shared::queue_wait_room`] waits for room). Returns how many events wait with it (0 once the queue is closed by `Done`: the
     /// event is dropped, as everything is then).
     pub fn queue_try_push(&self, event: HostEvent) -> Result<usize, HostEvent> {
         if self.queue_rx.len() >= QUEUE_CAPACITY && !self.queue_tx.is_closed() {
@@ -344,18 +348,69 @@ impl Shared {
         })
     }
 
-    /// Waits a moment for `GetEvent` to make room in a full queue.
+    /// Waits until `GetEvent` may have made room in a full queue (or the queue is closed). May
+    /// return early: the caller tries again.
     pub async fn queue_wait_room(&self) {
-        crate::rt::sleep(QUEUE_FULL_POLL).await;
+        let _ = self.room_rx.recv().await;
     }
 
-    /// The queue of queue and notify modes: the dispatcher's end.
-    pub fn queue_sender(&self) -> &async_channel::Sender<HostEvent> {
-        &self.queue_tx
+    /// `GetEvent` took an event: wakes a dispatcher that waits for room. Only near the bound,
+    /// where one can wait: the dispatcher pushes only below it, so the first take from a full
+    /// queue always finds at least `QUEUE_CAPACITY - 1` left.
+    pub fn queue_taken(&self) {
+        if self.queue_rx.len() + 1 >= QUEUE_CAPACITY {
+            // Full: a token already waits, which is as good.
+            let _ = self.room_tx.try_send(());
+        }
+    }
+
+    /// Closes the queue (`Done`): pushes return at once, and so does a wait for room.
+    pub fn queue_close(&self) {
+        self.queue_tx.close();
+        self.room_tx.close();
     }
 
     /// The queue of queue and notify modes: `GetEvent`'s end.
     pub fn queue_receiver(&self) -> &async_channel::Receiver<HostEvent> {
         &self.queue_rx
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events;
+    use crate::rt;
+
+    /// A generous bound on what must happen at once, so that a bug fails instead of hanging.
+    const WAIT: Duration = Duration::from_secs(20);
+
+    fn full_queue() -> Arc<Shared> {
+        let shared = Shared::new();
+        for _ in 0..QUEUE_CAPACITY {
+            assert!(shared.queue_try_push(events::fail()).is_ok());
+        }
+        assert!(shared.queue_try_push(events::fail()).is_err());
+        shared
+    }
+
+    #[test]
+    fn a_push_into_a_full_queue_waits_for_get_event() {
+        let shared = full_queue();
+        let get_event = async {
+            assert!(shared.queue_receiver().try_recv().is_ok());
+            shared.queue_taken();
+        };
+        let both = futures::future::join(shared.queue_push(events::open(false)), get_event);
+        assert!(rt::block_on(rt::timeout(WAIT, both)).is_some());
+        assert_eq!(shared.queue_receiver().len(), QUEUE_CAPACITY);
+    }
+
+    #[test]
+    fn done_ends_a_wait_for_room() {
+        let shared = full_queue();
+        let done = async { shared.queue_close() };
+        let both = futures::future::join(shared.queue_push(events::open(false)), done);
+        assert!(rt::block_on(rt::timeout(WAIT, both)).is_some());
     }
 }

@@ -314,6 +314,7 @@ impl Component {
         };
         Ok(match event {
             Some(event) => {
+                self.shared.queue_taken();
                 if let [first, second, ..] = args {
                     *first = Value::String(event.event.to_string());
                     *second = Value::String(event.data);

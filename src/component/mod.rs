@@ -106,7 +106,7 @@ impl Component {
     pub fn done(&mut self) {
         self.shared.set_closing();
         // A dispatcher waiting for room in a full queue must not hold Done up.
-        self.shared.queue_sender().close();
+        self.shared.queue_close();
         if let Some(actors) = self.actors.take() {
             actors.shutdown(DONE_WAIT);
         }
