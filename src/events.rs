@@ -172,6 +172,19 @@ pub fn ack(id: u64, name: &str, state: AckState, args_json: String) -> HostEvent
     }
 }
 
+/// Notify mode: `{"Event": "Queue","State": "Pending","Length": N}` with `{"Queue": "Pending"}`,
+/// N being how many events wait in the queue.
+pub fn queue_pending(length: usize) -> HostEvent {
+    let mut event = String::with_capacity(64);
+    event.push_str(r#"{"Event": "Queue","State": "Pending","Length": "#);
+    push_u64(&mut event, length as u64);
+    event.push('}');
+    HostEvent {
+        event: Arc::from(event),
+        data: r#"{"Queue": "Pending"}"#.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,5 +246,11 @@ mod tests {
             &*ack(12, "save", AckState::Timeout, "[]".into()).event,
             r#"{"Event": "Ack","Id": 12,"Name": "save","State": "Timeout"}"#
         );
+        let e = queue_pending(42);
+        assert_eq!(
+            &*e.event,
+            r#"{"Event": "Queue","State": "Pending","Length": 42}"#
+        );
+        assert_eq!(e.data, r#"{"Queue": "Pending"}"#);
     }
 }

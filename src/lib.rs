@@ -36,11 +36,12 @@
 //! # How things flow
 //! An inbound event: socket → `transport` reader → Engine actor (Engine.IO and Socket.IO
 //! decoding, routing by namespace) → Connection actor (the namespace's events and acks) →
-//! Registry actor (subscriptions, event text) → Dispatcher actor → `ExternalEvent`,
-//! or the object's queue for `GetEvent`. A 1C call goes the other way: `addin` converts the
-//! arguments, `component` checks them and sends a command to an actor; no 1C call waits on the
-//! network (the bounded waits are documented on the methods). The topology and the shutdown
-//! order are described in [`actors`].
+//! Registry actor (subscriptions, event text) → Dispatcher actor → `ExternalEvent`, or the
+//! object's queue for `GetEvent` (in notify mode with a Pending `ExternalEvent` that says so).
+//! A 1C call goes the other way: `addin` converts the arguments, `component` checks them and
+//! sends a command to an actor; no 1C call waits on the network (the bounded waits are
+//! documented on the methods). The topology and the shutdown order are described in
+//! [`actors`].
 #![deny(unsafe_code)]
 #![warn(missing_docs, rust_2018_idioms)]
 

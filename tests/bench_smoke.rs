@@ -94,6 +94,7 @@ fn bench_runs_against_every_server_and_both_clients() {
     let every_figure = [
         "inbound events/s (wall)",
         "inbound, 1C thread woken at the end: events/s (wall)",
+        "inbound, notify mode (GetEvent): events/s (wall)",
         "outbound sends/s received (wall)",
         "ack round trip p50 (µs)",
         "acks/s with a window unanswered (wall)",

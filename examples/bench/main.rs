@@ -21,6 +21,9 @@
 //! - core: the same flood, the host's 1C thread woken once all N are queued (ours; node's side
 //!   is its inbound again): the add-in's cost without a wake-up of the 1C thread per event, the
 //!   "transport core" of socketio-protocol.md §5.4;
+//! - notify: the same flood in `DeliveryMode = "notify"` (ours; node's side is its inbound
+//!   again): the events wait in the add-in's queue and the 1C thread, told by a Pending event,
+//!   takes them with one `GetEvent` call each, against inbound in events mode;
 //! - outbound: N `Send("bench", i)` then an echo marker; sends/s received by the server;
 //! - rtt: N sequential round trips (SendWithAck when the build has it, else echo), p50/p99;
 //! - acks: N `SendWithAck`s with up to K unanswered at a time (a new one per answer), acks/s;
@@ -33,8 +36,8 @@
 //! Flags: `--runs R` (5), `--warmup-runs W` (1), `--inbound N` (200000), `--outbound N`
 //! (100000), `--rtt N` (2000), `--acks N` (20000), `--window K` (100), `--binary N` (20000),
 //! `--bytes B` (1024), `--only ours|node`, `--servers real,fake,sio2,polling` (real,fake),
-//! `--scenarios inbound,core,outbound,rtt,acks,binary` (all), `--pin` (server on CPU 0, clients
-//! on CPU 1, via taskset).
+//! `--scenarios inbound,core,notify,outbound,rtt,acks,binary` (all), `--pin` (server on CPU 0,
+//! clients on CPU 1, via taskset).
 
 mod fake;
 mod measure;
@@ -58,6 +61,9 @@ const WARMUP_ECHOES: usize = 200;
 /// Events of the flood that warms up each new connection (and the server), not measured; at most
 /// `--inbound`.
 const WARMUP_FLOOD: usize = 20_000;
+
+/// The names `--scenarios` takes.
+const SCENARIOS: &str = "inbound,core,notify,outbound,rtt,acks,binary";
 
 /// One measurement of one scenario by one client.
 #[derive(Debug, Clone, Default)]
@@ -99,6 +105,9 @@ pub enum Scenario {
     /// Inbound with the host's 1C thread woken once, after the last event (ours; node's side
     /// is the same flood as `Inbound`).
     InboundCore,
+    /// Inbound in notify mode, drained with `GetEvent` (ours; node's side is the same flood as
+    /// `Inbound`).
+    InboundNotify,
     Outbound,
     Rtt,
     /// Acknowledged emits with a window of them unanswered (the build must have `SendWithAck`).
@@ -192,6 +201,7 @@ fn parse_args() -> Opts {
         scenarios: vec![
             Scenario::Inbound,
             Scenario::InboundCore,
+            Scenario::InboundNotify,
             Scenario::Outbound,
             Scenario::Rtt,
             Scenario::Acks,
@@ -238,13 +248,12 @@ fn parse_args() -> Opts {
                     .map(|s| match s {
                         "inbound" => Scenario::Inbound,
                         "core" => Scenario::InboundCore,
+                        "notify" => Scenario::InboundNotify,
                         "outbound" => Scenario::Outbound,
                         "rtt" => Scenario::Rtt,
                         "acks" => Scenario::Acks,
                         "binary" => Scenario::Binary,
-                        other => {
-                            panic!("--scenarios inbound,core,outbound,rtt,acks,binary; not {other}")
-                        }
+                        other => panic!("--scenarios takes {SCENARIOS}; not {other}"),
                     })
                     .collect()
             }
@@ -354,6 +363,7 @@ fn measure_ours(o: &Opts, c: &Ours, t: &Target, scenario: Scenario) -> Sample {
     match scenario {
         Scenario::Inbound => c.inbound(o.inbound),
         Scenario::InboundCore => c.inbound_core(o.inbound),
+        Scenario::InboundNotify => c.inbound_notify(o.inbound),
         Scenario::Outbound => c.outbound(o.outbound, t.verify),
         Scenario::Rtt => c.rtt(o.rtt),
         Scenario::Acks => c.acks(o.acks, o.window),
@@ -369,7 +379,9 @@ fn measure_node(
     mode: RttMode,
 ) -> Sample {
     match scenario {
-        Scenario::Inbound | Scenario::InboundCore => n.inbound(o.inbound, 0),
+        Scenario::Inbound | Scenario::InboundCore | Scenario::InboundNotify => {
+            n.inbound(o.inbound, 0)
+        }
         Scenario::Binary => n.inbound(o.binary, o.bytes),
         Scenario::Outbound => n.outbound(o.outbound, t.verify),
         Scenario::Rtt => n.rtt(

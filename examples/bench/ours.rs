@@ -163,6 +163,45 @@ impl Ours {
         sample
     }
 
+    /// [`Ours::inbound`] in notify mode: the events wait in the add-in's queue, and the 1C
+    /// thread, woken by a Pending event, drains it with `GetEvent` (one call through the C ABI
+    /// per event, as 1C code makes it), until all `n` came.
+    pub fn inbound_notify(&self, n: usize) -> Sample {
+        let obj = &self.obj;
+        obj.set("DeliveryMode", V::from("notify"))
+            .expect("DeliveryMode notify");
+        let spec = format!(r#"{{"n":{n},"event":"tick"}}"#);
+        let tick = is_message("tick");
+        let mut sample = measure(|| {
+            obj.call("SendJSON", &[V::from("flood"), V::from(spec.as_str())])
+                .expect("SendJSON flood");
+            let mut got = 0;
+            while got < n {
+                // The Pending events: the handler runs, and drains whatever waits.
+                let pending = obj.take_events(WAIT, |_| {});
+                assert!(pending > 0, "no Pending event within {WAIT:?}");
+                let mut args = [V::Empty, V::Empty, V::I32(0)];
+                while obj.call_out("GetEvent", &mut args).expect("GetEvent") == V::Bool(true) {
+                    let [V::Str(event), V::Str(data), _] = &mut args else {
+                        panic!("GetEvent wrote {args:?}");
+                    };
+                    let event = Event {
+                        source: String::new(),
+                        event: std::mem::take(event),
+                        data: std::mem::take(data),
+                    };
+                    got += usize::from(tick(&event));
+                }
+            }
+        });
+        sample.dropped = obj.dropped_events();
+        obj.set("DeliveryMode", V::from("events"))
+            .expect("DeliveryMode events");
+        // A Pending event that came after the last drain says nothing to the next scenario.
+        obj.drain();
+        sample
+    }
+
     /// `n` calls of `Send("bench", i)`, then `Send("echo", "done")`; ends when that echo is
     /// back, so every `bench` was received by the server before (one websocket, in order).
     pub fn outbound(&self, n: usize, verify: Received) -> Sample {

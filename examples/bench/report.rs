@@ -89,6 +89,16 @@ fn metrics(s: Scenario, mode: RttMode) -> Vec<Metric> {
                 "inbound, 1C thread woken at the end: kernel share of client CPU (%)",
             ));
         }
+        Scenario::InboundNotify => {
+            figures.extend(rates(
+                "inbound, notify mode (GetEvent): events/s (wall)",
+                "inbound, notify mode (GetEvent): events per client-CPU-s",
+                |o| o.inbound,
+            ));
+            figures.push(kernel_share(
+                "inbound, notify mode (GetEvent): kernel share of client CPU (%)",
+            ));
+        }
         Scenario::Outbound => figures.extend(rates(
             "outbound sends/s received (wall)",
             "outbound sends per client-CPU-s",
@@ -311,11 +321,12 @@ fn threads(o: &Opts, results: &Results) {
     for &scenario in &[
         Scenario::Inbound,
         Scenario::InboundCore,
+        Scenario::InboundNotify,
         Scenario::Rtt,
         Scenario::Acks,
     ] {
         let (per, unit) = match scenario {
-            Scenario::Inbound | Scenario::InboundCore => {
+            Scenario::Inbound | Scenario::InboundCore | Scenario::InboundNotify => {
                 (o.inbound as f64 / 1000.0, "per 1000 events")
             }
             Scenario::Acks => (o.acks as f64, "per ack"),

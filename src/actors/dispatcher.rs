@@ -2,22 +2,28 @@
 //!
 //! In events mode it calls `ExternalEvent` (through [`EventSink`]) from its own task, with
 //! UTF-16 buffers it reuses; in queue mode (or when the platform gave no sink) it puts events in
-//! the object's queue for `GetEvent`. When `Done` starts it stops delivering and drains.
+//! the object's queue for `GetEvent`; in notify mode it puts them in the queue and tells 1C with
+//! the Pending event when to drain it (the rules are [`super::pending`]'s; the 1 s timer is
+//! here). When `Done` starts it stops delivering and drains.
 //!
 //! Nothing is lost silently. When the platform refuses an event (its buffer of
 //! `EventBufferDepth` events is full and it says so) the event is tried again a few times; if it
 //! still cannot be handed over it goes to the queue, and so does everything after it until 1C
 //! has read the queue empty and the platform takes events again, so the order holds. An Error
 //! event says so: first in the queue, and through `ExternalEvent` as soon as the platform has
-//! room.
+//! room. A platform that drops events and still answers true cannot be caught in events mode;
+//! notify mode is the answer there: no event goes into the platform's buffer, only Pending
+//! events, and a lost one is sent again.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_channel::Receiver;
+use futures::FutureExt;
 
 use super::messages::Batch;
-use super::shared::Shared;
+use super::pending::{Due, Reminder, RESEND_AFTER};
+use super::shared::{DeliveryMode, Shared};
 use crate::events::{self, HostEvent};
 use crate::host::EventSink;
 use crate::lang::Text;
@@ -46,41 +52,117 @@ pub async fn run(
 ) {
     let mut buffers = Buffers::default();
     let mut overflow = Overflow::default();
-    // The platform's sink while events go to it (events mode), looked at for every event: 1C may
+    let mut notify = Notify::default();
+    let mut alarm = rt::Alarm::new();
+    // The platform's sink while 1C hears from it in `mode`, looked at for every event: 1C may
     // switch the mode at any time.
-    let events_sink = || sink.as_deref().filter(|_| !shared.queue_mode());
+    let sink_in = |mode| sink.as_deref().filter(|_| shared.delivery() == mode);
     loop {
-        let batch = if overflow.notice_due {
-            match rt::timeout(NOTICE_RETRY, inbox.recv()).await {
-                Some(Ok(batch)) => Some(batch),
-                Some(Err(_)) => break,
-                None => None,
-            }
-        } else {
-            match inbox.recv().await {
+        let notice_at = overflow.notice_due.then(|| rt::now() + NOTICE_RETRY);
+        alarm.set(match (notice_at, notify.check_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        });
+        let batch = futures::select! {
+            batch = inbox.recv().fuse() => match batch {
                 Ok(batch) => Some(batch),
                 Err(_) => break,
-            }
+            },
+            _ = alarm.ring().fuse() => None,
         };
         for event in batch.into_iter().flatten() {
             if shared.closing() {
                 break;
             }
-            match events_sink() {
-                Some(sink) => {
-                    deliver_or_queue(sink, &shared, &mut buffers, &mut overflow, event).await
-                }
+            if let Some(sink) = sink_in(DeliveryMode::Events) {
+                deliver_or_queue(sink, &shared, &mut buffers, &mut overflow, event).await
+            } else if let Some(sink) = sink_in(DeliveryMode::Notify) {
+                notify.push(sink, &shared, &mut buffers, event).await
+            } else {
                 // Bounded: waits while the queue is full, which in the end stops the socket
                 // reads. Nothing is dropped.
-                None => shared.queue_push(event).await,
+                shared.queue_push(event).await
             }
         }
         if shared.closing() {
+            // Nothing more goes to 1C: no timer of notify mode either.
+            notify.check_at = None;
             continue;
         }
-        if let (Some(sink), true) = (events_sink(), overflow.notice_due) {
+        if let (Some(sink), true) = (sink_in(DeliveryMode::Events), overflow.notice_due) {
             offer_notice(sink, &shared, &mut buffers, &mut overflow);
         }
+        match sink_in(DeliveryMode::Notify) {
+            Some(sink) => notify.remind(sink, &shared, &mut buffers),
+            None => notify.check_at = None,
+        }
+    }
+}
+
+/// Notify mode: the events go to the queue, and Pending events to the platform.
+#[derive(Default)]
+struct Notify {
+    /// The last Pending event sent.
+    reminder: Reminder,
+    /// An event found the queue empty since the last decision.
+    started: bool,
+    /// When to decide again without a new event (the 1 s re-send).
+    check_at: Option<Instant>,
+}
+
+impl Notify {
+    /// Puts `event` in the queue. While the queue is full, 1C is still reminded (a lost Pending
+    /// event would otherwise leave a full queue that nobody drains, and a stalled socket).
+    async fn push(
+        &mut self,
+        sink: &dyn EventSink,
+        shared: &Shared,
+        buffers: &mut Buffers,
+        mut event: HostEvent,
+    ) {
+        loop {
+            match shared.queue_try_push(event) {
+                Ok(waiting) => {
+                    self.started |= waiting == 1;
+                    return;
+                }
+                Err(back) => event = back,
+            }
+            if shared.closing() {
+                return;
+            }
+            self.remind(sink, shared, buffers);
+            // Room, or the time to remind 1C again (`remind` always keeps one while events wait).
+            let until_check = self
+                .check_at
+                .map_or(RESEND_AFTER, |at| at.saturating_duration_since(rt::now()));
+            rt::timeout(until_check, shared.queue_wait_room()).await;
+        }
+    }
+
+    /// Sends the Pending event if it is due, and keeps when to look again.
+    fn remind(&mut self, sink: &dyn EventSink, shared: &Shared, buffers: &mut Buffers) {
+        let now = rt::now();
+        // Read before the event goes out: a `GetEvent` that answers it counts as "since".
+        let pulls = shared.pulls();
+        let waiting = shared.queue_receiver().len();
+        let started = std::mem::take(&mut self.started);
+        self.check_at = match self.reminder.due(now, waiting, started, pulls) {
+            Due::Now => {
+                // A refused Pending event is like a dropped one: sent again after RESEND_AFTER.
+                hand(sink, shared, buffers, &events::queue_pending(waiting));
+                self.reminder.sent(now, pulls);
+                Some(now + RESEND_AFTER)
+            }
+            // Never moved later while the kept time is still ahead: while 1C pulls, `at` moves
+            // with every batch, and re-arming the timer costs a system call each time (an
+            // early look costs one empty turn a second).
+            Due::At(at) => Some(match self.check_at {
+                Some(kept) if kept > now => kept.min(at),
+                _ => at,
+            }),
+            Due::Idle => None,
+        };
     }
 }
 

@@ -14,6 +14,7 @@
 //!     │ RegistryCmd (On, Off, …)    ▼ RegistryCmd::Deliver (batches, in order)
 //!     └──────────────────────────► Registry ── [HostEvent] ──► Dispatcher ──► ExternalEvent
 //!                                                                      └─► queue (GetEvent)
+//!                                   notify mode: the queue, and a Pending event ─► ExternalEvent
 //! ```
 //!
 //! Per object: Connection (its namespace: join, acks, offline buffer, reconnection), Registry
@@ -42,7 +43,8 @@
 //!   wake-up of the Connection on the way out); `encode`: the packets of emits.
 //! - `messages`: every message type.
 //! - `shared`: what the 1C thread reads while the actors run (Connected, SessionID, …).
-//! - `connection`, `registry`, `dispatcher`: one actor each per object.
+//! - `connection`, `registry`, `dispatcher`: one actor each per object; `pending`: when the
+//!   dispatcher sends notify mode's Pending event (pure).
 //! - `engine`, `heartbeat`: one each per Engine.IO connection.
 
 pub mod connection;
@@ -52,6 +54,7 @@ pub mod engine;
 pub mod fast_lane;
 pub mod heartbeat;
 pub mod messages;
+pub mod pending;
 pub mod registry;
 pub mod shared;
 

@@ -1,13 +1,14 @@
 //! State that the 1C thread reads while the actors run: what properties such as `Connected`,
-//! `SessionID`, `LastError` and `QueueLength` show, the event queue of queue mode, the count of
-//! emits waiting to be written (the offline buffer's bound), and the server's acknowledgement
-//! requests that `Ack` may answer, and the fast lane (where the facade may write an emit itself).
+//! `SessionID`, `LastError` and `QueueLength` show, the delivery mode, the event queue of queue
+//! and notify modes (and how many `GetEvent` calls took from it), the count of emits waiting to
+//! be written (the offline buffer's bound), and the server's acknowledgement requests that `Ack`
+//! may answer, and the fast lane (where the facade may write an emit itself).
 //!
 //! Actors write it, the facade reads it; every lock here is held for a copy, never across an
 //! `.await` or a platform call.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -18,8 +19,8 @@ use super::messages::AckAsked;
 use crate::events::HostEvent;
 use crate::lang::Text;
 
-/// How many events queue mode keeps before the dispatcher waits (and so, in the end, stops
-/// reading the socket): bounded memory, no loss.
+/// How many events the queue (queue and notify modes) keeps before the dispatcher waits (and
+/// so, in the end, stops reading the socket): bounded memory, no loss.
 pub const QUEUE_CAPACITY: usize = 100_000;
 
 /// Most unanswered acknowledgement requests of the server kept for `Ack`. Events nobody
@@ -27,8 +28,25 @@ pub const QUEUE_CAPACITY: usize = 100_000;
 /// is forgotten (answering it then raises "unknown Id").
 pub const MAX_ACK_REQUESTS: usize = 65_536;
 
-/// How often a dispatcher waiting for room in a full queue looks again.
-const QUEUE_FULL_POLL: Duration = Duration::from_millis(2);
+/// How events reach 1C code (`DeliveryMode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryMode {
+    /// Each event is an external event (`ВнешнееСобытие`).
+    Events,
+    /// Events wait in the object's queue for `GetEvent`.
+    Queue,
+    /// Events wait in the queue as in `Queue`; a Pending external event tells 1C to drain it.
+    Notify,
+}
+
+impl DeliveryMode {
+    /// Every mode, in the order of their numbers in [`Shared`]'s atomic.
+    const ALL: [DeliveryMode; 3] = [
+        DeliveryMode::Events,
+        DeliveryMode::Queue,
+        DeliveryMode::Notify,
+    ];
+}
 
 /// Shared between the facade and the actors of one object.
 #[derive(Debug)]
@@ -38,7 +56,8 @@ pub struct Shared {
     session_id: Mutex<String>,
     last_error: Mutex<Option<Text>>,
     source: Mutex<Arc<Vec<u16>>>,
-    queue_mode: AtomicBool,
+    /// The [`DeliveryMode`], as its index in [`DeliveryMode::ALL`].
+    delivery: AtomicU8,
     closing: AtomicBool,
     undelivered: AtomicU64,
     outgoing: AtomicUsize,
@@ -50,8 +69,14 @@ pub struct Shared {
     wake_at: AtomicU64,
     /// When the last emit was offered to the fast lane ([`stamp`]).
     last_emit: AtomicU64,
+    /// `GetEvent` calls so far (notify mode: whether 1C pulled since the last Pending event).
+    pulls: AtomicU64,
     queue_tx: async_channel::Sender<HostEvent>,
     queue_rx: async_channel::Receiver<HostEvent>,
+    /// A token that `GetEvent` leaves when it takes from a (nearly) full queue, for the
+    /// dispatcher waiting for room (capacity 1: one token wakes it, more say nothing more).
+    room_tx: async_channel::Sender<()>,
+    room_rx: async_channel::Receiver<()>,
 }
 
 /// The server's acknowledgement requests, by the AckId 1C sees.
@@ -83,6 +108,7 @@ impl Shared {
         // Unbounded underneath (a bounded channel allocates every slot up front: megabytes per
         // object); `queue_push` keeps it within QUEUE_CAPACITY.
         let (queue_tx, queue_rx) = async_channel::unbounded();
+        let (room_tx, room_rx) = async_channel::bounded(1);
         // Every instant stamped later is after the epoch.
         Lazy::force(&EPOCH);
         Arc::new(Shared {
@@ -91,7 +117,7 @@ impl Shared {
             session_id: Mutex::new(String::new()),
             last_error: Mutex::new(None),
             source: Mutex::new(Arc::new(crate::wide::to_wide_nul("SocketIO"))),
-            queue_mode: AtomicBool::new(false),
+            delivery: AtomicU8::new(0),
             closing: AtomicBool::new(false),
             undelivered: AtomicU64::new(0),
             outgoing: AtomicUsize::new(0),
@@ -101,8 +127,11 @@ impl Shared {
             written_acks: Mutex::new(Vec::new()),
             wake_at: AtomicU64::new(0),
             last_emit: AtomicU64::new(0),
+            pulls: AtomicU64::new(0),
             queue_tx,
             queue_rx,
+            room_tx,
+            room_rx,
         })
     }
 
@@ -153,14 +182,30 @@ impl Shared {
         lock(&self.source).clone()
     }
 
-    /// Switches between events mode and queue mode.
-    pub fn set_queue_mode(&self, queue: bool) {
-        self.queue_mode.store(queue, Ordering::Release)
+    /// Switches the delivery mode (1C may do it at any time; the dispatcher looks per event).
+    pub fn set_delivery(&self, mode: DeliveryMode) {
+        let index = DeliveryMode::ALL.iter().position(|m| *m == mode);
+        self.delivery
+            .store(index.unwrap_or_default() as u8, Ordering::Release)
     }
 
-    /// Whether events go to the queue.
-    pub fn queue_mode(&self) -> bool {
-        self.queue_mode.load(Ordering::Acquire)
+    /// The delivery mode.
+    pub fn delivery(&self) -> DeliveryMode {
+        let index = usize::from(self.delivery.load(Ordering::Acquire));
+        DeliveryMode::ALL
+            .get(index)
+            .copied()
+            .unwrap_or(DeliveryMode::Events)
+    }
+
+    /// Counts a `GetEvent` call (whatever it found).
+    pub fn count_pull(&self) {
+        self.pulls.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// `GetEvent` calls so far.
+    pub fn pulls(&self) -> u64 {
+        self.pulls.load(Ordering::Acquire)
     }
 
     /// Set by `Done`: the dispatcher drops what is left instead of delivering it.
@@ -278,23 +323,94 @@ impl Shared {
         Duration::from_nanos(now.saturating_sub(previous))
     }
 
-    /// Puts an event in the queue of queue mode, waiting while [`QUEUE_CAPACITY`] events wait
-    /// there (which in the end stops the socket reads: nothing is dropped). Returns at once once
-    /// the queue is closed (`Done`).
-    pub async fn queue_push(&self, event: HostEvent) {
-        while self.queue_rx.len() >= QUEUE_CAPACITY && !self.queue_tx.is_closed() {
-            crate::rt::sleep(QUEUE_FULL_POLL).await;
+    /// Puts an event in the queue, waiting while [`QUEUE_CAPACITY`] events wait there (which in
+    /// the end stops the socket reads: nothing is dropped). Returns at once once the queue is
+    /// closed (`Done`).
+    pub async fn queue_push(&self, mut event: HostEvent) {
+        while let Err(back) = self.queue_try_push(event) {
+            event = back;
+            self.queue_wait_room().await;
         }
-        let _ = self.queue_tx.try_send(event);
     }
 
-    /// The queue of queue mode: the dispatcher's end.
-    pub fn queue_sender(&self) -> &async_channel::Sender<HostEvent> {
-        &self.queue_tx
+    /// Puts an event in the queue unless [`QUEUE_CAPACITY`] events wait there (then it comes
+    /// back; [`Shared::queue_wait_room`] waits for room). Returns how many events wait with it (0 once the queue is closed by `Done`: the
+    /// event is dropped, as everything is then).
+    pub fn queue_try_push(&self, event: HostEvent) -> Result<usize, HostEvent> {
+        if self.queue_rx.len() >= QUEUE_CAPACITY && !self.queue_tx.is_closed() {
+            return Err(event);
+        }
+        // Counted after the push: an event 1C took at once is not waiting, and the first one
+        // that finds no other is the queue's move from empty to not empty.
+        Ok(match self.queue_tx.try_send(event) {
+            Ok(()) => self.queue_rx.len(),
+            Err(_) => 0,
+        })
     }
 
-    /// The queue of queue mode: `GetEvent`'s end.
+    /// Waits until `GetEvent` may have made room in a full queue (or the queue is closed). May
+    /// return early: the caller tries again.
+    pub async fn queue_wait_room(&self) {
+        let _ = self.room_rx.recv().await;
+    }
+
+    /// `GetEvent` took an event: wakes a dispatcher that waits for room. Only near the bound,
+    /// where one can wait: the dispatcher pushes only below it, so the first take from a full
+    /// queue always finds at least `QUEUE_CAPACITY - 1` left.
+    pub fn queue_taken(&self) {
+        if self.queue_rx.len() + 1 >= QUEUE_CAPACITY {
+            // Full: a token already waits, which is as good.
+            let _ = self.room_tx.try_send(());
+        }
+    }
+
+    /// Closes the queue (`Done`): pushes return at once, and so does a wait for room.
+    pub fn queue_close(&self) {
+        self.queue_tx.close();
+        self.room_tx.close();
+    }
+
+    /// The queue of queue and notify modes: `GetEvent`'s end.
     pub fn queue_receiver(&self) -> &async_channel::Receiver<HostEvent> {
         &self.queue_rx
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events;
+    use crate::rt;
+
+    /// A generous bound on what must happen at once, so that a bug fails instead of hanging.
+    const WAIT: Duration = Duration::from_secs(20);
+
+    fn full_queue() -> Arc<Shared> {
+        let shared = Shared::new();
+        for _ in 0..QUEUE_CAPACITY {
+            assert!(shared.queue_try_push(events::fail()).is_ok());
+        }
+        assert!(shared.queue_try_push(events::fail()).is_err());
+        shared
+    }
+
+    #[test]
+    fn a_push_into_a_full_queue_waits_for_get_event() {
+        let shared = full_queue();
+        let get_event = async {
+            assert!(shared.queue_receiver().try_recv().is_ok());
+            shared.queue_taken();
+        };
+        let both = futures::future::join(shared.queue_push(events::open(false)), get_event);
+        assert!(rt::block_on(rt::timeout(WAIT, both)).is_some());
+        assert_eq!(shared.queue_receiver().len(), QUEUE_CAPACITY);
+    }
+
+    #[test]
+    fn done_ends_a_wait_for_room() {
+        let shared = full_queue();
+        let done = async { shared.queue_close() };
+        let both = futures::future::join(shared.queue_push(events::open(false)), done);
+        assert!(rt::block_on(rt::timeout(WAIT, both)).is_some());
     }
 }

@@ -300,6 +300,8 @@ impl Component {
                              "ПолучитьСобытие: ТаймаутМс должен быть от 0 до {}, а не {}", MAX_GET_EVENT_WAIT_MS, wait_ms),
             );
         }
+        // Notify mode reminds 1C of waiting events only while it does not pull.
+        self.shared.count_pull();
         let queue = self.shared.queue_receiver();
         let event = match queue.try_recv() {
             Ok(event) => Some(event),
@@ -312,6 +314,7 @@ impl Component {
         };
         Ok(match event {
             Some(event) => {
+                self.shared.queue_taken();
                 if let [first, second, ..] = args {
                     *first = Value::String(event.event.to_string());
                     *second = Value::String(event.data);

@@ -90,7 +90,7 @@ impl Component {
         }
         if !platform.app_type().has_external_events() {
             self.settings.delivery_mode = DeliveryMode::Queue;
-            self.shared.set_queue_mode(true);
+            self.shared.set_delivery(DeliveryMode::Queue);
         }
         platform.set_event_buffer_depth(self.settings.event_buffer_depth);
         self.actors = Some(ClientActors::spawn(
@@ -106,7 +106,7 @@ impl Component {
     pub fn done(&mut self) {
         self.shared.set_closing();
         // A dispatcher waiting for room in a full queue must not hold Done up.
-        self.shared.queue_sender().close();
+        self.shared.queue_close();
         if let Some(actors) = self.actors.take() {
             actors.shutdown(DONE_WAIT);
         }
@@ -205,10 +205,9 @@ impl Component {
             Prop::VerifyCertificate => s.set_verify_certificate(&value),
             Prop::CaCertificate => s.set_ca_certificate(&value),
             Prop::Proxy => s.set_proxy(&value),
-            Prop::DeliveryMode => s.set_delivery_mode(&value).map(|()| {
-                self.shared
-                    .set_queue_mode(s.delivery_mode == DeliveryMode::Queue)
-            }),
+            Prop::DeliveryMode => s
+                .set_delivery_mode(&value)
+                .map(|()| self.shared.set_delivery(s.delivery_mode)),
             Prop::EventBufferDepth => s.set_event_buffer_depth(&value).map(|()| {
                 if let Some(platform) = &self.platform {
                     platform.set_event_buffer_depth(s.event_buffer_depth);

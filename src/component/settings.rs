@@ -11,14 +11,8 @@ use crate::lang::{clip, Text};
 use crate::text;
 use crate::value::Value;
 
-/// How events reach 1C code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeliveryMode {
-    /// Each event is an external event (`ВнешнееСобытие`).
-    Events,
-    /// Events wait in the object's queue for `GetEvent`.
-    Queue,
-}
+/// How events reach 1C code (the actors read it from their shared state).
+pub use crate::actors::shared::DeliveryMode;
 
 /// Every writable property, as stored: the connection's settings, which go to the actors at
 /// `Connect`, and what only the object itself reads. Its `Debug` redacts credentials (see
@@ -366,16 +360,17 @@ impl Settings {
         Ok(())
     }
 
-    /// `DeliveryMode`: `events` or `queue`.
+    /// `DeliveryMode`: `events`, `queue` or `notify` (or their Russian names).
     pub fn set_delivery_mode(&mut self, v: &Value) -> Result<(), Text> {
         let s = string("DeliveryMode", v)?.trim().to_lowercase();
         self.delivery_mode = match s.as_str() {
             "events" | "события" => DeliveryMode::Events,
             "queue" | "очередь" => DeliveryMode::Queue,
+            "notify" | "уведомление" => DeliveryMode::Notify,
             _ => {
                 return Err(
-                    text!("DeliveryMode must be \"events\" or \"queue\", not \"{}\"", clip(&s);
-                                 "РежимДоставки должен быть \"events\" или \"queue\", а не \"{}\"", clip(&s)),
+                    text!("DeliveryMode must be \"events\", \"queue\" or \"notify\", not \"{}\"", clip(&s);
+                                 "РежимДоставки должен быть \"events\", \"queue\" или \"notify\", а не \"{}\"", clip(&s)),
                 )
             }
         };
@@ -387,6 +382,7 @@ impl Settings {
         match self.delivery_mode {
             DeliveryMode::Events => "events",
             DeliveryMode::Queue => "queue",
+            DeliveryMode::Notify => "notify",
         }
     }
 
@@ -503,6 +499,10 @@ mod tests {
         s.set_delivery_mode(&Value::String("Очередь".into()))
             .unwrap();
         assert_eq!(s.delivery_mode_text(), "queue");
+        s.set_delivery_mode(&Value::String(" Уведомление".into()))
+            .unwrap();
+        assert_eq!(s.delivery_mode_text(), "notify");
+        assert!(s.set_delivery_mode(&Value::String("pull".into())).is_err());
         assert!(s
             .set_proxy(&Value::String("http://u:p@proxy:3128".into()))
             .is_ok());

@@ -27,6 +27,7 @@
 //!
 //! Modules: `ffi` (tVariant, vtables), `memory` (IMemoryManager), `platform` (IAddInDefBaseEx,
 //! IPlatformInfo, IMsgBox, IAttachedInfo, the event queue), `object` (one add-in object),
+//! `one_c` (1C's main thread: the idle loop and a handler that works while events wait),
 //! `library` (dlopen, GetClassObject), `cpp` (builds the C++ host of `tests/cpp_host`).
 
 mod cpp;
@@ -34,6 +35,7 @@ mod ffi;
 mod library;
 mod memory;
 mod object;
+mod one_c;
 mod platform;
 
 use std::path::PathBuf;
@@ -43,6 +45,7 @@ pub use cpp::{build_cpp_host, build_mock_addin, cpp_host_source};
 pub use library::{library, Library, APP_CAPABILITIES};
 pub use memory::MemoryReport;
 pub use object::{CallError, ErrorKind, Event, Object, Probe, RawEvent, V};
+pub use one_c::{Thread1C, Work, SLICE};
 pub use platform::AddError;
 
 /// How the emulated platform presents itself to each object.
@@ -60,8 +63,11 @@ pub struct HostOptions {
     /// Whether `IAddInDefBaseEx::GetInterface` answers (false: null for everything, as an old
     /// platform would).
     pub offer_platform_info: bool,
-    /// What `ExternalEvent` returns when the queue is full and the event is dropped (true by
-    /// default: 1C's answer is undocumented, the add-in must not rely on it).
+    /// What `ExternalEvent` returns when the queue is full and the event is dropped. False by
+    /// default: the buffer drops the newest events and still answers true, which the
+    /// documentation allows (1C's answer is undocumented) and the add-in cannot see; with a busy
+    /// 1C thread ([`Thread1C`]) events mode then loses events silently. True: the platform says
+    /// so, and the add-in moves what it refuses to the queue.
     pub event_overflow_returns_false: bool,
     /// `AppInfo::AppVersion`.
     pub app_version: String,

@@ -992,6 +992,53 @@ impl Object {
         taken
     }
 
+    /// 1C's idle loop taking one event (the oldest) for its handler: waits until one is queued,
+    /// or until `deadline`, or until at least `offered` events were offered to the platform
+    /// (queued or dropped) and none is left to take. `None` in the last two cases. Holds the
+    /// call lock while waiting, like [`Object::wait_event`]; the event goes to the history.
+    pub(crate) fn take_next(&self, deadline: Instant, offered: usize) -> Option<Event> {
+        let _calls = lock(&self.call_lock);
+        let state = self.side.state;
+        let mut queue = state.queue();
+        loop {
+            if let Some(raw) = queue.events.pop_front() {
+                drop(queue);
+                let ev = raw.decode();
+                self.remember(raw);
+                return Some(ev);
+            }
+            let now = Instant::now();
+            if queue.offered >= offered || now >= deadline {
+                return None;
+            }
+            queue = state.wait(queue, deadline - now);
+        }
+    }
+
+    /// Waits until at least `offered` events were offered to the platform (queued or dropped),
+    /// or `timeout` passed; false then. Takes nothing from the queue: this is the 1C thread
+    /// running long code while the add-in calls `ExternalEvent`.
+    pub fn wait_offered(&self, offered: usize, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let state = self.side.state;
+        let mut queue = state.queue();
+        loop {
+            if queue.offered >= offered {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            queue = state.wait(queue, deadline - now);
+        }
+    }
+
+    /// How many times the add-in called `ExternalEvent` on this object (queued or dropped).
+    pub fn offered_events(&self) -> usize {
+        self.side.state.queue().offered
+    }
+
     /// Every event queued now, in order, without waiting.
     pub fn drain(&self) -> Vec<Event> {
         let _calls = lock(&self.call_lock);

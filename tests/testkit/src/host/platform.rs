@@ -36,6 +36,8 @@ pub(crate) struct Queue {
     pub depth: usize,
     /// Events refused because the queue was full (the newest is the one lost).
     pub dropped: usize,
+    /// Every `ExternalEvent` call that found the object alive: queued or dropped.
+    pub offered: usize,
     /// Set when `Done` has returned: any `ExternalEvent` afterwards is a violation.
     pub dead: bool,
     /// Threads asleep on `queue_cv` that no `ExternalEvent` has woken yet: only the first event
@@ -369,13 +371,16 @@ unsafe extern "C" fn external_event(
             ));
             return false;
         }
-        if q.events.len() >= q.depth {
+        q.offered += 1;
+        let kept = q.events.len() < q.depth;
+        if kept {
+            q.events.push_back(ev);
+        } else {
             q.dropped += 1;
-            return !st.opts.event_overflow_returns_false;
         }
-        q.events.push_back(ev);
-        // Wake the sleepers once; they no longer count as asleep.
-        let wake = q.sleepers > 0 && q.events.len() >= q.wake_at;
+        // Wake the sleepers once; they no longer count as asleep. A drop wakes them too: a 1C
+        // thread emulator may wait until every event it expects was offered.
+        let wake = q.sleepers > 0 && (!kept || q.events.len() >= q.wake_at);
         if wake {
             q.sleepers = 0;
             q.wakes += 1;
@@ -384,7 +389,7 @@ unsafe extern "C" fn external_event(
         if wake {
             st.queue_cv.notify_all();
         }
-        true
+        kept || !st.opts.event_overflow_returns_false
     })
     .unwrap_or(false)
 }
@@ -572,6 +577,7 @@ impl HostSide {
                 events: VecDeque::new(),
                 depth: 1,
                 dropped: 0,
+                offered: 0,
                 dead: false,
                 sleepers: 0,
                 wakes: 0,
