@@ -16,6 +16,7 @@
 //! - [`config`]: what a connection is asked to be (settings, `ConnectRequest`, limits); pure.
 //! - [`explain`]: the English and Russian texts of transport failures.
 //! - [`rt`]: the async runtime seam (the only file that names async-std).
+//! - [`sync`]: a mutex lock that survives a poisoned mutex.
 //! - [`lang`]: English and Russian texts for errors.
 //! - [`wide`]: UTF-16 for the platform.
 //! - [`host`]: the traits through which the safe code reaches the platform (events, depth).
@@ -24,7 +25,7 @@
 //! # Layers
 //! A module uses only the modules of its own line and of the lines above it; `tests/layers.rs`
 //! checks that, and that no files import each other in a cycle.
-//! 1. `rt`, `wide`, `value`, `lang`, `host`: the foundations
+//! 1. `rt`, `sync`, `wide`, `value`, `lang`, `host`: the foundations
 //! 2. `protocol`: the wire formats, pure
 //! 3. `endpoint`, `config`: what a connection is asked to be, pure
 //! 4. `transport`: bytes to and from the server
@@ -56,6 +57,7 @@ pub mod host;
 pub mod lang;
 pub mod protocol;
 pub mod rt;
+pub mod sync;
 pub mod transport;
 pub mod value;
 pub mod wide;

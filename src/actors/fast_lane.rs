@@ -5,12 +5,12 @@
 //! executor thread sleeps while the connection is quiet), which is most of a round trip's
 //! latency on loopback. So while the namespace is joined over a websocket, nothing of this
 //! object waits to be written (the outbox, the offline buffer and earlier fast-lane leftovers
-//! are empty: [`Shared::outgoing`] is 0) and nobody holds the shared writer, the facade encodes
+//! are empty: [`Outbox::packets`](super::outbox::Outbox::packets) is 0) and nobody holds the shared writer, the facade encodes
 //! the packet and writes it itself, without waiting: the websocket takes it only if it is ready
 //! at once, and whatever the socket does not accept stays in the writer for the Connection to
-//! flush (a [`Outbound::Flush`] nudge, counted in `outgoing`, so later emits queue behind it).
-//! Order is kept: the Connection decrements `outgoing` only while it holds the writer, so
-//! `outgoing == 0` plus the writer's lock mean every earlier emit is in the writer already.
+//! flush (a [`Outbound::Flush`] nudge, counted in the outbox, so later emits queue behind it).
+//! Order is kept: the Connection takes packets off the outbox only while it holds the writer,
+//! so an empty outbox plus the writer's lock mean every earlier emit is in the writer already.
 //!
 //! A `SendWithAck` written here is handed to the Connection through [`Shared`] *before* its
 //! first byte is written (the answer cannot overtake it), so its timeout runs and a lost
@@ -28,11 +28,10 @@
 //! Everything else takes the normal path: polling (a POST is a round trip), binary arguments
 //! (several frames), an upgrade in progress (the engine holds the writer), a busy writer.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use super::encode::json_only;
-use super::messages::{AckRequest, Outbound, SharedWriter};
+use super::messages::{Outbound, WrittenAck};
 use super::shared::Shared;
 use crate::protocol::engineio::Packet as EioPacket;
 use crate::protocol::socketio;
@@ -44,29 +43,6 @@ use crate::transport::SendNow;
 /// the next request), the batches serve the flood. Far below any round trip through a server,
 /// above the time between two calls in a tight loop.
 const BURST_GAP: Duration = Duration::from_micros(20);
-
-/// Where the facade may write: the joined namespace's session, published by the Connection
-/// while it is open.
-#[derive(Debug, Clone)]
-pub struct Lane {
-    /// The session's shared writer.
-    pub writer: SharedWriter,
-    /// The joined namespace.
-    pub namespace: Arc<str>,
-    /// The Connection's attempt (session) the lane belongs to.
-    pub gen: u64,
-}
-
-/// A `SendWithAck` written on the fast lane, for the Connection to wait for its answer.
-#[derive(Debug)]
-pub struct WrittenAck {
-    /// Its Id and deadline.
-    pub request: AckRequest,
-    /// The event name, for the Ack event.
-    pub name: String,
-    /// The session it was written to.
-    pub gen: u64,
-}
 
 /// What became of an emit offered to the fast lane.
 #[derive(Debug)]
@@ -81,7 +57,7 @@ pub enum Offer {
 
 /// Writes `out` now if the way is clear (see the module map).
 pub fn offer(shared: &Shared, out: Outbound) -> Offer {
-    if shared.emit_gap(rt::now()) < BURST_GAP || shared.outgoing() != 0 {
+    if shared.emit_gap(rt::now()) < BURST_GAP || shared.outbox().packets() != 0 {
         return Offer::Declined(out);
     }
     let Some(lane) = shared.lane() else {

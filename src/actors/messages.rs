@@ -2,11 +2,12 @@
 //! and the (possibly shared) Engine. Replies, where there are any, ride inside the message; most
 //! edges are fire-and-forget.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_channel::Sender;
+
+use super::outbox::OutboxTicket;
 
 use crate::config::ConnectRequest;
 use crate::events::{CloseReason, HostEvent, MessageType};
@@ -91,35 +92,27 @@ pub struct AckAsked {
     pub id: u64,
 }
 
-/// The bytes of one queued packet, counted in its object's outbox total while the packet
-/// exists: the facade takes a ticket before queueing, and the Connection drops it with the
-/// packet once it is written (or the packet is dropped unsent), which gives the bytes back. So
-/// the outbox is bounded in bytes as well as in packets, whatever path a packet leaves by.
+/// Where the facade may write: the joined namespace's session, published by the Connection
+/// while it is open.
+#[derive(Debug, Clone)]
+pub struct Lane {
+    /// The session's shared writer.
+    pub writer: SharedWriter,
+    /// The joined namespace.
+    pub namespace: Arc<str>,
+    /// The Connection's attempt (session) the lane belongs to.
+    pub gen: u64,
+}
+
+/// A `SendWithAck` written on the fast lane, for the Connection to wait for its answer.
 #[derive(Debug)]
-pub struct OutboxTicket {
-    bytes: usize,
-    total: Arc<AtomicUsize>,
-}
-
-impl OutboxTicket {
-    /// Counts `bytes` in `total` if that keeps it within `max`; `None` (nothing counted) if not.
-    pub fn take(total: &Arc<AtomicUsize>, bytes: usize, max: usize) -> Option<OutboxTicket> {
-        total
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |now| {
-                now.checked_add(bytes).filter(|&after| after <= max)
-            })
-            .ok()
-            .map(|_| OutboxTicket {
-                bytes,
-                total: total.clone(),
-            })
-    }
-}
-
-impl Drop for OutboxTicket {
-    fn drop(&mut self) {
-        self.total.fetch_sub(self.bytes, Ordering::AcqRel);
-    }
+pub struct WrittenAck {
+    /// Its Id and deadline.
+    pub request: AckRequest,
+    /// The event name, for the Ack event.
+    pub name: String,
+    /// The session it was written to.
+    pub gen: u64,
 }
 
 /// One argument of an outbound event.

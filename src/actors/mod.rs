@@ -41,7 +41,8 @@
 //!
 //! - `fast_lane`: an emit written on the 1C thread when nothing waits before it (saves the
 //!   wake-up of the Connection on the way out); `encode`: the packets of emits.
-//! - `messages`: every message type.
+//! - `messages`: every message type; `outbox`: what waits to be written, counted and bounded
+//!   in packets and bytes, with a wake-up for a `Send` that waits for room.
 //! - `shared`: what the 1C thread reads while the actors run (Connected, SessionID, …).
 //! - `connection`, `registry`, `dispatcher`: one actor each per object; `pending`: when the
 //!   dispatcher sends notify mode's Pending event (pure).
@@ -54,11 +55,11 @@ pub mod engine;
 pub mod fast_lane;
 pub mod heartbeat;
 pub mod messages;
+pub mod outbox;
 pub mod pending;
 pub mod registry;
 pub mod shared;
 
-use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -90,8 +91,6 @@ pub struct ClientActors {
     pub commands: Sender<ConnCmd>,
     /// Emits to the Connection, in order.
     pub outbox: Sender<Outbound>,
-    /// Bytes held by the packets in the outbox (see [`messages::OutboxTicket`]).
-    pub outbox_bytes: Arc<AtomicUsize>,
     /// Subscriptions to the Registry.
     pub registry: Sender<RegistryCmd>,
     tasks: Vec<Task<()>>,
@@ -127,7 +126,6 @@ impl ClientActors {
         ClientActors {
             commands,
             outbox,
-            outbox_bytes: Arc::default(),
             registry,
             tasks,
         }

@@ -8,16 +8,17 @@
 //! `.await` or a platform call.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use once_cell::sync::Lazy;
 
-use super::fast_lane::{Lane, WrittenAck};
-use super::messages::AckAsked;
+use super::messages::{AckAsked, Lane, WrittenAck};
+use super::outbox::Outbox;
 use crate::events::HostEvent;
 use crate::lang::Text;
+use crate::sync::lock;
 
 /// How many events the queue (queue and notify modes) keeps before the dispatcher waits (and
 /// so, in the end, stops reading the socket): bounded memory, no loss.
@@ -60,7 +61,7 @@ pub struct Shared {
     delivery: AtomicU8,
     closing: AtomicBool,
     undelivered: AtomicU64,
-    outgoing: AtomicUsize,
+    outbox: Arc<Outbox>,
     last_ack_id: AtomicU64,
     asked: Mutex<AskedAcks>,
     lane: Mutex<Option<Lane>>,
@@ -96,12 +97,6 @@ fn stamp(at: Instant) -> u64 {
         .saturating_add(1)
 }
 
-/// Locks a mutex whose data stays consistent even if a holder panicked (every critical section
-/// here is a plain copy), so a poisoned lock is simply taken over.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 impl Shared {
     /// Fresh state: not connected, events mode, source `SocketIO`.
     pub fn new() -> Arc<Shared> {
@@ -120,7 +115,7 @@ impl Shared {
             delivery: AtomicU8::new(0),
             closing: AtomicBool::new(false),
             undelivered: AtomicU64::new(0),
-            outgoing: AtomicUsize::new(0),
+            outbox: Arc::default(),
             last_ack_id: AtomicU64::new(0),
             asked: Mutex::new(AskedAcks::default()),
             lane: Mutex::new(None),
@@ -223,24 +218,9 @@ impl Shared {
         self.undelivered.fetch_add(1, Ordering::AcqRel) + 1
     }
 
-    /// The facade accepted an emit (call before handing it over, so the count never goes below
-    /// the truth). Returns the count before this one.
-    pub fn add_outgoing(&self) -> usize {
-        self.outgoing.fetch_add(1, Ordering::AcqRel)
-    }
-
-    /// An accepted emit left the add-in: written, dropped after its timeout, or not handed over
-    /// after all.
-    pub fn remove_outgoing(&self) {
-        // Never below zero, even if a caller miscounts: the bound would only get looser.
-        let _ = self
-            .outgoing
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
-    }
-
-    /// Emits accepted and not yet written: what the offline buffer holds while not connected.
-    pub fn outgoing(&self) -> usize {
-        self.outgoing.load(Ordering::Acquire)
+    /// The object's outbox: what waits to be written, in packets and bytes.
+    pub fn outbox(&self) -> &Arc<Outbox> {
+        &self.outbox
     }
 
     /// A new `SendWithAck` Id: 1, 2, 3, … per object.

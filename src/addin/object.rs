@@ -134,7 +134,7 @@ pub(crate) fn from_base<const BASE: usize>(this: *mut c_void) -> *mut Object {
 static LIVE: Mutex<Vec<usize>> = Mutex::new(Vec::new());
 
 fn live() -> MutexGuard<'static, Vec<usize>> {
-    LIVE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    crate::sync::lock(&LIVE)
 }
 
 /// Removes `obj` from the live set; false when it was not there.

@@ -68,9 +68,7 @@ impl HostEventSink {
 
     fn lock(&self) -> MutexGuard<'_, Option<EventTarget>> {
         // Poisoning cannot leave the Option half-written; keep going with the inner value.
-        self.target
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        crate::sync::lock(&self.target)
     }
 }
 

@@ -16,7 +16,8 @@ use async_channel::TrySendError;
 
 use super::{number, Component, Method};
 use crate::actors::fast_lane::{self, Offer};
-use crate::actors::messages::{AckRequest, Arg, ConnCmd, Outbound, OutboxTicket, RegistryCmd};
+use crate::actors::messages::{AckRequest, Arg, ConnCmd, Outbound, RegistryCmd};
+use crate::actors::outbox::OutboxTicket;
 use crate::actors::{ClientActors, OUTBOX_CAPACITY, OUTBOX_MAX_BYTES};
 use crate::config::ConnectRequest;
 use crate::endpoint::Endpoint;
@@ -28,10 +29,6 @@ use crate::value::Value;
 
 /// The longest `GetEvent` may be asked to wait (one day), so a typo cannot hang a job forever.
 const MAX_GET_EVENT_WAIT_MS: f64 = 86_400_000.0;
-
-/// How often a `Send` that waits for room in the outbox (its packets or its byte budget)
-/// looks again.
-const BYTES_POLL: Duration = Duration::from_millis(5);
 
 /// The longest acknowledgement timeout `SendWithAck` takes (one day).
 const MAX_ACK_TIMEOUT_S: f64 = 86_400.0;
@@ -209,7 +206,8 @@ impl Component {
     /// is an error at once; while connected the call waits (at most `Timeout`) for the Connection
     /// to write bytes out and give them back.
     fn outbox_ticket(&self, name: &str, args: &[Arg]) -> Result<OutboxTicket, Text> {
-        let actors = self.actors()?;
+        // Refused after Done, as every send is.
+        self.actors()?;
         let bytes = args.iter().fold(name.len(), |n, a| {
             n.saturating_add(match a {
                 Arg::Json(json) => json.len(),
@@ -226,21 +224,15 @@ impl Component {
             text!("the send buffer is full ({} MiB wait for the server); slow down or check the connection", OUTBOX_MAX_BYTES >> 20;
                   "буфер отправки заполнен ({} МиБ ждут сервер); отправляйте реже или проверьте соединение", OUTBOX_MAX_BYTES >> 20)
         };
-        let take = || OutboxTicket::take(&actors.outbox_bytes, bytes, OUTBOX_MAX_BYTES);
+        let outbox = self.shared.outbox();
+        let take = || outbox.take_bytes(bytes, OUTBOX_MAX_BYTES);
         if let Some(ticket) = take() {
             return Ok(ticket);
         }
         if !self.shared.connected() {
             return Err(full());
         }
-        let wait = async {
-            loop {
-                if let Some(ticket) = take() {
-                    return ticket;
-                }
-                rt::sleep(BYTES_POLL).await;
-            }
-        };
+        let wait = outbox.wait_for_room(take);
         rt::block_on(rt::timeout(self.settings.connection.timeout, wait)).ok_or_else(full)
     }
 
@@ -262,21 +254,18 @@ impl Component {
         // Only this thread adds to the count, and the Connection only takes away, so the bound
         // is exact. Offline, a full buffer is an error at once; connected, a full buffer means
         // the network is slower than the sends: wait for room, at most `Timeout`.
-        if self.shared.outgoing() >= OUTBOX_CAPACITY {
+        if self.shared.outbox().packets() >= OUTBOX_CAPACITY {
             if !self.shared.connected() {
                 return Err(full());
             }
-            let room = async {
-                while self.shared.outgoing() >= OUTBOX_CAPACITY {
-                    rt::sleep(BYTES_POLL).await;
-                }
-            };
+            let outbox = self.shared.outbox();
+            let room = outbox.wait_for_room(|| (outbox.packets() < OUTBOX_CAPACITY).then_some(()));
             rt::block_on(rt::timeout(self.settings.connection.timeout, room)).ok_or_else(full)?;
         }
-        self.shared.add_outgoing();
+        self.shared.outbox().add_packet();
         let result = outbox.try_send(out).map_err(|_| stopped());
         if result.is_err() {
-            self.shared.remove_outgoing();
+            self.shared.outbox().remove_packet();
         }
         result
     }

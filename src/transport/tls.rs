@@ -10,7 +10,7 @@
 //! a changed CA file is picked up on the next connect). Reuse also keeps each configuration's
 //! TLS session cache, so a reconnect to the same server resumes its session.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use futures_rustls::rustls::client::danger::{
     HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier,
@@ -59,9 +59,7 @@ pub fn client_config(config: &ConnectionConfig) -> Result<Arc<ClientConfig>, Tra
     }
     // A poisoned lock only means another thread panicked while holding it; the list itself is
     // always whole (it is only pushed to and trimmed), so keep using it.
-    let mut cache = CUSTOM_CONFIGS
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
+    let mut cache = crate::sync::lock(&CUSTOM_CONFIGS);
     if let Some((_, config)) = cache.iter().find(|(roots, _)| *roots == extra) {
         return Ok(config.clone());
     }

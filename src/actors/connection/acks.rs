@@ -168,7 +168,7 @@ impl Connection {
         self.send_buffer
             .retain(|out| out.ack_id().is_none_or(|id| !ids.contains(&id)));
         for _ in self.send_buffer.len()..before {
-            self.shared.remove_outgoing();
+            self.shared.outbox().remove_packet();
         }
         self.report_unanswered(expired, AckState::Timeout).await;
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::lifecycle::Leave;
 use super::{Connection, Phase, MAX_EARLY_EVENTS};
-use crate::actors::fast_lane::Lane;
+use crate::actors::messages::Lane;
 use crate::actors::messages::{AckAsked, Inbound};
 use crate::events::{self, CloseReason, MessageType};
 use crate::protocol::json;

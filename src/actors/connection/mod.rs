@@ -38,7 +38,7 @@ use async_channel::{Receiver, Sender};
 use futures::{FutureExt, StreamExt};
 
 use super::engine::table::Link;
-use super::fast_lane::WrittenAck;
+use super::messages::WrittenAck;
 use super::messages::{Batch, ConnCmd, Inbound, OpenSession, Outbound, RegistryCmd, SocketEvent};
 use super::shared::Shared;
 use crate::config::ConnectRequest;

@@ -11,7 +11,8 @@ use futures::future::BoxFuture;
 
 use super::{Connection, Phase, WRITE_BATCH};
 use crate::actors::encode::{encode_ack, encode_event};
-use crate::actors::messages::{Outbound, OutboxTicket, SharedWriter};
+use crate::actors::messages::{Outbound, SharedWriter};
+use crate::actors::outbox::OutboxTicket;
 use crate::actors::OUTBOX_CAPACITY;
 use crate::protocol::engineio::Packet as EioPacket;
 use crate::rt;
@@ -94,7 +95,7 @@ impl Connection {
     /// Ids it wrote are taken over at the loop's next turn, as always).
     fn buffer(&mut self, out: Outbound) {
         if let Outbound::Flush { .. } = out {
-            self.shared.remove_outgoing();
+            self.shared.outbox().remove_packet();
             return;
         }
         if let Outbound::Event {
@@ -125,7 +126,7 @@ impl Connection {
                 if let Outbound::Flush { error } = out {
                     // The facade's write on the fast lane: what it left is flushed below (the
                     // Ids it wrote are taken over at the loop's next turn, as always).
-                    self.shared.remove_outgoing();
+                    self.shared.outbox().remove_packet();
                     match error {
                         Some(err) => return Err(err),
                         None => continue,
@@ -149,7 +150,7 @@ impl Connection {
     /// be sent: a `SendWithAck` past its deadline (its Timeout event comes from the timer), or an
     /// `Ack` for a server request of an earlier connection.
     fn encode_outbound(&mut self, out: Outbound) -> Option<(String, Vec<Vec<u8>>, OutboxTicket)> {
-        self.shared.remove_outgoing();
+        self.shared.outbox().remove_packet();
         match out {
             Outbound::Event {
                 name,

@@ -79,9 +79,7 @@ static TABLE: Lazy<Mutex<Table>> = Lazy::new(Mutex::default);
 /// The table stays consistent even if a holder panicked (each critical section is a few map
 /// operations), so a poisoned lock is taken over.
 fn table() -> MutexGuard<'static, Table> {
-    TABLE
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    crate::sync::lock(&TABLE)
 }
 
 /// A Connection's place on an engine, from [`attach`] until [`Link::detach`].
