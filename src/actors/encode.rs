@@ -16,12 +16,13 @@ pub fn json_only(args: &[Arg]) -> Option<Vec<&str>> {
         .collect()
 }
 
-/// The arguments for the binary encoders (the bytes move, nothing is copied).
-fn binary_args(args: &[Arg]) -> Vec<binary::Arg<'_>> {
-    args.iter()
+/// The arguments for the binary encoders: the bytes move out of `args` (nothing is copied), the
+/// JSON texts are borrowed.
+fn binary_args(args: &mut [Arg]) -> Vec<binary::Arg<'_>> {
+    args.iter_mut()
         .map(|a| match a {
-            Arg::Json(json) => binary::Arg::Json(json),
-            Arg::Binary(bytes) => binary::Arg::Binary(bytes.clone()),
+            Arg::Json(json) => binary::Arg::Json(json.as_str()),
+            Arg::Binary(bytes) => binary::Arg::Binary(std::mem::take(bytes)),
         })
         .collect()
 }
@@ -32,19 +33,19 @@ pub fn encode_event(
     nsp: &str,
     id: Option<u64>,
     name: &str,
-    args: Vec<Arg>,
+    mut args: Vec<Arg>,
 ) -> (String, Vec<Vec<u8>>) {
     match json_only(&args) {
         Some(json) => (socketio::encode_event(nsp, id, name, &json), Vec::new()),
-        None => binary::encode_binary_event(nsp, id, name, binary_args(&args)),
+        None => binary::encode_binary_event(nsp, id, name, binary_args(&mut args)),
     }
 }
 
 /// Encodes the answer to the server's event `id`: the packet text and its attachments, if any.
-pub fn encode_ack(nsp: &str, id: u64, args: Vec<Arg>) -> (String, Vec<Vec<u8>>) {
+pub fn encode_ack(nsp: &str, id: u64, mut args: Vec<Arg>) -> (String, Vec<Vec<u8>>) {
     match json_only(&args) {
         Some(json) => (socketio::encode_ack(nsp, id, &json), Vec::new()),
-        None => binary::encode_binary_ack(nsp, id, binary_args(&args)),
+        None => binary::encode_binary_ack(nsp, id, binary_args(&mut args)),
     }
 }
 
