@@ -66,6 +66,8 @@ pub struct ConnectionConfig {
     pub verify_certificate: bool,
     /// Extra trusted roots: PEM text or a file path ("" = none).
     pub ca_certificate: String,
+    /// Also trust the operating system's roots (besides the public ones and `ca_certificate`).
+    pub system_certificates: bool,
     /// `http://[user:password@]host:port` of an HTTP CONNECT proxy ("" = direct).
     pub proxy: String,
 }
@@ -87,6 +89,7 @@ impl Default for ConnectionConfig {
             auth_json: String::new(),
             verify_certificate: true,
             ca_certificate: String::new(),
+            system_certificates: true,
             proxy: String::new(),
         }
     }
@@ -106,6 +109,7 @@ impl std::fmt::Debug for ConnectionConfig {
             .field("auth", &redacted(!self.auth_json.is_empty()))
             .field("verify_certificate", &self.verify_certificate)
             .field("ca_certificate", &self.ca_certificate)
+            .field("system_certificates", &self.system_certificates)
             .field("proxy", &redacted(!self.proxy.is_empty()))
             .finish_non_exhaustive()
     }

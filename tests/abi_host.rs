@@ -10,7 +10,7 @@ use std::time::Duration;
 use testkit::host::{self, library, ErrorKind, HostOptions, Object, V};
 
 /// api.md "Properties": English, Russian, writable, default (for a client platform).
-const PROPS: [(&str, &str, bool, Default); 22] = [
+const PROPS: [(&str, &str, bool, Default); 23] = [
     ("SessionID", "ИДСессии", false, Default::Str("")),
     ("Connected", "Подключено", false, Default::Bool(false)),
     ("Timeout", "Таймаут", true, Default::Str("5")),
@@ -68,6 +68,12 @@ const PROPS: [(&str, &str, bool, Default); 22] = [
         Default::Bool(true),
     ),
     ("CACertificate", "СертификатУЦ", true, Default::Str("")),
+    (
+        "SystemCertificates",
+        "СертификатыОС",
+        true,
+        Default::Bool(true),
+    ),
     ("Proxy", "Прокси", true, Default::Str("")),
     (
         "DeliveryMode",

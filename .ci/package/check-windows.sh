@@ -11,7 +11,7 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # System DLLs present on every Windows 7+ machine.
-ALLOWED_DLLS='^(kernel32|advapi32|bcrypt|msvcrt|ntdll|userenv|ws2_32|secur32|crypt32|shell32|ole32|user32)\.dll$'
+ALLOWED_DLLS='^(kernel32|advapi32|bcrypt|msvcrt|ntdll|userenv|ws2_32|secur32|crypt32|ncrypt|shell32|ole32|user32)\.dll$'
 # Windows 8+ only: a static import of any of these fails to load on Windows 7.
 WIN8_ONLY='^(ProcessPrng|GetSystemTimePreciseAsFileTime|WaitOnAddress|WakeByAddressSingle|WakeByAddressAll|SetThreadDescription|GetThreadDescription)$'
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Windows test host whose ABI a compiler lays out (tests/msvc_host/): C++ compiled by
 # clang for the MSVC ABI, freestanding (no MSVC CRT or Windows SDK here), linked by lld-link
-# against an import library made from tests/msvc_host/kernel32.def.in. Prints the .exe's path.
+# against import libraries made from tests/msvc_host/*.def.in. Prints the .exe's path.
 #
 #   bash .ci/package/msvc-host.sh win64     # -> target/package/msvc-host/host-win64.exe
 #   bash .ci/package/msvc-host.sh win32     # -> target/package/msvc-host/host-win32.exe
@@ -21,20 +21,25 @@ SRC="$ROOT/tests/msvc_host"
 OUT="$PKG_DIR/msvc-host/$key"
 mkdir -p "$OUT"
 
-# kernel32.def: plain names on x64; on x86 the stdcall names as the compiler references them
-# (NAME@BYTES), and `-k` makes the library import them by their plain names, as kernel32 exports
-# them.
-{
-  echo "LIBRARY kernel32.dll"
-  echo "EXPORTS"
-  grep -v '^;' "$SRC/kernel32.def.in" | while read -r name bytes; do
-    [ -n "$name" ] || continue
-    if [ $key = win32 ]; then echo "  $name@$bytes"; else echo "  $name"; fi
-  done
-} >"$OUT/kernel32.def"
-dlltool=(llvm-dlltool-16 -m "$machine" -d "$OUT/kernel32.def" -l "$OUT/kernel32.lib")
-[ $key = win32 ] && dlltool+=(-k)
-"${dlltool[@]}"
+# An import library per DLL the host calls (kernel32, crypt32), from its NAME.def.in list: plain
+# names on x64; on x86 the stdcall names as the compiler references them (NAME@BYTES), and `-k`
+# makes the library import them by their plain names, as the DLL exports them.
+libs=()
+for list in "$SRC"/*.def.in; do
+  dll=$(basename "$list" .def.in)
+  {
+    echo "LIBRARY $dll.dll"
+    echo "EXPORTS"
+    grep -v '^;' "$list" | while read -r name bytes; do
+      [ -n "$name" ] || continue
+      if [ $key = win32 ]; then echo "  $name@$bytes"; else echo "  $name"; fi
+    done
+  } >"$OUT/$dll.def"
+  dlltool=(llvm-dlltool-16 -m "$machine" -d "$OUT/$dll.def" -l "$OUT/$dll.lib")
+  [ $key = win32 ] && dlltool+=(-k)
+  "${dlltool[@]}"
+  libs+=("$OUT/$dll.lib")
+done
 
 # -ffreestanding -nostdlib: no CRT; -fno-exceptions -fno-rtti: nothing that needs its support;
 # -fno-threadsafe-statics: no _Init_thread_* calls; -mno-stack-arg-probe: frames stay small, and
@@ -47,5 +52,5 @@ for src in freestanding platform host; do
   objs+=("$OUT/$src.obj")
 done
 lld-link-16 /nologo /entry:start /subsystem:console /nodefaultlib "/out:$OUT/host-$key.exe" "${objs[@]}" \
-  "$OUT/kernel32.lib"
+  "${libs[@]}"
 echo "$OUT/host-$key.exe"

@@ -48,6 +48,8 @@ printf '%s\n' basicConstraints=critical,CA:FALSE keyUsage=critical,digitalSignat
   extendedKeyUsage=serverAuth subjectAltName=IP:127.0.0.1,DNS:localhost >"$certs/server.ext"
 openssl x509 -req -in "$certs/server.csr" -CA "$certs/ca.pem" -CAkey "$certs/ca.key" -set_serial 2 \
   -days 30 -out "$certs/server.pem" -extfile "$certs/server.ext" 2>/dev/null
+# The CA as DER, as the Windows host puts it into the Wine prefix's Trusted Root store.
+openssl x509 -in "$certs/ca.pem" -outform der -out "$certs/ca.der"
 
 # ---- the servers: ws and wss; each exits when its stdin (our fd) closes ---------------------
 server_pids=()
@@ -89,6 +91,9 @@ winpath() {
 }
 # No Mono/Gecko install prompts, no debug chatter.
 export WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+# Wine hands the Unix environment to Windows programs, and SSL_CERT_FILE / SSL_CERT_DIR (set on
+# many Linux machines) would replace the Windows certificate store that the Windows host tests.
+unset SSL_CERT_FILE SSL_CERT_DIR
 
 # run_host KEY LABEL HOST_CMD... : runs one scenario with a 180 s limit, logs, records.
 run_host() {
@@ -159,6 +164,10 @@ for key in "${keys[@]}"; do
       else
         wine=("$(bash .ci/package/wine32.sh)") # Debian's 32-bit Wine 8, unpacked privately
         export WINEPREFIX="$ROOT/target/wine32/prefix" WINEARCH=win32
+        # crypt32 (the add-in reads the Windows certificate stores) needs user32, which needs
+        # zlib1.dll: from the unpacked tree into the prefix, where this Wine finds it.
+        mkdir -p "$WINEPREFIX/drive_c/windows/system32"
+        cp "$(bash .ci/package/wine32.sh --zlib)" "$WINEPREFIX/drive_c/windows/system32/zlib1.dll"
       fi
       exe=$(bash .ci/package/msvc-host.sh "$key")
       echo "compiled $(basename "$exe") with clang for the MSVC ABI: its static_asserts passed"
@@ -172,7 +181,8 @@ for key in "${keys[@]}"; do
       fi
       run_host "$key" "MSVC-ABI host, every scenario" "${wine[@]}" "$exe" "$(winpath "$lib")" \
         --ws "ws://127.0.0.1:$WS_PORT/" --wss "wss://127.0.0.1:$WSS_PORT/" \
-        --ca "$(winpath "$certs/ca.pem")" --other-ca "$(winpath "$certs/other-ca.pem")"
+        --ca "$(winpath "$certs/ca.pem")" --ca-der "$(winpath "$certs/ca.der")" \
+        --other-ca "$(winpath "$certs/other-ca.pem")"
       ;;
   esac
 done

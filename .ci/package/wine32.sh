@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepares a private 32-bit Wine to run the Windows x86 DLL, and prints its loader's path.
 #
-#   bash .ci/package/wine32.sh        # -> .../target/wine32/root/usr/lib/wine/wine
+#   bash .ci/package/wine32.sh          # -> .../target/wine32/root/usr/lib/wine/wine
+#   bash .ci/package/wine32.sh --zlib   # -> the unpacked zlib1.dll (for the prefix)
 #
 # Why not `dpkg --add-architecture i386 && apt-get install wine32:i386`: with i386 enabled, every
 # later `apt-get update` on the machine also fetches the i386 indexes, and this mirror's
@@ -16,8 +17,11 @@
 
 W="$ROOT/target/wine32"
 loader="$W/root/usr/lib/wine/wine"
-if [ -x "$loader" ] && [ -f "$W/root/usr/lib/i386-linux-gnu/wine/i386-windows/zlib1.dll" ]; then
-  echo "$loader"
+zlib="$W/root/usr/lib/i386-linux-gnu/wine/i386-windows/zlib1.dll"
+# --zlib: the path of the unpacked zlib1.dll instead (run-hosts.sh puts a copy into the prefix).
+[ "${1:-}" = --zlib ] && out=$zlib || out=$loader
+if [ -x "$loader" ] && [ -f "$zlib" ]; then
+  echo "$out"
   exit 0
 fi
 
@@ -44,4 +48,4 @@ for deb in "$W"/debs/*.deb; do dpkg -x "$deb" "$W/root"; done
 cp "$W/root/usr/i686-w64-mingw32/lib/zlib1.dll" "$W/root/usr/lib/i386-linux-gnu/wine/i386-windows/zlib1.dll"
 rm -rf "$W/apt" "$W/debs"
 [ -x "$loader" ] || die "no $loader after unpacking wine32"
-echo "$loader"
+echo "$out"

@@ -168,6 +168,7 @@ impl Component {
             Prop::Auth => string(&s.connection.auth_json),
             Prop::VerifyCertificate => Value::Bool(s.connection.verify_certificate),
             Prop::CaCertificate => string(&s.connection.ca_certificate),
+            Prop::SystemCertificates => Value::Bool(s.connection.system_certificates),
             Prop::Proxy => string(&s.connection.proxy),
             Prop::DeliveryMode => string(s.delivery_mode_text()),
             Prop::EventBufferDepth => Value::I32(s.event_buffer_depth),
@@ -204,6 +205,7 @@ impl Component {
             Prop::Auth => s.set_auth(&value),
             Prop::VerifyCertificate => s.set_verify_certificate(&value),
             Prop::CaCertificate => s.set_ca_certificate(&value),
+            Prop::SystemCertificates => s.set_system_certificates(&value),
             Prop::Proxy => s.set_proxy(&value),
             Prop::DeliveryMode => s
                 .set_delivery_mode(&value)

@@ -52,6 +52,7 @@ pub enum Prop {
     Auth,
     VerifyCertificate,
     CaCertificate,
+    SystemCertificates,
     Proxy,
     DeliveryMode,
     EventBufferDepth,
@@ -60,7 +61,7 @@ pub enum Prop {
 }
 
 /// Every property, indexed by `Prop as usize`.
-pub const PROPS: [(Prop, PropInfo); 22] = {
+pub const PROPS: [(Prop, PropInfo); 23] = {
     const fn p(en: &'static str, ru: &'static str, writable: bool) -> PropInfo {
         PropInfo { en, ru, writable }
     }
@@ -106,6 +107,10 @@ pub const PROPS: [(Prop, PropInfo); 22] = {
         (
             Prop::CaCertificate,
             p("CACertificate", "СертификатУЦ", true),
+        ),
+        (
+            Prop::SystemCertificates,
+            p("SystemCertificates", "СертификатыОС", true),
         ),
         (Prop::Proxy, p("Proxy", "Прокси", true)),
         (Prop::DeliveryMode, p("DeliveryMode", "РежимДоставки", true)),

@@ -334,6 +334,12 @@ impl Settings {
         Ok(())
     }
 
+    /// `SystemCertificates`.
+    pub fn set_system_certificates(&mut self, v: &Value) -> Result<(), Text> {
+        self.connection.system_certificates = boolean("SystemCertificates", v)?;
+        Ok(())
+    }
+
     /// `Proxy`: `http://[user:password@]host:port` or "".
     pub fn set_proxy(&mut self, v: &Value) -> Result<(), Text> {
         let s = string("Proxy", v)?.trim();

@@ -1,14 +1,18 @@
 //! TLS for `wss://` and `https://`: rustls (ring), linked statically; never the system's
 //! OpenSSL, which could clash with the one 1C loads.
 //!
-//! Verification is on by default against the public roots of webpki-roots; `CACertificate` adds
-//! roots (PEM text, or the path to a PEM or DER file); `VerifyCertificate = False` is the
-//! explicit opt-out (and then `CACertificate` does not matter and is not read).
+//! Verification is on by default against the public roots of webpki-roots and, unless
+//! `SystemCertificates = False`, the operating system's trusted roots (where group policy puts a
+//! company's CA; read once per process by rustls-native-certs: the Windows stores, or the system
+//! bundle on Linux, honouring `SSL_CERT_FILE` and `SSL_CERT_DIR`); `CACertificate` adds roots
+//! (PEM text, or the path to a PEM or DER file); `VerifyCertificate = False` is the explicit
+//! opt-out (and then the roots do not matter and are not read).
 //!
-//! Configurations are built once and reused: the default one for the process, the insecure one
-//! likewise, and one per distinct set of extra roots (keyed by the certificates themselves, so
-//! a changed CA file is picked up on the next connect). Reuse also keeps each configuration's
-//! TLS session cache, so a reconnect to the same server resumes its session.
+//! Configurations are built once and reused: the two without extra roots (system roots or not)
+//! for the process, the insecure one likewise, and one per distinct set of extra roots (keyed by
+//! the certificates themselves, so a changed CA file is picked up on the next connect). Reuse
+//! also keeps each configuration's TLS session cache, so a reconnect to the same server resumes
+//! its session.
 
 use std::sync::{Arc, Mutex};
 
@@ -38,14 +42,52 @@ fn provider() -> Arc<CryptoProvider> {
     PROVIDER.clone()
 }
 
-/// The default configuration (public roots, verification on), built once per process.
-static DEFAULT_CONFIG: Lazy<Result<Arc<ClientConfig>, TlsError>> = Lazy::new(|| build(&[], true));
+/// The operating system's trusted roots, read at the first TLS connection that wants them and
+/// kept for the process. A store that cannot be read, or certificates in it that cannot be
+/// parsed, add nothing: the public roots and `CACertificate` still apply. (The crate unwraps
+/// the answers of two Windows calls; a panic there must not end the connection either.)
+/// `SSL_CERT_FILE` / `SSL_CERT_DIR`, when set, replace the store on every system.
+static SYSTEM_ROOTS: Lazy<Vec<CertificateDer<'static>>> = Lazy::new(|| {
+    std::panic::catch_unwind(rustls_native_certs::load_native_certs)
+        .map(|found| found.certs)
+        .unwrap_or_default()
+});
+
+/// What a configuration trusts.
+#[derive(Clone, Copy)]
+enum Trust<'a> {
+    /// Any certificate (`VerifyCertificate = False`).
+    Anything,
+    /// The public roots, the system's when `system`, and `extra`.
+    Roots {
+        system: bool,
+        extra: &'a [CertificateDer<'static>],
+    },
+}
+
+type Built = Result<Arc<ClientConfig>, TlsError>;
+
+/// The configuration with the system's roots and no extra ones (the default), built once.
+static DEFAULT_CONFIG: Lazy<Built> = Lazy::new(|| {
+    build(Trust::Roots {
+        system: true,
+        extra: &[],
+    })
+});
+
+/// The configuration with the public roots only (`SystemCertificates = False`), built once.
+static PUBLIC_CONFIG: Lazy<Built> = Lazy::new(|| {
+    build(Trust::Roots {
+        system: false,
+        extra: &[],
+    })
+});
 
 /// The configuration behind `VerifyCertificate = False`, built once per process.
-static INSECURE_CONFIG: Lazy<Result<Arc<ClientConfig>, TlsError>> = Lazy::new(|| build(&[], false));
+static INSECURE_CONFIG: Lazy<Built> = Lazy::new(|| build(Trust::Anything));
 
-/// Configurations with extra roots, most recently built last.
-type CustomConfigs = Vec<(Vec<CertificateDer<'static>>, Arc<ClientConfig>)>;
+/// Configurations with extra roots, by (system roots too, extra roots), most recently built last.
+type CustomConfigs = Vec<((bool, Vec<CertificateDer<'static>>), Arc<ClientConfig>)>;
 static CUSTOM_CONFIGS: Lazy<Mutex<CustomConfigs>> = Lazy::new(|| Mutex::new(Vec::new()));
 
 /// The rustls configuration for these connection settings.
@@ -53,21 +95,32 @@ pub fn client_config(config: &ConnectionConfig) -> Result<Arc<ClientConfig>, Tra
     if !config.verify_certificate {
         return INSECURE_CONFIG.clone().map_err(TransportError::Tls);
     }
+    let system = config.system_certificates;
     let extra = extra_roots(&config.ca_certificate).map_err(TransportError::Tls)?;
     if extra.is_empty() {
-        return DEFAULT_CONFIG.clone().map_err(TransportError::Tls);
+        let shared = if system {
+            &DEFAULT_CONFIG
+        } else {
+            &PUBLIC_CONFIG
+        };
+        return (*shared).clone().map_err(TransportError::Tls);
     }
-    // A poisoned lock only means another thread panicked while holding it; the list itself is
-    // always whole (it is only pushed to and trimmed), so keep using it.
     let mut cache = crate::sync::lock(&CUSTOM_CONFIGS);
-    if let Some((_, config)) = cache.iter().find(|(roots, _)| *roots == extra) {
+    if let Some((_, config)) = cache
+        .iter()
+        .find(|((sys, roots), _)| *sys == system && *roots == extra)
+    {
         return Ok(config.clone());
     }
-    let config = build(&extra, true).map_err(TransportError::Tls)?;
+    let config = build(Trust::Roots {
+        system,
+        extra: &extra,
+    })
+    .map_err(TransportError::Tls)?;
     if cache.len() >= CUSTOM_CONFIGS_KEPT {
         cache.remove(0);
     }
-    cache.push((extra, config.clone()));
+    cache.push(((system, extra), config.clone()));
     Ok(config)
 }
 
@@ -114,24 +167,30 @@ fn pem_certificates(
     Ok(certs)
 }
 
-fn build(extra: &[CertificateDer<'static>], verify: bool) -> Result<Arc<ClientConfig>, TlsError> {
+fn build(trust: Trust<'_>) -> Built {
     let builder = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|err| TlsError::Setup(err.to_string()))?;
-    let mut config = if verify {
-        let mut roots = RootCertStore::empty();
-        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        for cert in extra {
-            roots
-                .add(cert.clone())
-                .map_err(|err| TlsError::CaUnusable(err.to_string()))?;
+    let mut config = match trust {
+        Trust::Roots { system, extra } => {
+            let mut roots = RootCertStore::empty();
+            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+            if system {
+                // A system store holds odd certificates too; those rustls cannot use are
+                // skipped rather than failing every connection.
+                roots.add_parsable_certificates(SYSTEM_ROOTS.iter().cloned());
+            }
+            for cert in extra {
+                roots
+                    .add(cert.clone())
+                    .map_err(|err| TlsError::CaUnusable(err.to_string()))?;
+            }
+            builder.with_root_certificates(roots).with_no_client_auth()
         }
-        builder.with_root_certificates(roots).with_no_client_auth()
-    } else {
-        builder
+        Trust::Anything => builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate))
-            .with_no_client_auth()
+            .with_no_client_auth(),
     };
     // Both transports speak HTTP/1.1 (a websocket upgrade is an HTTP/1.1 request); offering h2
     // would let a server pick a protocol we then cannot speak.

@@ -183,6 +183,23 @@ void end_line() {
     g_len = 0;
 }
 
+// ---- files -----------------------------------------------------------------------------------
+unsigned char* read_file(const wchar_t* path, unsigned long* n) {
+    const unsigned long GENERIC_READ = 0x80000000, OPEN_EXISTING = 3, FILE_SHARE_READ = 1;
+    void* file = CreateFileW(path, GENERIC_READ, FILE_SHARE_READ, nullptr, OPEN_EXISTING, 0, nullptr);
+    if (file == (void*)-1) return nullptr;
+    const unsigned long MAX = 1 << 20;
+    unsigned char* data = (unsigned char*)heap_alloc(MAX);
+    *n = 0;
+    int ok = ReadFile(file, data, MAX, n, nullptr);
+    CloseHandle(file);
+    if (!ok) {
+        heap_free(data);
+        return nullptr;
+    }
+    return data;
+}
+
 // ---- the command line ----------------------------------------------------------------------------
 Vec<wchar_t*> command_line_args() {
     Vec<wchar_t*> args;

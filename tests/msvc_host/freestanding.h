@@ -1,6 +1,6 @@
 // What a C++ program needs when there is no MSVC CRT and no Windows SDK (build-targets.md, "A
-// Windows host whose ABI a compiler generates"): the few kernel32 functions the host calls,
-// declared by hand (their import library is made from kernel32.def.in by msvc-host.sh), heap
+// Windows host whose ABI a compiler generates"): the few kernel32 and crypt32 functions the host
+// calls, declared by hand (msvc-host.sh makes their import libraries from *.def.in), heap
 // memory, a lock, a clock, console output, and a growable array. freestanding.cpp defines them
 // and the symbols the compiler expects from a CRT (memset, memcpy, _purecall, new/delete, ...).
 #pragma once
@@ -26,6 +26,19 @@ __declspec(dllimport) wchar_t* __stdcall GetCommandLineW();
 __declspec(dllimport) unsigned long __stdcall GetCurrentThreadId();
 __declspec(dllimport) void __stdcall AcquireSRWLockExclusive(void** lock);
 __declspec(dllimport) void __stdcall ReleaseSRWLockExclusive(void** lock);
+__declspec(dllimport) void* __stdcall CreateFileW(const wchar_t* name, unsigned long access, unsigned long share,
+                                                  void* security, unsigned long disposition, unsigned long flags,
+                                                  void* tmpl);
+__declspec(dllimport) int __stdcall ReadFile(void* file, void* data, unsigned long n, unsigned long* read,
+                                             void* overlapped);
+__declspec(dllimport) int __stdcall CloseHandle(void* handle);
+
+// crypt32 (crypt32.def.in): the certificate stores that the add-in's SystemCertificates reads.
+__declspec(dllimport) void* __stdcall CertOpenSystemStoreW(size_t provider, const wchar_t* name);
+__declspec(dllimport) int __stdcall CertAddEncodedCertificateToStore(void* store, unsigned long encoding,
+                                                                     const unsigned char* data, unsigned long n,
+                                                                     unsigned long disposition, void** added);
+__declspec(dllimport) int __stdcall CertCloseStore(void* store, unsigned long flags);
 }
 
 // The CRT's memory functions, defined in freestanding.cpp (the compiler may call them itself).
@@ -103,6 +116,9 @@ struct Vec {
     }
     T& operator[](unsigned i) { return items[i]; }
 };
+
+// The whole of a (small) file, heap_alloc'd; its length in `*n`. Null when it cannot be read.
+unsigned char* read_file(const wchar_t* path, unsigned long* n);
 
 // The command line, split as the Windows C runtime splits it (quotes group, no escapes needed
 // for the paths and URLs the scripts pass).

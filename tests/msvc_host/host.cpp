@@ -6,8 +6,9 @@
 // plain up-cast, thin client and server AppTypes, a memory manager that checks every block.
 //
 // Build and run: .ci/package/msvc-host.sh (called by run-hosts.sh for win64 and win32).
-//   host.exe LIB --ws URL --wss URL --ca CA.pem --other-ca OTHER.pem [--only NAME]
-// Scenarios (NAME): abi, seed, acks, queue, ten, done-receiving, delete-bases, wss, reload.
+//   host.exe LIB --ws URL --wss URL --ca CA.pem --ca-der CA.der --other-ca OTHER.pem [--only NAME]
+// Scenarios (NAME): abi, seed, acks, queue, ten, done-receiving, delete-bases, system-store, wss,
+// reload.
 // One line per check ("ok   ..." / "FAIL ..."), then "N passed, M failed", and "ALL OK" with exit
 // code 0 when everything passed.
 #include "platform.h"
@@ -277,6 +278,7 @@ struct Urls {
     const wchar_t* wss = nullptr;
     const wchar_t* ca = nullptr;
     const wchar_t* other_ca = nullptr;
+    const wchar_t* ca_der = nullptr;
 };
 
 // Sizes and offsets the compiler chose, against what the add-in assumes (native-api.md §2-3).
@@ -509,9 +511,11 @@ void scenario_wss(const Urls& u) {
     int open = wait_open(o, "wss: custom CA");
     if (open >= 0) disconnect(o, "wss", open);
     destroy(o);
-    // An unrelated CA: the handshake must fail with the seed Fail event.
+    // An unrelated CA: the handshake must fail with the seed Fail event (the Windows store is left
+    // out: system-store put the server's CA there).
     o = create(IPlatformInfo::eAppThinClient);
     set_prop(o, L"CACertificate", u.other_ca);
+    set_prop(o, L"SystemCertificates", false);
     connect(o, u.wss);
     int fail = wait_event(o, L"\"Event\": \"Connection\"");
     check(fail >= 0 && weq(o.p->event(fail).message, FAIL), "wss: an unknown CA is refused (LastError: ",
@@ -523,6 +527,43 @@ void scenario_wss(const Urls& u) {
     connect(o, u.wss);
     open = wait_open(o, "wss: unverified");
     if (open >= 0) disconnect(o, "wss unverified", open);
+    destroy(o);
+}
+
+// SystemCertificates on Windows: the server's CA put into the user's Trusted Root store (as
+// group policy puts a company's CA into the machine's), then trusted with no CACertificate, and
+// not trusted with SystemCertificates = False. Runs before any other TLS connection: the add-in
+// reads the store once per process.
+void scenario_system_store(const Urls& u) {
+    if (u.wss == nullptr || u.ca_der == nullptr) return;
+    unsigned long n = 0;
+    unsigned char* der = read_file(u.ca_der, &n);
+    void* store = CertOpenSystemStoreW(0, L"ROOT");
+    const unsigned long X509_ASN_ENCODING = 1, CERT_STORE_ADD_REPLACE_EXISTING = 3;
+    bool added = der != nullptr && store != nullptr &&
+                 CertAddEncodedCertificateToStore(store, X509_ASN_ENCODING, der, n, CERT_STORE_ADD_REPLACE_EXISTING,
+                                                  nullptr);
+    if (store != nullptr) CertCloseStore(store, 0);
+    heap_free(der);
+    if (!check(added, "system-store: the test CA added to the user's Trusted Root store (", n, " bytes)")) return;
+
+    Obj o = create(IPlatformInfo::eAppThinClient);
+    if (o.c == nullptr) return;
+    tVariant v;
+    bool on = get_prop(o, L"СертификатыОС", &v) && v.vt == VTYPE_BOOL && v.bVal;
+    clear(v);
+    check(on, "system-store: SystemCertificates is on by default");
+    connect(o, u.wss);
+    int open = wait_open(o, "system-store: the CA from the Windows store is trusted");
+    if (open >= 0) disconnect(o, "system-store", open);
+    destroy(o);
+
+    o = create(IPlatformInfo::eAppThinClient);
+    check(set_prop(o, L"SystemCertificates", false), "system-store: SystemCertificates = False");
+    connect(o, u.wss);
+    int fail = wait_event(o, L"\"Event\": \"Connection\"");
+    check(fail >= 0 && weq(o.p->event(fail).message, FAIL), "system-store: off, the same server is not trusted (",
+          last_error(o), ")");
     destroy(o);
 }
 
@@ -569,6 +610,8 @@ int run() {
             u.ca = args[++i];
         else if (is(args[i], L"--other-ca") && value)
             u.other_ca = args[++i];
+        else if (is(args[i], L"--ca-der") && value)
+            u.ca_der = args[++i];
         else if (is(args[i], L"--only") && value)
             only = args[++i];
         else if (g_lib_path == nullptr)
@@ -577,7 +620,8 @@ int run() {
             g_lib_path = nullptr, i = args.len;
     }
     if (g_lib_path == nullptr || u.ws == nullptr || (u.wss && (!u.ca || !u.other_ca))) {
-        say("usage: host.exe LIB --ws URL [--wss URL --ca CA.pem --other-ca OTHER.pem] [--only NAME]");
+        say("usage: host.exe LIB --ws URL [--wss URL --ca CA.pem --ca-der CA.der --other-ca OTHER.pem] [--only "
+            "NAME]");
         return 2;
     }
     if (!check(load_library(), "load ", g_lib_path, " and find its five exports")) return 1;
@@ -594,6 +638,7 @@ int run() {
         {L"ten", scenario_ten},
         {L"done-receiving", scenario_done_receiving},
         {L"delete-bases", scenario_delete_bases},
+        {L"system-store", scenario_system_store},
         {L"wss", scenario_wss},
         {L"reload", scenario_reload},
     };

@@ -36,6 +36,7 @@ pub struct EngineKey {
     protocol: ProtocolChoice,
     verify_certificate: bool,
     ca_certificate: String,
+    system_certificates: bool,
     proxy: String,
 }
 
@@ -52,6 +53,7 @@ impl EngineKey {
             protocol: s.protocol,
             verify_certificate: s.verify_certificate,
             ca_certificate: s.ca_certificate.clone(),
+            system_certificates: s.system_certificates,
             proxy: s.proxy.clone(),
         }
     }
