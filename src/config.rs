@@ -14,6 +14,9 @@ use crate::endpoint::Endpoint;
 /// allocate.
 pub const MAX_MESSAGE_BYTES: usize = 64 << 20;
 
+/// The `Proxy` value that asks for the operating system's proxy settings (`transport::system_proxy`).
+pub const SYSTEM_PROXY: &str = "system";
+
 /// Which Engine.IO revision to speak.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ProtocolChoice {
@@ -68,7 +71,8 @@ pub struct ConnectionConfig {
     pub ca_certificate: String,
     /// Also trust the operating system's roots (besides the public ones and `ca_certificate`).
     pub system_certificates: bool,
-    /// `http://[user:password@]host:port` of an HTTP CONNECT proxy ("" = direct).
+    /// `http://[user:password@]host:port` of an HTTP CONNECT proxy, [`SYSTEM_PROXY`] for the
+    /// operating system's, or "" (direct).
     pub proxy: String,
 }
 

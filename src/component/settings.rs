@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use super::names::russian;
-use crate::config::{ConnectionConfig, ProtocolChoice, TransportKind};
+use crate::config::{ConnectionConfig, ProtocolChoice, TransportKind, SYSTEM_PROXY};
 use crate::lang::{clip, Text};
 use crate::text;
 use crate::value::Value;
@@ -343,10 +343,14 @@ impl Settings {
     /// `Proxy`: `http://[user:password@]host:port` or "".
     pub fn set_proxy(&mut self, v: &Value) -> Result<(), Text> {
         let s = string("Proxy", v)?.trim();
+        if s.eq_ignore_ascii_case(SYSTEM_PROXY) || s.to_lowercase() == "системный" {
+            self.connection.proxy = SYSTEM_PROXY.to_owned();
+            return Ok(());
+        }
         if !s.is_empty() {
             let rest = s.strip_prefix("http://").ok_or_else(|| {
-                text!("Proxy must look like http://[user:password@]host:port";
-                      "Прокси должен иметь вид http://[пользователь:пароль@]хост:порт")
+                text!("Proxy must look like http://[user:password@]host:port, or be \"system\"";
+                      "Прокси должен иметь вид http://[пользователь:пароль@]хост:порт или быть \"system\" (\"системный\")")
             })?;
             let host_port = rest
                 .rsplit_once('@')

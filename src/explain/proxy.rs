@@ -11,21 +11,17 @@ impl ProxyError {
     pub fn text(&self) -> Text {
         match self {
             ProxyError::Invalid(why) => {
-                let why = match why {
-                    Invalid::Scheme => {
-                        text!("it must start with http://"; "он должен начинаться с http://")
-                    }
-                    Invalid::HostPort => {
-                        text!("the host or port is missing or invalid"; "не указан или неверен хост или порт")
-                    }
-                    Invalid::Credentials => text!(
-                        "a % in the user name or password must be followed by two hex digits (%40 for @, %3A for :)";
-                        "символ % в имени пользователя или пароле должен сопровождаться двумя шестнадцатеричными цифрами (%40 для @, %3A для :)"
-                    ),
-                };
+                let why = why.text();
                 text!(
                     "Proxy must look like http://[user:password@]host:port: {}", why.en;
                     "Прокси должен иметь вид http://[пользователь:пароль@]хост:порт: {}", why.ru
+                )
+            }
+            ProxyError::SystemInvalid { source, why } => {
+                let why = why.text();
+                text!(
+                    "Proxy is \"system\", and the proxy from {} must look like http://[user:password@]host:port: {}", source, why.en;
+                    "Прокси \"system\", а прокси из {} должен иметь вид http://[пользователь:пароль@]хост:порт: {}", source, why.ru
                 )
             }
             ProxyError::Unreachable { proxy, error } => text!(
@@ -81,6 +77,23 @@ impl ProxyError {
                     "прокси {} неправильно ответил на CONNECT: {} (это HTTP-прокси?)", proxy, why.ru
                 )
             }
+        }
+    }
+}
+
+impl Invalid {
+    fn text(&self) -> Text {
+        match self {
+            Invalid::Scheme => {
+                text!("it must start with http://"; "он должен начинаться с http://")
+            }
+            Invalid::HostPort => {
+                text!("the host or port is missing or invalid"; "не указан или неверен хост или порт")
+            }
+            Invalid::Credentials => text!(
+                "a % in the user name or password must be followed by two hex digits (%40 for @, %3A for :)";
+                "символ % в имени пользователя или пароле должен сопровождаться двумя шестнадцатеричными цифрами (%40 для @, %3A для :)"
+            ),
         }
     }
 }

@@ -12,8 +12,8 @@ use std::time::Instant;
 use super::error::{TlsError, TransportError};
 use super::io::BoxedIo;
 use super::proxy::{self, ProxyAddr, ProxyError};
-use super::tls;
-use crate::config::ConnectionConfig;
+use super::{system_proxy, tls};
+use crate::config::{ConnectionConfig, SYSTEM_PROXY};
 use crate::endpoint::Endpoint;
 use crate::rt;
 
@@ -23,7 +23,7 @@ pub async fn open_stream(
     config: &ConnectionConfig,
 ) -> Result<BoxedIo, TransportError> {
     let deadline = rt::now() + config.timeout;
-    let proxy = ProxyAddr::parse(&config.proxy).map_err(TransportError::Proxy)?;
+    let proxy = proxy_for(config, endpoint).map_err(TransportError::Proxy)?;
     let io: BoxedIo = match proxy {
         Some(proxy) => within(deadline, proxy::tunnel(&proxy, endpoint))
             .await
@@ -54,6 +54,24 @@ pub async fn open_stream(
             let secs = config.timeout_text.clone();
             Err(TransportError::Tls(TlsError::Timeout(secs)))
         })
+}
+
+/// The proxy to reach `endpoint` through: the `Proxy` property, or for `system` what the
+/// operating system's settings give for this server (`None`: directly).
+fn proxy_for(
+    config: &ConnectionConfig,
+    endpoint: &Endpoint,
+) -> Result<Option<ProxyAddr>, ProxyError> {
+    if config.proxy != SYSTEM_PROXY {
+        return ProxyAddr::parse(&config.proxy);
+    }
+    let Some((value, source)) = system_proxy::proxy_for(endpoint) else {
+        return Ok(None);
+    };
+    ProxyAddr::parse(&value).map_err(|err| match err {
+        ProxyError::Invalid(why) => ProxyError::SystemInvalid { source, why },
+        other => other,
+    })
 }
 
 /// Runs `step` until `deadline`; `None` when the time ran out.

@@ -13,7 +13,8 @@
 //! - `versions`: the revision remembered per server.
 //! - `url`: the Engine.IO URLs built from a `Connect` request.
 //! - `connect`: the byte stream under every transport (TCP or a proxy tunnel, then TLS).
-//! - `proxy`: HTTP CONNECT tunnels through the `Proxy` property.
+//! - `proxy`: HTTP CONNECT tunnels through the `Proxy` property; `system_proxy`: the proxy of
+//!   the operating system's settings for `Proxy = "system"`.
 //! - `tls`: rustls for `wss://` and `https://`.
 
 pub mod connect;
@@ -25,6 +26,7 @@ pub mod http;
 pub mod io;
 pub mod polling;
 pub mod proxy;
+pub mod system_proxy;
 pub mod tls;
 pub mod upgrade;
 pub mod url;

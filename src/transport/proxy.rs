@@ -277,6 +277,14 @@ pub enum Malformed {
 pub enum ProxyError {
     /// The `Proxy` property cannot be used.
     Invalid(Invalid),
+    /// `Proxy = "system"`, and the system's setting cannot be used (its value is not repeated:
+    /// it may hold a password).
+    SystemInvalid {
+        /// Where the setting came from (`HTTPS_PROXY`, the Windows Internet settings, …).
+        source: &'static str,
+        /// What is wrong with it.
+        why: Invalid,
+    },
     /// TCP to the proxy failed.
     Unreachable {
         /// The proxy's `host:port`.
