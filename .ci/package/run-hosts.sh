@@ -80,6 +80,17 @@ start_server wss --tls-cert "$certs/server.pem" --tls-key "$certs/server.key"
 WSS_PORT=$PORT
 echo "servers: ws://127.0.0.1:$WS_PORT/ wss://127.0.0.1:$WSS_PORT/"
 
+# ---- an HTTP CONNECT proxy for the Windows host's Proxy = "system" (it lives as the server) --
+exec {proxy_fd}> >(exec python3 tests/servers/connect_proxy.py >"$RUN/proxy.log" 2>"$RUN/proxy.err")
+server_pids+=($!)
+for _ in $(seq 200); do
+  PROXY_PORT=$(sed -n 's/^LISTENING //p' "$RUN/proxy.log" 2>/dev/null | head -n1)
+  [ -n "$PROXY_PORT" ] && break
+  sleep 0.1
+done
+[ -n "$PROXY_PORT" ] || die "the proxy did not start: $(cat "$RUN/proxy.err")"
+echo "proxy: 127.0.0.1:$PROXY_PORT (for Proxy = \"system\" under Wine)"
+
 # ---- hosts -----------------------------------------------------------------------------------
 CFLAGS=(-std=gnu11 -O1 -Wall -Wextra -Werror)
 CXXFLAGS=(-std=c++17 -O1 -Wall -Wextra -Werror -static-libstdc++ -static-libgcc)
@@ -179,7 +190,12 @@ for key in "${keys[@]}"; do
         result FAIL "$key: Wine cannot start the host (exit $probe)" 0 "$RUN/$key-probe.log"
         continue
       fi
+      # Proxy = "system": the user's Internet settings of this prefix name the test proxy.
+      settings='HKCU\Software\Microsoft\Windows\CurrentVersion\Internet Settings'
+      "${wine[@]}" reg add "$settings" /v ProxyEnable /t REG_DWORD /d 1 /f >/dev/null 2>&1
+      "${wine[@]}" reg add "$settings" /v ProxyServer /t REG_SZ /d "127.0.0.1:$PROXY_PORT" /f >/dev/null 2>&1
       run_host "$key" "MSVC-ABI host, every scenario" "${wine[@]}" "$exe" "$(winpath "$lib")" \
+        --proxied "ws://via-proxy.invalid:$WS_PORT/" \
         --ws "ws://127.0.0.1:$WS_PORT/" --wss "wss://127.0.0.1:$WSS_PORT/" \
         --ca "$(winpath "$certs/ca.pem")" --ca-der "$(winpath "$certs/ca.der")" \
         --other-ca "$(winpath "$certs/other-ca.pem")"

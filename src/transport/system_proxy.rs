@@ -11,8 +11,6 @@
 //! The environment is read only for `system`, at each connect (a changed setting counts at the
 //! next one). The rules are pure functions of the settings' text, tested without the system.
 
-use std::net::IpAddr;
-
 use crate::endpoint::Endpoint;
 
 /// Where a system proxy came from, for error texts (never the value: it may hold a password).
@@ -86,7 +84,10 @@ fn bypassed(list: &str, host: &str, port: u16) -> bool {
                 .trim_start_matches('.')
                 .trim_end_matches('.')
                 .to_ascii_lowercase();
-            match (host.parse::<IpAddr>(), pattern.parse::<IpAddr>()) {
+            match (
+                host.parse::<std::net::IpAddr>(),
+                pattern.parse::<std::net::IpAddr>(),
+            ) {
                 (Ok(a), Ok(b)) => a == b,
                 _ => host == pattern || host.ends_with(&format!(".{pattern}")),
             }
@@ -112,6 +113,7 @@ fn split_port(entry: &str) -> (&str, Option<u16>) {
 /// Whether the address `host` is in `net/bits`.
 #[cfg(any(test, not(windows)))]
 fn in_range(host: &str, net: &str, bits: &str) -> bool {
+    use std::net::IpAddr;
     let (Ok(host), Ok(net), Ok(bits)) = (
         host.parse::<IpAddr>(),
         net.parse::<IpAddr>(),

@@ -6,9 +6,11 @@
 // plain up-cast, thin client and server AppTypes, a memory manager that checks every block.
 //
 // Build and run: .ci/package/msvc-host.sh (called by run-hosts.sh for win64 and win32).
-//   host.exe LIB --ws URL --wss URL --ca CA.pem --ca-der CA.der --other-ca OTHER.pem [--only NAME]
-// Scenarios (NAME): abi, seed, acks, queue, ten, done-receiving, delete-bases, system-store, wss,
-// reload.
+//   host.exe LIB --ws URL --wss URL --ca CA.pem --ca-der CA.der --other-ca OTHER.pem
+//            [--proxied URL] [--only NAME]
+// Scenarios (NAME): abi, seed, acks, queue, ten, done-receiving, delete-bases, system-proxy,
+// system-store, wss, reload. `--proxied`: a ws:// URL whose host only the proxy of the Windows
+// Internet settings can reach (run-hosts.sh sets them with `wine reg add`).
 // One line per check ("ok   ..." / "FAIL ..."), then "N passed, M failed", and "ALL OK" with exit
 // code 0 when everything passed.
 #include "platform.h"
@@ -279,6 +281,7 @@ struct Urls {
     const wchar_t* ca = nullptr;
     const wchar_t* other_ca = nullptr;
     const wchar_t* ca_der = nullptr;
+    const wchar_t* proxied = nullptr;
 };
 
 // Sizes and offsets the compiler chose, against what the add-in assumes (native-api.md §2-3).
@@ -530,6 +533,26 @@ void scenario_wss(const Urls& u) {
     destroy(o);
 }
 
+// Proxy = "system" on Windows: the proxy of the user's Internet settings reaches a server by a
+// name that nothing else resolves; without it, the same name fails.
+void scenario_system_proxy(const Urls& u) {
+    if (u.proxied == nullptr) return;
+    Obj o = create(IPlatformInfo::eAppThinClient);
+    if (o.c == nullptr) return;
+    check(set_prop(o, L"Прокси", L"системный"), "system-proxy: Proxy = \"системный\"");
+    call(o, L"On", nullptr, L"echo");
+    connect(o, u.proxied);
+    int open = wait_open(o, "system-proxy: through the proxy of the Windows Internet settings");
+    if (open >= 0) echo(o, "system-proxy", L"через прокси", open);
+    destroy(o);
+    o = create(IPlatformInfo::eAppThinClient);
+    set_prop(o, L"Переподключение", false);
+    connect(o, u.proxied);
+    int fail = wait_event(o, L"\"Event\": \"Connection\"");
+    check(fail >= 0 && weq(o.p->event(fail).message, FAIL), "system-proxy: without Proxy the name does not resolve");
+    destroy(o);
+}
+
 // SystemCertificates on Windows: the server's CA put into the user's Trusted Root store (as
 // group policy puts a company's CA into the machine's), then trusted with no CACertificate, and
 // not trusted with SystemCertificates = False. Runs before any other TLS connection: the add-in
@@ -612,6 +635,8 @@ int run() {
             u.other_ca = args[++i];
         else if (is(args[i], L"--ca-der") && value)
             u.ca_der = args[++i];
+        else if (is(args[i], L"--proxied") && value)
+            u.proxied = args[++i];
         else if (is(args[i], L"--only") && value)
             only = args[++i];
         else if (g_lib_path == nullptr)
@@ -620,8 +645,8 @@ int run() {
             g_lib_path = nullptr, i = args.len;
     }
     if (g_lib_path == nullptr || u.ws == nullptr || (u.wss && (!u.ca || !u.other_ca))) {
-        say("usage: host.exe LIB --ws URL [--wss URL --ca CA.pem --ca-der CA.der --other-ca OTHER.pem] [--only "
-            "NAME]");
+        say("usage: host.exe LIB --ws URL [--wss URL --ca CA.pem --ca-der CA.der --other-ca OTHER.pem] "
+            "[--proxied URL] [--only NAME]");
         return 2;
     }
     if (!check(load_library(), "load ", g_lib_path, " and find its five exports")) return 1;
@@ -638,6 +663,7 @@ int run() {
         {L"ten", scenario_ten},
         {L"done-receiving", scenario_done_receiving},
         {L"delete-bases", scenario_delete_bases},
+        {L"system-proxy", scenario_system_proxy},
         {L"system-store", scenario_system_store},
         {L"wss", scenario_wss},
         {L"reload", scenario_reload},
