@@ -4,9 +4,11 @@
 //! Pure data below the transport: `component::settings` fills it from 1C properties (and checks
 //! them there, with texts for 1C developers); nothing here talks to 1C or to the network.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::endpoint::Endpoint;
+use crate::log::ObjectLog;
 
 /// The largest Engine.IO message accepted, in bytes: a websocket message, an HTTP body, a binary
 /// attachment. Socket.IO servers refuse more than 1 MB by default (`maxHttpBufferSize`); this
@@ -126,4 +128,15 @@ pub struct ConnectRequest {
     pub endpoint: Endpoint,
     /// The object's connection settings at the time of the call.
     pub config: ConnectionConfig,
+    /// The object's diagnostic log, when `LogFile` is set.
+    pub log: Option<Arc<ObjectLog>>,
+}
+
+impl ConnectRequest {
+    /// Writes a line to the object's log at `level`, if it has one (the text made only then).
+    pub fn log(&self, level: crate::log::Level, text: impl FnOnce() -> String) {
+        if let Some(log) = &self.log {
+            log.write(level, text);
+        }
+    }
 }

@@ -32,7 +32,12 @@ pub const ECHO_CHARS: usize = 200;
 /// so that a 10 MB argument gives a readable exception, not a 10 MB one; a NUL becomes `␀`,
 /// since the platform would end the message there.
 pub fn clip(s: &str) -> std::borrow::Cow<'_, str> {
-    let (kept, cut) = match s.char_indices().nth(ECHO_CHARS) {
+    clip_to(s, ECHO_CHARS)
+}
+
+/// `s` cut to at most `chars` characters (with `…` when cut), a NUL shown as `␀`.
+pub fn clip_to(s: &str, chars: usize) -> std::borrow::Cow<'_, str> {
+    let (kept, cut) = match s.char_indices().nth(chars) {
         Some((cut, _)) => (&s[..cut], true),
         None => (s, false),
     };

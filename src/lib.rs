@@ -18,6 +18,7 @@
 //! - [`rt`]: the async runtime seam (the only file that names async-std).
 //! - [`sync`]: a mutex lock that survives a poisoned mutex.
 //! - [`lang`]: English and Russian texts for errors.
+//! - [`log`]: the diagnostic log (`LogFile`, `LogLevel`), written by a thread of its own.
 //! - [`wide`]: UTF-16 for the platform.
 //! - [`host`]: the traits through which the safe code reaches the platform (events, depth).
 //! - [`value`]: owned 1C values.
@@ -25,7 +26,7 @@
 //! # Layers
 //! A module uses only the modules of its own line and of the lines above it; `tests/layers.rs`
 //! checks that, and that no files import each other in a cycle.
-//! 1. `rt`, `sync`, `wide`, `value`, `lang`, `host`: the foundations
+//! 1. `rt`, `sync`, `wide`, `value`, `lang`, `log`, `host`: the foundations
 //! 2. `protocol`: the wire formats, pure
 //! 3. `endpoint`, `config`: what a connection is asked to be, pure
 //! 4. `transport`: bytes to and from the server
@@ -55,6 +56,7 @@ pub mod events;
 pub mod explain;
 pub mod host;
 pub mod lang;
+pub mod log;
 pub mod protocol;
 pub mod rt;
 pub mod sync;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use testkit::host::{self, library, ErrorKind, HostOptions, Object, V};
 
 /// api.md "Properties": English, Russian, writable, default (for a client platform).
-const PROPS: [(&str, &str, bool, Default); 23] = [
+const PROPS: [(&str, &str, bool, Default); 25] = [
     ("SessionID", "ИДСессии", false, Default::Str("")),
     ("Connected", "Подключено", false, Default::Bool(false)),
     ("Timeout", "Таймаут", true, Default::Str("5")),
@@ -75,6 +75,8 @@ const PROPS: [(&str, &str, bool, Default); 23] = [
         Default::Bool(true),
     ),
     ("Proxy", "Прокси", true, Default::Str("")),
+    ("LogFile", "ФайлЖурнала", true, Default::Str("")),
+    ("LogLevel", "УровеньЖурнала", true, Default::Str("info")),
     (
         "DeliveryMode",
         "РежимДоставки",

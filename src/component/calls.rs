@@ -22,6 +22,7 @@ use crate::actors::{ClientActors, OUTBOX_CAPACITY, OUTBOX_MAX_BYTES};
 use crate::config::ConnectRequest;
 use crate::endpoint::Endpoint;
 use crate::lang::Text;
+use crate::log::ObjectLog;
 use crate::protocol::{json, socketio, DecodeError};
 use crate::rt;
 use crate::text;
@@ -101,9 +102,12 @@ impl Component {
                              "подключение уже установлено или устанавливается; сначала вызовите Отключиться"),
             );
         }
+        let s = &self.settings;
+        let log = ObjectLog::new(&s.log_file, s.log_level, &s.event_source, self.log_number);
         let request = ConnectRequest {
             endpoint,
-            config: self.settings.connection.clone(),
+            config: s.connection.clone(),
+            log,
         };
         // Marked busy here, not only in the actor, so that a second Connect right after the
         // first is refused even before the actor has seen the first.

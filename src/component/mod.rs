@@ -51,6 +51,8 @@ pub struct Component {
     lang: Lang,
     platform: Option<Box<dyn Platform>>,
     actors: Option<ClientActors>,
+    /// This object's number in the lines of the diagnostic log.
+    log_number: u64,
 }
 
 impl std::fmt::Debug for Component {
@@ -78,6 +80,7 @@ impl Component {
             lang: Lang::En,
             platform: None,
             actors: None,
+            log_number: crate::log::next_object_number(),
         }
     }
 
@@ -170,6 +173,8 @@ impl Component {
             Prop::CaCertificate => string(&s.connection.ca_certificate),
             Prop::SystemCertificates => Value::Bool(s.connection.system_certificates),
             Prop::Proxy => string(&s.connection.proxy),
+            Prop::LogFile => string(&s.log_file),
+            Prop::LogLevel => string(s.log_level.as_str()),
             Prop::DeliveryMode => string(s.delivery_mode_text()),
             Prop::EventBufferDepth => Value::I32(s.event_buffer_depth),
             Prop::QueueLength => number(self.shared.queue_receiver().len() as f64),
@@ -207,6 +212,8 @@ impl Component {
             Prop::CaCertificate => s.set_ca_certificate(&value),
             Prop::SystemCertificates => s.set_system_certificates(&value),
             Prop::Proxy => s.set_proxy(&value),
+            Prop::LogFile => s.set_log_file(&value),
+            Prop::LogLevel => s.set_log_level(&value),
             Prop::DeliveryMode => s
                 .set_delivery_mode(&value)
                 .map(|()| self.shared.set_delivery(s.delivery_mode)),

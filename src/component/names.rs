@@ -54,6 +54,8 @@ pub enum Prop {
     CaCertificate,
     SystemCertificates,
     Proxy,
+    LogFile,
+    LogLevel,
     DeliveryMode,
     EventBufferDepth,
     QueueLength,
@@ -61,7 +63,7 @@ pub enum Prop {
 }
 
 /// Every property, indexed by `Prop as usize`.
-pub const PROPS: [(Prop, PropInfo); 23] = {
+pub const PROPS: [(Prop, PropInfo); 25] = {
     const fn p(en: &'static str, ru: &'static str, writable: bool) -> PropInfo {
         PropInfo { en, ru, writable }
     }
@@ -113,6 +115,8 @@ pub const PROPS: [(Prop, PropInfo); 23] = {
             p("SystemCertificates", "СертификатыОС", true),
         ),
         (Prop::Proxy, p("Proxy", "Прокси", true)),
+        (Prop::LogFile, p("LogFile", "ФайлЖурнала", true)),
+        (Prop::LogLevel, p("LogLevel", "УровеньЖурнала", true)),
         (Prop::DeliveryMode, p("DeliveryMode", "РежимДоставки", true)),
         (
             Prop::EventBufferDepth,

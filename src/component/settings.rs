@@ -8,6 +8,7 @@ use std::time::Duration;
 use super::names::russian;
 use crate::config::{ConnectionConfig, ProtocolChoice, TransportKind, SYSTEM_PROXY};
 use crate::lang::{clip, Text};
+use crate::log::Level;
 use crate::text;
 use crate::value::Value;
 
@@ -32,6 +33,10 @@ pub struct Settings {
     pub delivery_mode: DeliveryMode,
     /// `EventBufferDepth`.
     pub event_buffer_depth: i32,
+    /// `LogFile` ("" = no log).
+    pub log_file: String,
+    /// `LogLevel`.
+    pub log_level: Level,
 }
 
 impl std::fmt::Debug for Settings {
@@ -53,6 +58,8 @@ impl Default for Settings {
             headers_json: String::new(),
             delivery_mode: DeliveryMode::Events,
             event_buffer_depth: 1000,
+            log_file: String::new(),
+            log_level: Level::Info,
         }
     }
 }
@@ -331,6 +338,22 @@ impl Settings {
     /// `CACertificate`: a path to a PEM file or PEM text (checked when connecting).
     pub fn set_ca_certificate(&mut self, v: &Value) -> Result<(), Text> {
         self.connection.ca_certificate = string("CACertificate", v)?.to_owned();
+        Ok(())
+    }
+
+    /// `LogFile`: a path, or "" for no log. Read at each `Connect`.
+    pub fn set_log_file(&mut self, v: &Value) -> Result<(), Text> {
+        self.log_file = string("LogFile", v)?.trim().to_owned();
+        Ok(())
+    }
+
+    /// `LogLevel`: `error`, `info` or `debug` (or `ошибки`, `информация`, `отладка`).
+    pub fn set_log_level(&mut self, v: &Value) -> Result<(), Text> {
+        let s = string("LogLevel", v)?;
+        self.log_level = Level::parse(s).ok_or_else(|| {
+            text!("LogLevel must be \"error\", \"info\" or \"debug\", not \"{}\"", clip(s);
+                  "УровеньЖурнала должен быть \"error\", \"info\" или \"debug\", а не \"{}\"", clip(s))
+        })?;
         Ok(())
     }
 

@@ -599,6 +599,7 @@ mod tests {
         let request = ConnectRequest {
             endpoint: Endpoint::parse(&format!("http://127.0.0.1:{port}/")).unwrap(),
             config,
+            log: None,
         };
         HttpClient::new(Arc::new(request), Arc::new(CookieJar::new()))
     }

@@ -106,6 +106,7 @@ mod tests {
         let req = ConnectRequest {
             endpoint: Endpoint::parse("ws://127.0.0.1:3000/chat?token=x").unwrap(),
             config,
+            log: None,
         };
         assert_eq!(
             engine_url(&req, true, EioVersion::V4, None),

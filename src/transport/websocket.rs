@@ -379,6 +379,7 @@ mod tests {
         let request = ConnectRequest {
             endpoint: Endpoint::parse(&format!("ws://127.0.0.1:{port}/")).unwrap(),
             config,
+            log: None,
         };
         let jar = CookieJar::new();
         jar.store("io=abc; Path=/; HttpOnly");

@@ -10,6 +10,7 @@ use super::{Connection, Phase, MAX_EARLY_EVENTS};
 use crate::actors::messages::Lane;
 use crate::actors::messages::{AckAsked, Inbound};
 use crate::events::{self, CloseReason, MessageType};
+use crate::log::Level;
 use crate::protocol::json;
 use crate::protocol::socketio::{self, Packet as SioPacket, PacketKind};
 use crate::text;
@@ -47,6 +48,13 @@ impl Connection {
                     gen: self.gen,
                 }));
                 self.phase = Phase::Open(session);
+                self.log(Level::Info, || {
+                    let recovered = if recovered { ", session recovered" } else { "" };
+                    format!(
+                        "open: namespace {} joined, socket id {sid}{recovered}",
+                        self.namespace
+                    )
+                });
                 self.report(events::open(recovered)).await;
                 self.to_registry.extend(early);
                 self.flush_send_buffer().await;

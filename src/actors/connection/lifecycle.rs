@@ -11,13 +11,16 @@ use super::{Connection, Phase, Session, SOCKET_CAPACITY};
 use crate::actors::engine::{self, table};
 use crate::actors::messages::{Batch, Inbound, OpenSession, Outbound, RegistryCmd};
 use crate::config::ConnectRequest;
+use crate::config::SYSTEM_PROXY;
 use crate::events::{self, CloseReason};
 use crate::lang::Text;
+use crate::log::Level;
 use crate::protocol::engineio::Packet as EioPacket;
 use crate::protocol::socketio::{self, Packet as SioPacket};
 use crate::protocol::EioVersion;
 use crate::rt;
 use crate::text;
+use crate::transport::proxy::ProxyAddr;
 
 /// How long a polite goodbye (the Socket.IO DISCONNECT) may take before it is given up.
 const GOODBYE_WAIT: Duration = Duration::from_millis(500);
@@ -55,6 +58,29 @@ impl Connection {
         self.deadline = Some(deadline);
         self.request = Some(request.clone());
         self.shared.set_busy(true);
+        if let Some(log) = &request.log {
+            log.check();
+        }
+        // The URI's query and the Query, Headers and Auth values may carry secrets: not logged.
+        request.log(Level::Info, || {
+            let e = &request.endpoint;
+            let c = &request.config;
+            let proxy = match ProxyAddr::parse(&c.proxy) {
+                _ if c.proxy == SYSTEM_PROXY => "the system's".to_owned(),
+                Ok(Some(proxy)) => proxy.authority().to_owned(),
+                _ => "none".to_owned(),
+            };
+            format!(
+                "connecting to {}://{}:{}, namespace {}, path {}, transports {:?}, protocol {:?}, proxy {proxy}",
+                if e.secure { "wss" } else { "ws" },
+                e.host,
+                e.port,
+                e.namespace,
+                c.path,
+                c.transports,
+                c.protocol,
+            )
+        });
         let (to, socket) = async_channel::bounded(SOCKET_CAPACITY);
         let link = table::attach(&request, self.namespace.clone(), to);
         self.socket = Some(Box::pin(socket));
@@ -113,6 +139,7 @@ impl Connection {
             }
             self.goodbye(outbox).await;
             self.teardown(Leave::WaitForClose).await;
+            self.log(Level::Info, || "closed (Normal): Disconnect".into());
             self.report(events::close(CloseReason::Normal)).await;
             self.session_ended().await;
         })
@@ -147,6 +174,15 @@ impl Connection {
             if matches!(self.phase, Phase::Idle) {
                 return;
             }
+            self.log(Level::Info, || {
+                let why = why
+                    .as_ref()
+                    .map_or(String::new(), |w| format!(": {}", w.en));
+                match was_open {
+                    true => format!("closed ({}){why}", reason.as_str()),
+                    false => format!("the attempt failed{why}"),
+                }
+            });
             self.teardown(Leave::Now).await;
             // Decided before anything is reported, so that Connect stays refused meanwhile.
             let retrying = self.plan_reconnect(was_open, reason);

@@ -43,6 +43,7 @@ use super::messages::{Batch, ConnCmd, Inbound, OpenSession, Outbound, RegistryCm
 use super::shared::Shared;
 use crate::config::ConnectRequest;
 use crate::events::CloseReason;
+use crate::log::Level;
 use crate::rt;
 
 /// How many outbox packets are written before one flush.
@@ -200,6 +201,9 @@ pub async fn run(channels: Channels, shared: Arc<Shared>) {
         };
         match input {
             Input::Command(None) => {
+                conn.log(Level::Info, || {
+                    "the object is destroyed: leaving the namespace".into()
+                });
                 conn.goodbye(&outbox).await;
                 conn.teardown(Leave::WaitForClose).await;
                 return;
@@ -214,10 +218,30 @@ pub async fn run(channels: Channels, shared: Arc<Shared>) {
             Input::Wake => conn.on_wake().await,
         }
         conn.hand_to_registry().await;
+        conn.report_log_failure().await;
     }
 }
 
 impl Connection {
+    /// A line for the object's diagnostic log (the current Connect's), if it has one.
+    fn log(&self, level: Level, text: impl FnOnce() -> String) {
+        if let Some(request) = &self.request {
+            request.log(level, text);
+        }
+    }
+
+    /// Tells 1C, once, that the log file could not be written (logging has stopped).
+    async fn report_log_failure(&mut self) {
+        let failure = self
+            .request
+            .as_ref()
+            .and_then(|r| r.log.as_ref())
+            .and_then(|log| log.take_failure());
+        if let Some(why) = failure {
+            self.report(crate::events::error(&why, None)).await;
+        }
+    }
+
     /// The next time [`Connection::on_wake`] has work (an acknowledgement's deadline, orphaned
     /// acknowledgements, the next reconnect attempt), published for the facade's fast lane.
     /// Published *before* the written acknowledgements are taken over, and again if there were

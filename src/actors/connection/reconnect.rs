@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use super::Connection;
 use crate::config::ConnectRequest;
 use crate::events::{self, CloseReason};
+use crate::log::Level;
 use crate::protocol::recovery;
 use crate::rt;
 
@@ -105,6 +106,10 @@ impl Connection {
         );
         self.reconnect.due = Some(rt::now() + delay);
         self.shared.set_busy(true);
+        let attempt = self.reconnect.attempts + 1;
+        self.log(Level::Info, || {
+            format!("reconnect attempt {attempt} in {} ms", delay.as_millis())
+        });
         true
     }
 

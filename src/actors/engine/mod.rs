@@ -36,6 +36,7 @@ use super::messages::{Batch, EngineCmd, EngineEvent, HeartbeatMsg, SharedWriter,
 use crate::config::ConnectRequest;
 use crate::events::CloseReason;
 use crate::lang::Text;
+use crate::log::Level;
 use crate::protocol::binary::Reassembler;
 use crate::protocol::engineio::Packet as EioPacket;
 use crate::protocol::socketio::{self, Packet as SioPacket, PacketKind};
@@ -333,6 +334,8 @@ impl Engine {
                     .await
             }
             EioPacket::Message(text) => {
+                self.request
+                    .log(Level::Debug, || format!("<- {}", crate::log::packet(&text)));
                 match socketio::decode_owned(text).and_then(|p| session.reassembler.start(p)) {
                     Ok(Some(packet)) => self.route(packet, commands).await,
                     Ok(None) => {}

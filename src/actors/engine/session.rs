@@ -11,6 +11,7 @@ use super::{send, Engine, Phase, Session, Upgrade, MAX_ATTACHMENTS, MAX_ATTACHME
 use crate::actors::messages::{EngineCmd, EngineEvent, HeartbeatMsg, SocketEvent};
 use crate::config::ProtocolChoice;
 use crate::events::CloseReason;
+use crate::log::Level;
 use crate::protocol::binary::Reassembler;
 use crate::protocol::engineio::Packet as EioPacket;
 use crate::protocol::EioVersion;
@@ -45,6 +46,9 @@ impl Engine {
                     Ok(dialed) => self.on_dialed(*dialed).await,
                     Err(err) => {
                         let text = err.text();
+                        self.request.log(Level::Error, || {
+                            format!("could not open the session: {}", text.en)
+                        });
                         self.close(CloseReason::TransportError, Some(text), commands)
                             .await
                     }
@@ -62,6 +66,8 @@ impl Engine {
                 }
                 EngineEvent::HeartbeatExpired { gen } if gen == self.gen => {
                     let why = text!("the server did not answer the heartbeat in time"; "сервер не ответил на проверку связи вовремя");
+                    self.request
+                        .log(Level::Info, || format!("heartbeat lost: {}", why.en));
                     self.close(CloseReason::PingTimeout, Some(why), commands)
                         .await;
                 }
@@ -81,6 +87,18 @@ impl Engine {
             version,
             upgrade,
         } = dialed;
+        self.request.log(Level::Info, || {
+            let max_payload = open.max_payload.map_or("not sent".into(), |n| n.to_string());
+            format!(
+                "session {} open: Engine.IO {} over {}, pingInterval {} ms, pingTimeout {} ms, maxPayload {max_payload}{}",
+                open.sid,
+                version.query_value(),
+                if reader.is_polling() { "polling" } else { "websocket" },
+                open.ping_interval_ms,
+                open.ping_timeout_ms,
+                if upgrade.is_some() { ", upgrade to websocket offered" } else { "" },
+            )
+        });
         let _ = self.heartbeat.try_send(HeartbeatMsg::Start {
             gen: self.gen,
             version,
@@ -152,10 +170,19 @@ impl Engine {
         };
         match result {
             Ok(probed) => {
+                self.request.log(Level::Info, || {
+                    "upgrade: the websocket probe answered; moving to it".into()
+                });
                 session.upgrade = Upgrade::Ready(probed);
                 reader.pause();
             }
-            Err(_) => {
+            Err(err) => {
+                self.request.log(Level::Info, || {
+                    format!(
+                        "upgrade: the websocket probe failed, staying on polling: {}",
+                        err.text().en
+                    )
+                });
                 session.upgrade = Upgrade::None;
                 reader.resume();
             }
