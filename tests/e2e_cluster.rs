@@ -17,7 +17,9 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use common::{client, connect, is_connection, is_message, wait_transport, Mode, WAIT};
+use common::{
+    client, connect, expect_greeting, is_connection, is_message, wait_transport, Mode, WAIT,
+};
 use testkit::cluster::{Access, Cluster};
 use testkit::host::{Object, V};
 use testkit::servers::{Flavor, ServerOptions};
@@ -101,11 +103,7 @@ fn clean_access_log(cluster: &mut Cluster) -> Vec<Access> {
         "refused or cut: {bad:#?}\nthe log: {log:#?}"
     );
     for (i, node) in cluster.nodes.iter().enumerate() {
-        let refused: Vec<String> = node
-            .lines()
-            .into_iter()
-            .filter(|l| l.starts_with(r#"{"type":"http","#))
-            .collect();
+        let refused = node.lines_starting(r#"{"type":"http","#);
         assert!(refused.is_empty(), "node {i}: {refused:#?}");
     }
     log
@@ -138,10 +136,7 @@ fn session(mode: Mode) {
         (home.node, home.engine.as_str()),
         "{mode:?}: /chat rides on the connection of /"
     );
-    let greeting = root
-        .wait_event(WAIT, is_message("greeting"))
-        .expect("the greeting");
-    assert_eq!(greeting.data, r#"["greeting","Привет мир!"]"#);
+    expect_greeting(&root);
 
     // On the transport it ends on (after the upgrade, for polling,websocket), still its node.
     wait_transport(&root, mode.last());
@@ -184,11 +179,7 @@ fn session(mode: Mode) {
     // No other node ever saw a socket of this test.
     for (i, node) in cluster.nodes.iter().enumerate() {
         if i != home.node {
-            let joins: Vec<String> = node
-                .lines()
-                .into_iter()
-                .filter(|l| l.starts_with(r#"{"type":"connect","#))
-                .collect();
+            let joins = node.lines_starting(r#"{"type":"connect","#);
             assert!(joins.is_empty(), "{mode:?}: node {i} saw {joins:#?}");
         }
     }

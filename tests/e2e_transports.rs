@@ -17,8 +17,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use common::{
-    ack_event, connect, expect_fail, is_ack, is_connection, is_message, last_error, send_with_ack,
-    wait_transport, Mode, CLOSE_NORMAL, FAIL, OPEN, WAIT,
+    ack_event, connect, expect_fail, expect_greeting, is_ack, is_connection, is_message,
+    last_error, send_with_ack, wait_transport, Mode, CLOSE_NORMAL, FAIL, OPEN, WAIT,
 };
 use testkit::host::{library, HostOptions, Object, V};
 use testkit::servers::{Flavor, Server, ServerOptions};
@@ -120,10 +120,7 @@ fn round_trip(flavor: Flavor, mode: Mode) {
         "expected Engine.IO {eio}: {joined}"
     );
 
-    let greeting = obj
-        .wait_event(WAIT, is_message("greeting"))
-        .expect("the greeting");
-    assert_eq!(greeting.data, r#"["greeting","Привет мир!"]"#);
+    expect_greeting(&obj);
 
     // The session is on the transport it should end on (after the upgrade, for Upgrade), and
     // the echo travels over it.
@@ -189,11 +186,7 @@ fn expect_goodbye(server: &TestServer, flavor: Flavor, after: &str) {
 /// Checks that the node server refused or cut none of the session's HTTP requests (its "http"
 /// lines; python-socketio's server prints none, so there the check passes by construction).
 fn expect_no_refused_requests(server: &TestServer) {
-    let refused: Vec<String> = server
-        .lines()
-        .into_iter()
-        .filter(|l| l.starts_with(r#"{"type":"http","#))
-        .collect();
+    let refused = server.lines_starting(r#"{"type":"http","#);
     assert!(refused.is_empty(), "requests refused or cut: {refused:#?}");
 }
 
@@ -537,10 +530,7 @@ fn auto_detection_against_websocket_only_servers() {
             joined.contains(&format!(r#""eio":{eio}"#)),
             "{flavor}: expected Engine.IO {eio}: {joined}"
         );
-        let greeting = obj
-            .wait_event(WAIT, is_message("greeting"))
-            .expect("the greeting");
-        assert_eq!(greeting.data, r#"["greeting","Привет мир!"]"#);
+        expect_greeting(&obj);
         obj.done().unwrap();
     }
 }

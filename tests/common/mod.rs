@@ -110,6 +110,14 @@ pub fn is_error(e: &Event) -> bool {
     e.event.starts_with(r#"{"Event": "Error""#)
 }
 
+/// Waits for the test servers' `greeting` (sent on every connection; `obj` subscribed to it).
+pub fn expect_greeting(obj: &Object) {
+    let greeting = obj
+        .wait_event(WAIT, is_message("greeting"))
+        .expect("the greeting");
+    assert_eq!(greeting.data, r#"["greeting","Привет мир!"]"#);
+}
+
 /// Connects `obj` to `url` and waits for the Open event, returning it.
 pub fn connect(obj: &Object, url: &str) -> Event {
     obj.call("Connect", &[V::from(url)]).expect("Connect");

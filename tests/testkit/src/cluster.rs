@@ -62,6 +62,34 @@ fn program(name: &str, env: &str, extra: &[&str], package: &str) -> PathBuf {
         })
 }
 
+/// Runs `start` on a free port until it gives a running process: again on another port when
+/// the one it got was taken meanwhile (its output says "Address already in use"), at most
+/// [`PORT_TRIES`] times. `start` returns the output of a process that did not get ready (it is
+/// killed on drop).
+///
+/// # Panics
+///
+/// If no try succeeds, with every try's output.
+fn on_a_free_port(
+    what: &str,
+    mut start: impl FnMut(u16) -> Result<Process, String>,
+) -> (Process, u16) {
+    let mut failures = String::new();
+    for _ in 0..PORT_TRIES {
+        let port = closed_port();
+        match start(port) {
+            Ok(process) => return (process, port),
+            Err(output) => {
+                let _ = writeln!(failures, "--- port {port} ---\n{output}");
+                if !output.contains("Address already in use") {
+                    break;
+                }
+            }
+        }
+    }
+    panic!("testkit: {what} did not get ready:\n{failures}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Redis
 
@@ -87,35 +115,26 @@ impl Redis {
             "redis-server",
         );
         let dir = ScratchDir::new("redis");
-        let mut failures = String::new();
-        for _ in 0..PORT_TRIES {
-            let port = closed_port();
+        let (process, port) = on_a_free_port("redis-server", |port| {
             let mut cmd = Command::new(&exe);
             cmd.args(["--bind", "127.0.0.1", "--port", &port.to_string()])
                 .args(["--save", "", "--appendonly", "no", "--daemonize", "no"])
                 .args(["--logfile", "", "--dir"])
                 .arg(dir.path())
                 .current_dir(dir.path());
-            let mut process = Process::spawn(cmd)
+            let process = Process::spawn(cmd)
                 .unwrap_or_else(|e| panic!("testkit: cannot run {}: {e}", exe.display()));
-            if process
+            let ready = process
                 .wait_line(READY_TIMEOUT, |l| l.contains("Ready to accept connections"))
-                .is_some()
-            {
-                return Redis {
-                    process,
-                    port,
-                    _dir: dir,
-                };
-            }
-            let status = process.stop_and_reap();
+                .is_some();
             let output = process.lines().join("\n");
-            let _ = writeln!(failures, "port {port}: exit {status:?}\n{output}");
-            if !output.contains("Address already in use") {
-                break;
-            }
+            ready.then_some(process).ok_or(output)
+        });
+        Redis {
+            process,
+            port,
+            _dir: dir,
         }
-        panic!("testkit: redis-server did not get ready:\n{failures}");
     }
 
     /// The port it listens on (127.0.0.1).
@@ -283,9 +302,7 @@ impl Nginx {
         let exe = program("nginx", "SOCKETIO1C_NGINX", &["/usr/sbin"], "nginx");
         let dir = ScratchDir::new("nginx");
         let d = dir.path();
-        let mut failures = String::new();
-        for _ in 0..PORT_TRIES {
-            let port = closed_port();
+        let (process, port) = on_a_free_port("nginx", |port| {
             let conf = d.join("nginx.conf");
             fs::write(&conf, nginx_conf(d, port, nodes))
                 .unwrap_or_else(|e| panic!("testkit: cannot write {}: {e}", conf.display()));
@@ -298,28 +315,23 @@ impl Nginx {
                 .arg(&conf)
                 .args(["-g", "daemon off;"])
                 .current_dir(d);
-            let mut process = Process::spawn(cmd)
+            let process = Process::spawn(cmd)
                 .unwrap_or_else(|e| panic!("testkit: cannot run {}: {e}", exe.display()));
             // The master binds the port before it starts its worker, and says so at notice level.
-            if process.wait_stderr(READY_TIMEOUT, |e| {
+            let said = process.wait_stderr(READY_TIMEOUT, |e| {
                 e.contains("start worker process") || e.contains("[emerg]")
-            }) && !process.stderr().contains("[emerg]")
-            {
-                return Nginx {
-                    process,
-                    port,
-                    dir,
-                    stopped: false,
-                };
-            }
-            let status = process.stop_and_reap();
+            });
             let stderr = process.stderr();
-            let _ = writeln!(failures, "port {port}: exit {status:?}\n{stderr}");
-            if !stderr.contains("Address already in use") {
-                break;
-            }
+            (said && !stderr.contains("[emerg]"))
+                .then_some(process)
+                .ok_or(stderr)
+        });
+        Nginx {
+            process,
+            port,
+            dir,
+            stopped: false,
         }
-        panic!("testkit: nginx did not start:\n{failures}");
     }
 
     /// The port it listens on (127.0.0.1).

@@ -460,6 +460,15 @@ impl Server {
         self.process.lines()
     }
 
+    /// The stdout lines so far that start with `prefix`, e.g. `{"type":"http",` for every
+    /// request the server refused or that was cut.
+    pub fn lines_starting(&self, prefix: &str) -> Vec<String> {
+        self.lines()
+            .into_iter()
+            .filter(|l| l.starts_with(prefix))
+            .collect()
+    }
+
     /// The server's stderr so far (its last 256 KiB).
     pub fn stderr(&self) -> String {
         self.process.stderr()
