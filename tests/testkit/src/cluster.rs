@@ -515,6 +515,17 @@ mod tests {
     }
 
     #[test]
+    #[should_panic(expected = "install it (Debian: apt-get install some-package; .ci/run does)")]
+    fn a_missing_program_fails_saying_what_to_install() {
+        program(
+            "socketio1c-no-such-program",
+            "SOCKETIO1C_NO_SUCH_OVERRIDE",
+            &["/nonexistent"],
+            "some-package",
+        );
+    }
+
+    #[test]
     fn the_configuration_names_every_node() {
         let nodes = [("n1".to_string(), 4001), ("n2".to_string(), 4002)];
         let conf = nginx_conf(Path::new("/tmp/x"), 8080, &nodes);
