@@ -8,6 +8,8 @@ use std::collections::HashMap;
 
 use common::*;
 use testkit::host::{Event, Object, V};
+#[cfg(unix)]
+use testkit::servers::signal;
 use testkit::servers::{closed_port, Server, ServerOptions};
 
 fn session_id(obj: &Object) -> String {
@@ -96,15 +98,6 @@ impl Drop for Frozen {
     fn drop(&mut self) {
         signal(self.0, "-CONT");
     }
-}
-
-#[cfg(unix)]
-fn signal(pid: u32, sig: &str) {
-    let status = std::process::Command::new("kill")
-        .args([sig, &pid.to_string()])
-        .status()
-        .expect("run kill");
-    assert!(status.success(), "kill {sig} {pid}: {status}");
 }
 
 #[cfg(unix)]

@@ -14,52 +14,14 @@
 mod common;
 
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{
-    connect, expect_fail, is_connection, is_message, last_error, CLOSE_NORMAL, FAIL, OPEN, WAIT,
+    ack_event, connect, expect_fail, expect_greeting, is_ack, is_connection, is_message,
+    last_error, send_with_ack, wait_transport, Mode, CLOSE_NORMAL, FAIL, OPEN, WAIT,
 };
 use testkit::host::{library, HostOptions, Object, V};
 use testkit::servers::{Flavor, Server, ServerOptions};
-
-/// The transports a test asks for, by the `Transports` property.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Mode {
-    /// `websocket`: websocket only.
-    WebSocket,
-    /// `polling`: long-polling only.
-    Polling,
-    /// `polling,websocket`: start on polling, upgrade to websocket.
-    Upgrade,
-}
-
-impl Mode {
-    fn transports(self) -> &'static str {
-        match self {
-            Mode::WebSocket => "websocket",
-            Mode::Polling => "polling",
-            Mode::Upgrade => "polling,websocket",
-        }
-    }
-
-    /// The transports the server may report at the namespace join (an upgrade may overtake a
-    /// join that a server runs in the background, as python-socketio does).
-    fn joins_over(self) -> &'static [&'static str] {
-        match self {
-            Mode::WebSocket => &["websocket"],
-            Mode::Polling => &["polling"],
-            Mode::Upgrade => &["polling", "websocket"],
-        }
-    }
-
-    /// The transport the session ends up on.
-    fn last(self) -> &'static str {
-        match self {
-            Mode::WebSocket | Mode::Upgrade => "websocket",
-            Mode::Polling => "polling",
-        }
-    }
-}
 
 /// A test server on an Engine.IO path of its own. The process remembers each server's
 /// Engine.IO revision by scheme, host, port and path; ports are reused by later servers of this
@@ -139,29 +101,6 @@ fn native_eio(flavor: Flavor) -> u8 {
     }
 }
 
-/// Asks the server which transport the session is on (the `transport` handler emits it back)
-/// until it says `want`: an upgrade completes shortly after Open, asynchronously.
-fn wait_transport(obj: &Object, want: &str) {
-    let deadline = Instant::now() + WAIT;
-    let expected = format!(r#"["transport","{want}"]"#);
-    loop {
-        obj.call("Send", &[V::from("transport"), V::Empty])
-            .expect("Send");
-        let left = deadline.saturating_duration_since(Instant::now());
-        let answer = obj
-            .wait_event(left, is_message("transport"))
-            .unwrap_or_else(|| panic!("the server never said it is on {want}"));
-        if answer.data == expected {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "still {} after {WAIT:?}, expected {want}",
-            answer.data
-        );
-    }
-}
-
 /// The round-trip scenario against `flavor` over `mode`, with `ProtocolVersion` auto.
 fn round_trip(flavor: Flavor, mode: Mode) {
     let server = serve(ServerOptions::new(flavor));
@@ -181,10 +120,7 @@ fn round_trip(flavor: Flavor, mode: Mode) {
         "expected Engine.IO {eio}: {joined}"
     );
 
-    let greeting = obj
-        .wait_event(WAIT, is_message("greeting"))
-        .expect("the greeting");
-    assert_eq!(greeting.data, r#"["greeting","Привет мир!"]"#);
+    expect_greeting(&obj);
 
     // The session is on the transport it should end on (after the upgrade, for Upgrade), and
     // the echo travels over it.
@@ -250,11 +186,7 @@ fn expect_goodbye(server: &TestServer, flavor: Flavor, after: &str) {
 /// Checks that the node server refused or cut none of the session's HTTP requests (its "http"
 /// lines; python-socketio's server prints none, so there the check passes by construction).
 fn expect_no_refused_requests(server: &TestServer) {
-    let refused: Vec<String> = server
-        .lines()
-        .into_iter()
-        .filter(|l| l.starts_with(r#"{"type":"http","#))
-        .collect();
+    let refused = server.lines_starting(r#"{"type":"http","#);
     assert!(refused.is_empty(), "requests refused or cut: {refused:#?}");
 }
 
@@ -333,6 +265,108 @@ fn python5_over_polling() {
 #[test]
 fn python5_upgraded_from_polling() {
     round_trip(Flavor::Python5, Mode::Upgrade);
+}
+
+#[test]
+fn socketioxide_over_websocket() {
+    round_trip(Flavor::Socketioxide, Mode::WebSocket);
+}
+
+#[test]
+fn socketioxide_over_polling() {
+    round_trip(Flavor::Socketioxide, Mode::Polling);
+}
+
+#[test]
+fn socketioxide_upgraded_from_polling() {
+    round_trip(Flavor::Socketioxide, Mode::Upgrade);
+}
+
+/// Acknowledgements both ways over `mode`: the client's `SendWithAck` answered by the server's
+/// ack with its arguments; a request the server sends on its own (`emit` with an ack) answered
+/// by `Ack`; and a request the server sends while handling an acknowledged emit (`ask`), whose
+/// answer comes back to the client as the Ack of its emit.
+fn acks_both_ways(flavor: Flavor, mode: Mode) {
+    let server = serve(ServerOptions::new(flavor));
+    let obj = client_on(&server);
+    obj.set("Transports", V::from(mode.transports())).unwrap();
+    for name in ["question", "transport"] {
+        obj.call("On", &[V::from(name)]).unwrap();
+    }
+    connect(&obj, &server.url("/"));
+    wait_join(&server, &obj, "/", mode.joins_over());
+    wait_transport(&obj, mode.last());
+
+    let id = send_with_ack(&obj, "ack", r#"[1, "два", {"x": null}]"#, None);
+    let ev = obj.wait_event(WAIT, is_ack(id)).expect("the Ack");
+    assert_eq!(ev.event, ack_event(id, "ack", "Ok"), "{flavor} {mode:?}");
+    assert_eq!(ev.data, r#"[1,"два",{"x":null}]"#, "{flavor} {mode:?}");
+    let line = server.wait_event(WAIT, "ack").expect("the server saw it");
+    assert!(line.ends_with(r#""ack":true}"#), "{line}");
+
+    // The server asks on its own.
+    let sid = obj.get("SessionID").unwrap();
+    let sid = sid.as_str().unwrap_or_default().to_owned();
+    let cmd = format!(
+        r#"{{"cmd":"emit","nsp":"/","sid":"{sid}","event":"question","args":["сколько?",5],"ack":true}}"#
+    );
+    server
+        .command_wait(&cmd, WAIT)
+        .unwrap_or_else(|e| panic!("{flavor}: {e}"));
+    let (ask_id, data) = question(&obj);
+    assert_eq!(data, r#"["question","сколько?",5]"#, "{flavor} {mode:?}");
+    obj.call("Ack", &[V::I32(ask_id), V::from(r#"["ответ", {"n": 1}]"#)])
+        .unwrap();
+    let answer = server
+        .wait_line(WAIT, |l| l.starts_with(r#"{"type":"answer","#))
+        .expect("the server got the answer");
+    assert!(
+        answer.contains(r#""args":["ответ",{"n":1}]"#),
+        "{flavor} {mode:?}: {answer}"
+    );
+
+    // The server asks while handling an acknowledged emit.
+    let id = send_with_ack(&obj, "ask", r#"["ещё?"]"#, None);
+    let (ask_id, data) = question(&obj);
+    assert_eq!(data, r#"["question","ещё?"]"#, "{flavor} {mode:?}");
+    obj.call("Ack", &[V::I32(ask_id), V::from(r#""да""#)])
+        .unwrap();
+    let ev = obj.wait_event(WAIT, is_ack(id)).expect("the Ack of ask");
+    assert_eq!(ev.event, ack_event(id, "ask", "Ok"), "{flavor} {mode:?}");
+    assert_eq!(ev.data, r#"["да"]"#, "{flavor} {mode:?}");
+    obj.done().unwrap();
+}
+
+/// The next `question` the server asks: its AckId and data.
+fn question(obj: &Object) -> (i32, String) {
+    let ev = obj
+        .wait_event(WAIT, is_message("question"))
+        .expect("the question");
+    let id = ev
+        .event
+        .split(r#""AckId": "#)
+        .nth(1)
+        .and_then(|rest| rest.trim_end_matches('}').parse().ok())
+        .unwrap_or_else(|| panic!("a question with an AckId: {}", ev.event));
+    (id, ev.data)
+}
+
+#[test]
+fn socketioxide_acks_both_ways_and_binary_over_websocket() {
+    acks_both_ways(Flavor::Socketioxide, Mode::WebSocket);
+    binary_over(Flavor::Socketioxide, "auto", Mode::WebSocket);
+}
+
+#[test]
+fn socketioxide_acks_both_ways_and_binary_over_polling() {
+    acks_both_ways(Flavor::Socketioxide, Mode::Polling);
+    binary_over(Flavor::Socketioxide, "auto", Mode::Polling);
+}
+
+#[test]
+fn socketioxide_acks_both_ways_and_binary_upgraded_from_polling() {
+    acks_both_ways(Flavor::Socketioxide, Mode::Upgrade);
+    binary_over(Flavor::Socketioxide, "auto", Mode::Upgrade);
 }
 
 // ----- ProtocolVersion -----------------------------------------------------------------------
@@ -496,10 +530,7 @@ fn auto_detection_against_websocket_only_servers() {
             joined.contains(&format!(r#""eio":{eio}"#)),
             "{flavor}: expected Engine.IO {eio}: {joined}"
         );
-        let greeting = obj
-            .wait_event(WAIT, is_message("greeting"))
-            .expect("the greeting");
-        assert_eq!(greeting.data, r#"["greeting","Привет мир!"]"#);
+        expect_greeting(&obj);
         obj.done().unwrap();
     }
 }

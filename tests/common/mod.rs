@@ -5,7 +5,7 @@
 
 #![allow(dead_code)]
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use testkit::host::{library, Event, HostOptions, Object, V};
 
@@ -123,6 +123,14 @@ pub fn is_error(e: &Event) -> bool {
     e.event.starts_with(r#"{"Event": "Error""#)
 }
 
+/// Waits for the test servers' `greeting` (sent on every connection; `obj` subscribed to it).
+pub fn expect_greeting(obj: &Object) {
+    let greeting = obj
+        .wait_event(WAIT, is_message("greeting"))
+        .expect("the greeting");
+    assert_eq!(greeting.data, r#"["greeting","Привет мир!"]"#);
+}
+
 /// Connects `obj` to `url` and waits for the Open event, returning it.
 pub fn connect(obj: &Object, url: &str) -> Event {
     obj.call("Connect", &[V::from(url)]).expect("Connect");
@@ -222,4 +230,66 @@ pub fn expect_fail(obj: &Object, url: &str) -> String {
     );
     assert_eq!(obj.get("Connected").unwrap(), V::Bool(false));
     last_error
+}
+
+/// The transports a test asks for, by the `Transports` property.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// `websocket`: websocket only.
+    WebSocket,
+    /// `polling`: long-polling only.
+    Polling,
+    /// `polling,websocket`: start on polling, upgrade to websocket.
+    Upgrade,
+}
+
+impl Mode {
+    pub fn transports(self) -> &'static str {
+        match self {
+            Mode::WebSocket => "websocket",
+            Mode::Polling => "polling",
+            Mode::Upgrade => "polling,websocket",
+        }
+    }
+
+    /// The transports the server may report at the namespace join (an upgrade may overtake a
+    /// join that a server runs in the background, as python-socketio does).
+    pub fn joins_over(self) -> &'static [&'static str] {
+        match self {
+            Mode::WebSocket => &["websocket"],
+            Mode::Polling => &["polling"],
+            Mode::Upgrade => &["polling", "websocket"],
+        }
+    }
+
+    /// The transport the session ends up on.
+    pub fn last(self) -> &'static str {
+        match self {
+            Mode::WebSocket | Mode::Upgrade => "websocket",
+            Mode::Polling => "polling",
+        }
+    }
+}
+
+/// Asks the server which transport the session is on (the `transport` handler emits it back)
+/// until it says `want`: an upgrade completes shortly after Open, asynchronously.
+pub fn wait_transport(obj: &Object, want: &str) {
+    let deadline = Instant::now() + WAIT;
+    let expected = format!(r#"["transport","{want}"]"#);
+    loop {
+        obj.call("Send", &[V::from("transport"), V::Empty])
+            .expect("Send");
+        let left = deadline.saturating_duration_since(Instant::now());
+        let answer = obj
+            .wait_event(left, is_message("transport"))
+            .unwrap_or_else(|| panic!("the server never said it is on {want}"));
+        if answer.data == expected {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still {} after {WAIT:?}, expected {want}",
+            answer.data
+        );
+    }
 }

@@ -21,6 +21,11 @@
 //   --connect-timeout MS  socket.io 4 connectTimeout (engine sessions that join no namespace)
 //   --max-payload BYTES   maxHttpBufferSize
 //   --transports LIST     allowed transports, e.g. websocket,polling or polling
+//   --redis URL           socket.io 4 only: the Redis adapter (@socket.io/redis-adapter on the `redis`
+//                         client) on the Redis server at URL (redis://127.0.0.1:PORT), so that several
+//                         processes form one cluster: an emit to a namespace reaches the sockets of
+//                         every node. LISTENING is printed once both Redis clients are connected
+//   --heartbeats          print a "heartbeat" line for every ping or pong a client sends
 //   --quiet               do not print "event" lines (for benchmarks); everything else is printed
 //   --no-stdin            keep running when stdin closes (for manual runs in the background)
 //
@@ -34,6 +39,8 @@
 //   {"type":"answer","nsp":"/","sid":"…","event":"question","args":[…]}  (a client's ack to the server)
 //   {"type":"refused","nsp":"/admin","message":"Not authorized","auth":…,"query":{…}}
 //   {"type":"http","method":"GET","url":"…","status":400|"aborted"}  a request refused or cut
+//   {"type":"heartbeat","engine":"…","packet":"pong"|"ping"}  with --heartbeats: a client's
+//                                        heartbeat packet (pong on Engine.IO 4, ping on 3)
 //   {"type":"done","cmd":"emit","id":…}          after each stdin command (id echoed when given)
 //   {"type":"error","message":"…","id":…}        a stdin command that could not be run
 // Diagnostics go to stderr.
@@ -103,6 +110,8 @@ function parseArgs(argv) {
     connectTimeout: undefined,
     maxPayload: undefined,
     transports: undefined,
+    redis: null,
+    heartbeats: false,
     quiet: false,
     stdin: true,
   };
@@ -132,6 +141,8 @@ function parseArgs(argv) {
       case "--transports":
         o.transports = next().split(",").map((s) => s.trim()).filter(Boolean);
         break;
+      case "--redis": o.redis = next(); break;
+      case "--heartbeats": o.heartbeats = true; break;
       case "--quiet": o.quiet = true; break;
       case "--no-stdin": o.stdin = false; break;
       case "-h":
@@ -145,6 +156,7 @@ function parseArgs(argv) {
   if (!FLAVORS.includes(o.flavor)) die(`--flavor must be one of ${FLAVORS.join(", ")}`);
   if (!!o.tlsCert !== !!o.tlsKey) die("--tls-cert and --tls-key go together");
   if (o.recovery && !o.flavor.startsWith("sio4")) die("--recovery needs socket.io 4 (sio4, sio4-eio3)");
+  if (o.redis && !o.flavor.startsWith("sio4")) die("--redis needs socket.io 4 (sio4, sio4-eio3)");
   if (o.connectTimeout !== undefined && !o.flavor.startsWith("sio4")) {
     die("--connect-timeout needs socket.io 4 (sio4, sio4-eio3)");
   }
@@ -256,6 +268,16 @@ httpServer.on("request", (req, res) => {
     }
   });
 });
+
+if (opts.heartbeats) {
+  engine.on("connection", (conn) => {
+    conn.on("packet", (packet) => {
+      if (packet.type === "ping" || packet.type === "pong") {
+        out({ type: "heartbeat", engine: conn.id, packet: packet.type });
+      }
+    });
+  });
+}
 
 /** Live sockets per namespace name: Map<nsp, Map<sid, socket>>. */
 const live = new Map();
@@ -521,6 +543,22 @@ function runCommand(c) {
   }
 }
 
+/**
+ * With --redis: connects a publishing and a subscribing client and puts the Redis adapter under
+ * every namespace (`io.adapter` re-creates the adapters of the namespaces made already).
+ */
+async function useRedis() {
+  const { createClient } = require("redis");
+  const { createAdapter } = require("@socket.io/redis-adapter");
+  const pub = createClient({ url: opts.redis });
+  const sub = pub.duplicate();
+  for (const [name, client] of [["pub", pub], ["sub", sub]]) {
+    client.on("error", (err) => process.stderr.write(`server.js: redis ${name}: ${err.message}\n`));
+  }
+  await Promise.all([pub.connect(), sub.connect()]);
+  io.adapter(createAdapter(pub, sub));
+}
+
 if (opts.stdin) {
   const rl = readline.createInterface({ input: process.stdin, terminal: false });
   rl.on("line", (line) => {
@@ -538,4 +576,11 @@ if (opts.stdin) {
   rl.on("close", () => process.exit(0));
 }
 
-listen();
+if (opts.redis) {
+  useRedis().then(listen, (err) => {
+    process.stderr.write(`server.js: cannot use Redis at ${opts.redis}: ${err && err.stack}\n`);
+    process.exit(1);
+  });
+} else {
+  listen();
+}

@@ -1,17 +1,19 @@
 //! Real Socket.IO servers on free loopback ports, for the tests, the examples and the benchmarks.
 //!
 //! [`Server::start`] runs `tests/servers/server.js` (socket.io 4.8, 4.8 with `allowEIO3`, 2.5.1
-//! or 1.7.4 on node) or `tests/servers/py_server.py` (python-socketio 5 under uvicorn) with
-//! `--port 0`, waits for its `LISTENING <port>` line and then records every line it prints. The
+//! or 1.7.4 on node), `tests/servers/py_server.py` (python-socketio 5 under uvicorn) or the
+//! socketioxide server of `tests/servers/rust` (the Rust Socket.IO server) with `--port 0`, waits for its `LISTENING <port>` line and then records every line it prints. The
 //! servers print one compact JSON object per line for every connection, disconnection and received
 //! event, and take JSON commands on stdin; the header of `tests/servers/server.js` is the
 //! reference for both. A test drives a client, then waits for the server's view of it with
 //! [`Server::wait_line`] or its shortcuts, and pushes server-side actions with
 //! [`Server::command`] or [`Server::emit`].
 //!
-//! Everything the servers need is installed on first use (`npm ci`, and a python venv for
-//! [`Flavor::Python5`]), once per checkout, under a file lock; see [`install`]. A missing node or
-//! python is a test failure with a message that says what to install, never a skipped test.
+//! Everything the servers need is installed on first use (`npm ci`, a python venv for
+//! [`Flavor::Python5`], `cargo build` for [`Flavor::Socketioxide`]), once per checkout, under a
+//! file lock; see [`install`]. A missing node or python is a test failure with a message that
+//! says what to install, never a skipped test. Several servers behind nginx, sharing a Redis:
+//! [`crate::cluster`].
 //!
 //! ```no_run
 //! use std::time::Duration;
@@ -31,23 +33,20 @@
 
 pub mod certs;
 pub mod install;
+pub mod process;
 
 pub use certs::TestCerts;
+pub use process::{signal, Process, ScratchDir};
 
 use std::fmt;
-use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::process::{Command, ExitStatus};
+use std::sync::Mutex;
+use std::time::Duration;
 
 /// How long [`Server::start`] waits for the `LISTENING` line.
 pub const START_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// How much of a server's stderr is kept (the tail), for failure messages.
-const STDERR_KEEP: usize = 256 * 1024;
 
 /// Which server implementation to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -63,22 +62,28 @@ pub enum Flavor {
     Sio1,
     /// python-socketio 5 under uvicorn (rev 5 over Engine.IO 4 only).
     Python5,
+    /// socketioxide 0.18, the Rust server on tokio and hyper (rev 5 over Engine.IO 4 only);
+    /// `tests/servers/rust`, built on first use. Speaks the part of server.js's line protocol and
+    /// handlers that its header lists (no TLS, recovery or restart).
+    Socketioxide,
 }
 
 impl Flavor {
     /// Every flavor, in the order of the enum.
-    pub const ALL: [Flavor; 5] = [
+    pub const ALL: [Flavor; 6] = [
         Flavor::Sio4,
         Flavor::Sio4Eio3,
         Flavor::Sio2,
         Flavor::Sio1,
         Flavor::Python5,
+        Flavor::Socketioxide,
     ];
 
-    /// The node flavors (everything but [`Flavor::Python5`]).
+    /// The node flavors (everything but [`Flavor::Python5`] and [`Flavor::Socketioxide`]).
     pub const NODE: [Flavor; 4] = [Flavor::Sio4, Flavor::Sio4Eio3, Flavor::Sio2, Flavor::Sio1];
 
-    /// The value of the servers' `--flavor` flag: `sio4`, `sio4-eio3`, `sio2`, `sio1`, `python5`.
+    /// The value of the servers' `--flavor` flag: `sio4`, `sio4-eio3`, `sio2`, `sio1`, `python5`;
+    /// `socketioxide` for the Rust server (which takes no such flag).
     pub fn name(self) -> &'static str {
         match self {
             Flavor::Sio4 => "sio4",
@@ -86,17 +91,21 @@ impl Flavor {
             Flavor::Sio2 => "sio2",
             Flavor::Sio1 => "sio1",
             Flavor::Python5 => "python5",
+            Flavor::Socketioxide => "socketioxide",
         }
     }
 
     /// True for the flavors that run on node (`tests/servers/server.js`).
     pub fn is_node(self) -> bool {
-        self != Flavor::Python5
+        !matches!(self, Flavor::Python5 | Flavor::Socketioxide)
     }
 
     /// True when the server speaks Engine.IO 4 (and Socket.IO rev 5).
     pub fn speaks_eio4(self) -> bool {
-        matches!(self, Flavor::Sio4 | Flavor::Sio4Eio3 | Flavor::Python5)
+        matches!(
+            self,
+            Flavor::Sio4 | Flavor::Sio4Eio3 | Flavor::Python5 | Flavor::Socketioxide
+        )
     }
 
     /// True when the server speaks Engine.IO 3 (and Socket.IO rev 4).
@@ -191,42 +200,10 @@ pub struct Server {
     flavor: Flavor,
     tls: bool,
     port: u16,
-    child: Child,
-    stdin: Mutex<Option<ChildStdin>>,
-    shared: Arc<Shared>,
-    readers: Vec<JoinHandle<()>>,
+    process: Process,
     next_id: Mutex<u64>,
     /// Print the output tail when dropped during a panic (a failing test).
     report_on_panic: bool,
-}
-
-/// What the reader threads share with the test: the output so far, and a condvar that is
-/// notified on every new line and when the output ends.
-struct Shared {
-    state: Mutex<Output>,
-    changed: Condvar,
-}
-
-#[derive(Default)]
-struct Output {
-    /// Every stdout line, in order, without the line break.
-    lines: Vec<String>,
-    /// `taken[i]`: line `i` was returned by a `wait_*` call already.
-    taken: Vec<bool>,
-    /// Every line before this index is taken: where searches start.
-    first_untaken: usize,
-    /// stdout reached end of file: the process exited (or closed it).
-    stdout_closed: bool,
-    /// The tail of stderr.
-    stderr: String,
-}
-
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Output> {
-        // A panicking test thread cannot leave the output half-updated: the reader threads only
-        // push whole lines. Keep going with the data.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
 }
 
 impl Server {
@@ -239,7 +216,9 @@ impl Server {
     /// the message includes the server's stderr.
     pub fn start(opts: ServerOptions) -> Server {
         let dir = install::servers_dir();
-        let mut cmd = if opts.flavor.is_node() {
+        let mut cmd = if opts.flavor == Flavor::Socketioxide {
+            Command::new(install::ensure_rust_server())
+        } else if opts.flavor.is_node() {
             install::ensure_node_modules();
             let mut c = Command::new(install::node_program());
             c.arg(dir.join("server.js"))
@@ -252,43 +231,29 @@ impl Server {
             c.arg(dir.join("py_server.py"));
             c
         };
-        cmd.args(opts.args())
-            .current_dir(&dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        cmd.args(opts.args()).current_dir(&dir);
         let shown = format!("{cmd:?}");
-        let mut child = match cmd.spawn() {
-            Ok(child) => child,
+        let process = match Process::spawn(cmd) {
+            Ok(process) => process,
             Err(e) => panic!(
                 "testkit: cannot start the {} server ({shown}): {e}\n{}",
                 opts.flavor,
-                if opts.flavor.is_node() {
-                    "Node.js 20 must be on PATH (or its path in SOCKETIO1C_NODE)"
-                } else {
-                    "the venv tests/servers/.venv is broken: delete it to have it made again"
+                match opts.flavor {
+                    Flavor::Python5 => {
+                        "the venv tests/servers/.venv is broken: delete it to have it made again"
+                    }
+                    Flavor::Socketioxide => {
+                        "the build tests/servers/rust/target is broken: delete it to have it built again"
+                    }
+                    _ => "Node.js 20 must be on PATH (or its path in SOCKETIO1C_NODE)",
                 }
             ),
         };
-
-        let shared = Arc::new(Shared {
-            state: Mutex::new(Output::default()),
-            changed: Condvar::new(),
-        });
-        let stdout = child.stdout.take().expect("piped stdout");
-        let stderr = child.stderr.take().expect("piped stderr");
-        let readers = vec![
-            spawn_stdout_reader(stdout, Arc::clone(&shared)),
-            spawn_stderr_reader(stderr, Arc::clone(&shared)),
-        ];
         let mut server = Server {
             flavor: opts.flavor,
             tls: opts.tls.is_some(),
             port: 0,
-            stdin: Mutex::new(child.stdin.take()),
-            child,
-            shared,
-            readers,
+            process,
             next_id: Mutex::new(0),
             report_on_panic: true,
         };
@@ -304,7 +269,7 @@ impl Server {
                 server
             }
             None => {
-                let exited = server.shared.lock().stdout_closed;
+                let exited = server.process.stdout_closed();
                 let status = server.stop_and_reap();
                 let what = if exited {
                     "exited before it listened".to_string()
@@ -336,7 +301,7 @@ impl Server {
 
     /// The server process id.
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.process.pid()
     }
 
     /// True when the server serves TLS.
@@ -369,14 +334,7 @@ impl Server {
             !json.contains('\n'),
             "testkit: a command is one line: {json:?}"
         );
-        let mut stdin = self.stdin.lock().unwrap_or_else(|e| e.into_inner());
-        let pipe = stdin
-            .as_mut()
-            .expect("testkit: the server's stdin is closed");
-        let res = pipe
-            .write_all(format!("{json}\n").as_bytes())
-            .and_then(|_| pipe.flush());
-        if let Err(e) = res {
+        if let Err(e) = self.process.write_line(json) {
             panic!(
                 "testkit: cannot send {json} to the {} server: {e}\n--- stderr ---\n{}",
                 self.flavor,
@@ -463,39 +421,8 @@ impl Server {
     /// available to later calls and in [`Server::lines`].
     ///
     /// Returns `None` on timeout, or at once when the server has exited and no line matches.
-    pub fn wait_line(
-        &self,
-        timeout: Duration,
-        mut pred: impl FnMut(&str) -> bool,
-    ) -> Option<String> {
-        let deadline = Instant::now() + timeout;
-        let mut out = self.shared.lock();
-        let mut next = out.first_untaken;
-        loop {
-            while next < out.lines.len() {
-                if !out.taken[next] && pred(&out.lines[next]) {
-                    out.taken[next] = true;
-                    while out.first_untaken < out.taken.len() && out.taken[out.first_untaken] {
-                        out.first_untaken += 1;
-                    }
-                    return Some(out.lines[next].clone());
-                }
-                next += 1;
-            }
-            if out.stdout_closed {
-                return None;
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return None;
-            }
-            out = self
-                .shared
-                .changed
-                .wait_timeout(out, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
+    pub fn wait_line(&self, timeout: Duration, pred: impl FnMut(&str) -> bool) -> Option<String> {
+        self.process.wait_line(timeout, pred)
     }
 
     /// Waits for the server's report of a received event named `event` (on any namespace):
@@ -530,29 +457,31 @@ impl Server {
 
     /// Every stdout line so far (taken or not), `LISTENING` included.
     pub fn lines(&self) -> Vec<String> {
-        self.shared.lock().lines.clone()
+        self.process.lines()
+    }
+
+    /// The stdout lines so far that start with `prefix`, e.g. `{"type":"http",` for every
+    /// request the server refused or that was cut.
+    pub fn lines_starting(&self, prefix: &str) -> Vec<String> {
+        self.lines()
+            .into_iter()
+            .filter(|l| l.starts_with(prefix))
+            .collect()
     }
 
     /// The server's stderr so far (its last 256 KiB).
     pub fn stderr(&self) -> String {
-        self.shared.lock().stderr.clone()
+        self.process.stderr()
     }
 
     /// True while the server process runs.
     pub fn is_running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
+        self.process.is_running()
     }
 
     /// Kills the process, waits for it and for the reader threads.
     fn stop_and_reap(&mut self) -> Option<ExitStatus> {
-        // Closing stdin asks the server to exit; kill does not wait for that.
-        drop(self.stdin.lock().unwrap_or_else(|e| e.into_inner()).take());
-        let _ = self.child.kill();
-        let status = self.child.wait().ok();
-        for r in self.readers.drain(..) {
-            let _ = r.join();
-        }
-        status
+        self.process.stop_and_reap()
     }
 }
 
@@ -579,7 +508,7 @@ impl fmt::Debug for Server {
             .field("flavor", &self.flavor)
             .field("port", &self.port)
             .field("tls", &self.tls)
-            .field("pid", &self.child.id())
+            .field("pid", &self.process.pid())
             .finish()
     }
 }
@@ -592,61 +521,6 @@ fn event_key(line: &str) -> Option<&str> {
     let rest = &line[start..];
     let end = rest.find(",\"args\":")? + ",\"args\":".len();
     Some(&rest[..end])
-}
-
-fn spawn_stdout_reader(stdout: impl Read + Send + 'static, shared: Arc<Shared>) -> JoinHandle<()> {
-    std::thread::Builder::new()
-        .name("testkit-server-stdout".into())
-        .spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            let mut buf = Vec::new();
-            loop {
-                buf.clear();
-                match reader.read_until(b'\n', &mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => {
-                        while buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-                            buf.pop();
-                        }
-                        let line = String::from_utf8_lossy(&buf).into_owned();
-                        let mut out = shared.lock();
-                        out.lines.push(line);
-                        out.taken.push(false);
-                        drop(out);
-                        shared.changed.notify_all();
-                    }
-                }
-            }
-            shared.lock().stdout_closed = true;
-            shared.changed.notify_all();
-        })
-        .expect("spawn the stdout reader")
-}
-
-fn spawn_stderr_reader(stderr: impl Read + Send + 'static, shared: Arc<Shared>) -> JoinHandle<()> {
-    std::thread::Builder::new()
-        .name("testkit-server-stderr".into())
-        .spawn(move || {
-            let mut stderr = stderr;
-            let mut buf = [0u8; 8192];
-            loop {
-                match stderr.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        let mut out = shared.lock();
-                        out.stderr.push_str(&String::from_utf8_lossy(&buf[..n]));
-                        if out.stderr.len() > STDERR_KEEP {
-                            let mut cut = out.stderr.len() - STDERR_KEEP;
-                            while !out.stderr.is_char_boundary(cut) {
-                                cut += 1;
-                            }
-                            out.stderr.drain(..cut);
-                        }
-                    }
-                }
-            }
-        })
-        .expect("spawn the stderr reader")
 }
 
 /// A loopback port with nothing listening on it (bound to port 0, read, released), for

@@ -14,7 +14,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicU32, Ordering};
+
+use super::process::ScratchDir;
 
 /// A CA and a server certificate it signed, valid for `127.0.0.1`, `::1` and `localhost`
 /// (ECDSA P-256, v3 extensions as rustls/webpki require). The directory is removed on drop, so
@@ -31,6 +32,8 @@ pub struct TestCerts {
     pub server_cert: PathBuf,
     /// The server private key (PEM, PKCS#8).
     pub server_key: PathBuf,
+    /// Removes `dir` on drop.
+    _scratch: ScratchDir,
 }
 
 impl TestCerts {
@@ -41,21 +44,15 @@ impl TestCerts {
     ///
     /// If `openssl` is missing or fails.
     pub fn generate() -> TestCerts {
-        static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "socketio1c-certs-{}-{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir)
-            .unwrap_or_else(|e| panic!("testkit: cannot create {}: {e}", dir.display()));
+        let scratch = ScratchDir::new("certs");
+        let dir = scratch.path().to_path_buf();
         let certs = TestCerts {
             ca_cert: dir.join("ca.pem"),
             ca_key: dir.join("ca.key"),
             server_cert: dir.join("server.pem"),
             server_key: dir.join("server.key"),
             dir,
+            _scratch: scratch,
         };
         let ext = certs.dir.join("server.ext");
         fs::write(
@@ -133,12 +130,6 @@ impl TestCerts {
     /// `(server certificate, server key)`, as [`super::ServerOptions::tls`] takes them.
     pub fn server_pair(&self) -> (PathBuf, PathBuf) {
         (self.server_cert.clone(), self.server_key.clone())
-    }
-}
-
-impl Drop for TestCerts {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.dir);
     }
 }
 

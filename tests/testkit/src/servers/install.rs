@@ -6,14 +6,19 @@
 //! installed from, so a changed `package-lock.json` or `requirements.txt` triggers a reinstall:
 //! `node_modules/.socketio1c-installed` (also written by the `postinstall` script of
 //! `tests/servers/package.json`, so a manual `npm ci --prefix tests/servers` counts) and
-//! `.venv/.socketio1c-installed` (`.ci/run` writes it after making the venv).
+//! `.venv/.socketio1c-installed` (`.ci/run` writes it after making the venv). The socketioxide
+//! server (`tests/servers/rust`, a crate of its own, outside the workspace) is built once per
+//! process with `cargo build --release --locked` into `tests/servers/rust/target`; cargo itself
+//! tells that it is up to date (well under a second) and rebuilds it when its sources change.
 //! Installs hold an exclusive file lock on `tests/servers/.install.lock`, so parallel test
 //! processes never install at the same time. What is run is printed to stderr.
 //!
 //! Environment overrides:
 //! - `SOCKETIO1C_SERVERS_DIR`: the directory with `server.js` (default `<repo>/tests/servers`);
 //! - `SOCKETIO1C_NODE`, `SOCKETIO1C_NPM`: the node and npm programs (default `node`, `npm`);
-//! - `SOCKETIO1C_PYTHON`: the python that makes the venv (default `python3`).
+//! - `SOCKETIO1C_PYTHON`: the python that makes the venv (default `python3`);
+//! - `CARGO` (set by `cargo test`): the cargo that builds the socketioxide server (default
+//!   `cargo`).
 
 use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
@@ -124,6 +129,45 @@ pub fn ensure_python_venv() -> PathBuf {
     match result {
         Ok(python) => python.clone(),
         Err(e) => panic!("testkit: the python test server is not installed: {e}"),
+    }
+}
+
+/// Builds the socketioxide test server (`tests/servers/rust`) once per process and returns the
+/// path of its binary. Its own target directory keeps the build apart from the workspace's,
+/// whose lock `cargo test` holds while the tests run.
+///
+/// # Panics
+///
+/// If cargo is missing or the build fails (every later call panics the same way).
+pub fn ensure_rust_server() -> PathBuf {
+    static DONE: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let result = DONE.get_or_init(|| {
+        let dir = servers_dir().join("rust");
+        let target = dir.join("target");
+        let mut cargo = Command::new(env_program("CARGO", "cargo"));
+        cargo
+            .args([
+                "build",
+                "--release",
+                "--locked",
+                "--quiet",
+                "--manifest-path",
+            ])
+            .arg(dir.join("Cargo.toml"))
+            .arg("--target-dir")
+            .arg(&target)
+            .env_remove("CARGO_TARGET_DIR");
+        run_install(cargo, "cargo (the Rust toolchain)")?;
+        let exe = if cfg!(windows) {
+            "socketioxide-server.exe"
+        } else {
+            "socketioxide-server"
+        };
+        Ok(target.join("release").join(exe))
+    });
+    match result {
+        Ok(exe) => exe.clone(),
+        Err(e) => panic!("testkit: the socketioxide test server is not built: {e}"),
     }
 }
 
