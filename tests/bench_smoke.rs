@@ -1,6 +1,6 @@
 //! The benchmarks still run (issue 5): `examples/bench` against every server it knows,
-//! `examples/bench_scale` with a few objects and `examples/read_floor`, each with tiny counts, in
-//! the test profile. No figure is checked (speed is measured by running them, see
+//! `examples/bench_scale` with a few objects, `examples/read_floor` and `examples/soak` (issue
+//! 18), each with tiny counts, in the test profile. No figure is checked (speed is measured by running them, see
 //! BENCHMARKS.md); what fails here is what makes a benchmark run worthless: a dropped event, an
 //! outbound run the server did not count whole, a failed connection, a host contract violation,
 //! or a hang.
@@ -145,4 +145,41 @@ fn bench_scale_connects_a_few_objects() {
             "no row for {n} objects in:\n{out}"
         );
     }
+}
+
+/// A tiny soak: 3 objects for 10 s, the server restarted every 4 s; every invariant of the real
+/// one holds (every Ack accounted for, no unexpected event, flat resources).
+#[test]
+fn soak_survives_restarts() {
+    let started = Instant::now();
+    let (ok, out) = run_example(
+        "soak",
+        &[
+            "--objects",
+            "3",
+            "--duration",
+            "10",
+            "--restart-every",
+            "4",
+            "--down-ms",
+            "300",
+            "--send-every-ms",
+            "200",
+            "--ack-timeout",
+            "3",
+            "--warmup",
+            "4",
+        ],
+    );
+    assert!(ok, "soak failed:\n{out}");
+    assert!(out.contains("result: PASS"), "no PASS in:\n{out}");
+    assert!(
+        out.lines().any(|l| l.starts_with("| end ")),
+        "no last row in:\n{out}"
+    );
+    assert!(
+        out.contains("restarts") && !out.contains(" 0 restarts"),
+        "no restart in:\n{out}"
+    );
+    eprintln!("soak smoke: {:?}", started.elapsed());
 }

@@ -1,8 +1,8 @@
 //! What the benchmarks read about their own process: CPU time and context switches
 //! (`getrusage(RUSAGE_SELF)`), CPU time per thread name (`/proc/self/task/*/schedstat`),
-//! resident memory (`VmRSS`) and the machine; and [`pin`], which puts a process on one CPU.
-//! Shared by `examples/bench`, `examples/bench_scale` and `examples/read_floor` (the latter two
-//! include this file with `#[path]`). Not run by itself.
+//! resident memory (`VmRSS`), open files and the machine; and [`pin`], which puts a process on
+//! one CPU. Shared by `examples/bench`, `examples/bench_scale`, `examples/read_floor` and
+//! `examples/soak` (the last three include this file with `#[path]`). Not run by itself.
 #![allow(dead_code)] // each benchmark uses a part of it
 
 use std::collections::BTreeMap;
@@ -150,6 +150,12 @@ pub fn status_field(name: &str) -> u64 {
 /// Resident memory of this process now, in bytes.
 pub fn rss_bytes() -> u64 {
     status_field("VmRSS") * 1024
+}
+
+/// Open file descriptors of this process now (entries of `/proc/self/fd`, the one that reads
+/// the directory included).
+pub fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
 }
 
 /// One line about the machine: CPU model, cores, load average, kernel.
