@@ -58,37 +58,31 @@ cleanup() {
   for p in "${server_pids[@]}"; do kill "$p" 2>/dev/null || true; done
 }
 trap cleanup EXIT
-# start_server NAME ARGS... sets PORT. Not called in $(...): the server must outlive the call, and
-# it lives as long as the fd that feeds its stdin stays open in this shell.
-start_server() {
+# start NAME COMMAND... runs a test service that prints `LISTENING <port>` first, and sets PORT.
+# Not called in $(...): the service must outlive the call, and it lives as long as the fd that
+# feeds its stdin stays open in this shell (each exits when its stdin closes).
+start() {
   local name=$1 fd port
   shift
-  exec {fd}> >(exec node tests/servers/server.js --flavor sio4 --port 0 "$@" \
-    >"$RUN/server-$name.log" 2>"$RUN/server-$name.err")
+  exec {fd}> >(exec "$@" >"$RUN/$name.log" 2>"$RUN/$name.err")
   server_pids+=($!)
   for _ in $(seq 200); do
-    port=$(sed -n 's/^LISTENING //p' "$RUN/server-$name.log" 2>/dev/null | head -n1)
+    port=$(sed -n 's/^LISTENING //p' "$RUN/$name.log" 2>/dev/null | head -n1)
     [ -n "$port" ] && break
     sleep 0.1
   done
-  [ -n "$port" ] || die "the $name server did not start: $(cat "$RUN/server-$name.err")"
+  [ -n "$port" ] || die "$name did not start: $(cat "$RUN/$name.err")"
   PORT=$port
 }
-start_server ws
+server=(node tests/servers/server.js --flavor sio4 --port 0)
+start server-ws "${server[@]}"
 WS_PORT=$PORT
-start_server wss --tls-cert "$certs/server.pem" --tls-key "$certs/server.key"
+start server-wss "${server[@]}" --tls-cert "$certs/server.pem" --tls-key "$certs/server.key"
 WSS_PORT=$PORT
 echo "servers: ws://127.0.0.1:$WS_PORT/ wss://127.0.0.1:$WSS_PORT/"
-
-# ---- an HTTP CONNECT proxy for the Windows host's Proxy = "system" (it lives as the server) --
-exec {proxy_fd}> >(exec python3 tests/servers/connect_proxy.py >"$RUN/proxy.log" 2>"$RUN/proxy.err")
-server_pids+=($!)
-for _ in $(seq 200); do
-  PROXY_PORT=$(sed -n 's/^LISTENING //p' "$RUN/proxy.log" 2>/dev/null | head -n1)
-  [ -n "$PROXY_PORT" ] && break
-  sleep 0.1
-done
-[ -n "$PROXY_PORT" ] || die "the proxy did not start: $(cat "$RUN/proxy.err")"
+# An HTTP CONNECT proxy for the Windows host's Proxy = "system".
+start proxy python3 tests/servers/connect_proxy.py
+PROXY_PORT=$PORT
 echo "proxy: 127.0.0.1:$PROXY_PORT (for Proxy = \"system\" under Wine)"
 
 # ---- hosts -----------------------------------------------------------------------------------

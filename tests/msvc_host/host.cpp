@@ -623,26 +623,28 @@ int run() {
     Vec<wchar_t*> args = command_line_args();
     Urls u;
     const wchar_t* only = nullptr;
+    const struct {
+        const wchar_t* flag;
+        const wchar_t** to;
+    } options[] = {
+        {L"--ws", &u.ws},           {L"--wss", &u.wss},         {L"--ca", &u.ca},
+        {L"--other-ca", &u.other_ca}, {L"--ca-der", &u.ca_der}, {L"--proxied", &u.proxied},
+        {L"--only", &only},
+    };
     for (unsigned i = 1; i < args.len; ++i) {
-        bool value = i + 1 < args.len;
-        if (is(args[i], L"--ws") && value)
-            u.ws = args[++i];
-        else if (is(args[i], L"--wss") && value)
-            u.wss = args[++i];
-        else if (is(args[i], L"--ca") && value)
-            u.ca = args[++i];
-        else if (is(args[i], L"--other-ca") && value)
-            u.other_ca = args[++i];
-        else if (is(args[i], L"--ca-der") && value)
-            u.ca_der = args[++i];
-        else if (is(args[i], L"--proxied") && value)
-            u.proxied = args[++i];
-        else if (is(args[i], L"--only") && value)
-            only = args[++i];
-        else if (g_lib_path == nullptr)
-            g_lib_path = args[i];
-        else
-            g_lib_path = nullptr, i = args.len;
+        bool taken = false;
+        for (const auto& option : options) {
+            if (!taken && i + 1 < args.len && is(args[i], option.flag)) {
+                *option.to = args[++i];
+                taken = true;
+            }
+        }
+        if (taken) continue;
+        if (g_lib_path != nullptr) {
+            g_lib_path = nullptr; // a second library path: the usage line below
+            break;
+        }
+        g_lib_path = args[i];
     }
     if (g_lib_path == nullptr || u.ws == nullptr || (u.wss && (!u.ca || !u.other_ca))) {
         say("usage: host.exe LIB --ws URL [--wss URL --ca CA.pem --ca-der CA.der --other-ca OTHER.pem] "
