@@ -10,7 +10,7 @@ use std::time::Instant;
 use common::{connect, english_client as client, is_connection, is_error, CLOSE_NORMAL, WAIT};
 use testkit::host::V;
 use testkit::proxy::{Proxy, ProxyOptions};
-use testkit::servers::{Server, ServerOptions};
+use testkit::servers::{Flavor, Server, ServerOptions, TestCerts};
 
 /// A file of its own for one test.
 fn log_path(name: &str) -> PathBuf {
@@ -152,5 +152,25 @@ fn a_log_that_cannot_be_written_is_one_error_and_the_connection_goes_on() {
         .expect("the connection goes on");
     let errors = obj.seen().iter().filter(|e| is_error(e)).count();
     assert_eq!(errors, 1, "one Error event: {:?}", obj.seen());
+    obj.done().unwrap();
+}
+
+#[test]
+fn tls_is_told_with_its_version() {
+    let certs = TestCerts::generate();
+    let server = Server::start(ServerOptions::new(Flavor::Sio4).with_tls(&certs));
+    let path = log_path("tls.log");
+    let obj = client();
+    obj.set("LogFile", V::from(path.to_str().unwrap())).unwrap();
+    obj.set("CACertificate", V::from(certs.ca_pem().as_str()))
+        .unwrap();
+    connect(&obj, &server.url("/"));
+    wait_for_lines(
+        &path,
+        &[
+            "TLS with 127.0.0.1: TLSv1_3",
+            "the server's certificate verified",
+        ],
+    );
     obj.done().unwrap();
 }

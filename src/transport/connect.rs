@@ -13,17 +13,15 @@ use super::error::{TlsError, TransportError};
 use super::io::BoxedIo;
 use super::proxy::{self, ProxyAddr, ProxyError};
 use super::{system_proxy, tls};
-use crate::config::{ConnectionConfig, SYSTEM_PROXY};
-use crate::endpoint::Endpoint;
+use crate::config::{ConnectRequest, SYSTEM_PROXY};
+use crate::log::Level;
 use crate::rt;
 
-/// A connected (and, for secure endpoints, TLS-wrapped) stream to `endpoint`.
-pub async fn open_stream(
-    endpoint: &Endpoint,
-    config: &ConnectionConfig,
-) -> Result<BoxedIo, TransportError> {
+/// A connected (and, for secure endpoints, TLS-wrapped) stream to the server of `request`.
+pub async fn open_stream(request: &ConnectRequest) -> Result<BoxedIo, TransportError> {
+    let (endpoint, config) = (&request.endpoint, &request.config);
     let deadline = rt::now() + config.timeout;
-    let proxy = proxy_for(config, endpoint).map_err(TransportError::Proxy)?;
+    let proxy = proxy_for(request).map_err(TransportError::Proxy)?;
     let io: BoxedIo = match proxy {
         Some(proxy) => within(deadline, proxy::tunnel(&proxy, endpoint))
             .await
@@ -48,7 +46,7 @@ pub async fn open_stream(
     if !endpoint.secure {
         return Ok(io);
     }
-    within(deadline, tls::connect(io, &endpoint.host, config))
+    within(deadline, tls::connect(io, &endpoint.host, request))
         .await
         .unwrap_or_else(|| {
             let secs = config.timeout_text.clone();
@@ -56,22 +54,29 @@ pub async fn open_stream(
         })
 }
 
-/// The proxy to reach `endpoint` through: the `Proxy` property, or for `system` what the
-/// operating system's settings give for this server (`None`: directly).
-fn proxy_for(
-    config: &ConnectionConfig,
-    endpoint: &Endpoint,
-) -> Result<Option<ProxyAddr>, ProxyError> {
-    if config.proxy != SYSTEM_PROXY {
-        return ProxyAddr::parse(&config.proxy);
+/// The proxy to reach the server through: the `Proxy` property, or for `system` what the
+/// operating system's settings give for this server (`None`: directly), told to the log.
+fn proxy_for(request: &ConnectRequest) -> Result<Option<ProxyAddr>, ProxyError> {
+    let proxy = &request.config.proxy;
+    if proxy != SYSTEM_PROXY {
+        return ProxyAddr::parse(proxy);
     }
-    let Some((value, source)) = system_proxy::proxy_for(endpoint) else {
+    let Some((value, source)) = system_proxy::proxy_for(&request.endpoint) else {
+        request.log(Level::Info, || {
+            "the system's settings give no proxy for this server".into()
+        });
         return Ok(None);
     };
-    ProxyAddr::parse(&value).map_err(|err| match err {
+    let parsed = ProxyAddr::parse(&value).map_err(|err| match err {
         ProxyError::Invalid(why) => ProxyError::SystemInvalid { source, why },
         other => other,
-    })
+    })?;
+    if let Some(proxy) = &parsed {
+        request.log(Level::Info, || {
+            format!("proxy {} from {source}", proxy.authority())
+        });
+    }
+    Ok(parsed)
 }
 
 /// Runs `step` until `deadline`; `None` when the time ran out.

@@ -192,7 +192,7 @@ impl HttpClient {
                 Attempt::Stale(_) => {}
             }
         }
-        let io = connect::open_stream(&self.request.endpoint, &self.request.config).await?;
+        let io = connect::open_stream(&self.request).await?;
         match self.on(Conn::new(io), head, body).await {
             Attempt::Done(response) => Ok(response),
             Attempt::Failed(err) | Attempt::Stale(err) => Err(err),

@@ -29,7 +29,8 @@ use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
 use super::error::{CaSource, TlsError, TransportError, Untrusted};
 use super::io::BoxedIo;
-use crate::config::ConnectionConfig;
+use crate::config::{ConnectRequest, ConnectionConfig};
+use crate::log::Level;
 
 /// How many configurations with extra roots are kept (objects of one process rarely use more
 /// than one or two CAs; the bound only keeps a misuse from growing memory).
@@ -203,8 +204,9 @@ fn build(trust: Trust<'_>) -> Built {
 pub async fn connect(
     io: BoxedIo,
     host: &str,
-    config: &ConnectionConfig,
+    request: &ConnectRequest,
 ) -> Result<BoxedIo, TransportError> {
+    let config = &request.config;
     let tls_config = client_config(config)?;
     let name = ServerName::try_from(host.to_owned()).map_err(|err| {
         TransportError::Tls(TlsError::ServerName {
@@ -216,6 +218,21 @@ pub async fn connect(
         .connect(name, io)
         .await
         .map_err(|err| TransportError::Tls(classify(&err, host)))?;
+    request.log(Level::Info, || {
+        let session = stream.get_ref().1;
+        let version = session
+            .protocol_version()
+            .map_or("?".into(), |v| format!("{v:?}"));
+        let suite = session
+            .negotiated_cipher_suite()
+            .map_or("?".into(), |s| format!("{:?}", s.suite()));
+        let certificate = if !config.verify_certificate {
+            "not verified (VerifyCertificate = False)"
+        } else {
+            "verified"
+        };
+        format!("TLS with {host}: {version}, {suite}, the server's certificate {certificate}")
+    });
     Ok(Box::new(stream))
 }
 

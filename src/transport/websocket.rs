@@ -55,7 +55,7 @@ pub async fn open(
     sid: Option<&str>,
     jar: &CookieJar,
 ) -> Result<(WsWriter, WsReader), TransportError> {
-    let io = super::connect::open_stream(&req.endpoint, &req.config).await?;
+    let io = super::connect::open_stream(req).await?;
 
     let url = url::engine_url(req, true, version, sid);
     let mut request = url
