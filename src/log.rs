@@ -12,15 +12,14 @@
 //! Secrets are kept out by the callers, which log only what is safe to show (hosts, ports,
 //! sids, reasons; packets cut to [`PACKET_CHARS`] with CONNECT payloads hidden).
 
-use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use async_channel::{Sender, TrySendError};
 use once_cell::sync::Lazy;
 
 use crate::sync::lock;
@@ -96,14 +95,15 @@ pub fn next_object_number() -> u64 {
 /// Lines dropped because the writer was behind.
 static DROPPED: AtomicU64 = AtomicU64::new(0);
 
-/// The writer thread's queue, started at the first line.
-static WRITER: Lazy<Option<SyncSender<Line>>> = Lazy::new(|| {
-    let (tx, rx) = sync_channel::<Line>(QUEUE_LINES);
+/// The writer thread's queue, started at the first line. (async-channel, which the actors use
+/// already, rather than std's mpsc: one channel's code in the library, not two.)
+static WRITER: Lazy<Option<Sender<Line>>> = Lazy::new(|| {
+    let (tx, rx) = async_channel::bounded::<Line>(QUEUE_LINES);
     std::thread::Builder::new()
         .name("socketio1c-log".into())
         .spawn(move || {
             let mut files = Files::default();
-            for line in rx {
+            while let Ok(line) = rx.recv_blocking() {
                 files.write(line);
             }
         })
@@ -152,7 +152,7 @@ impl ObjectLog {
                 text()
             ),
         };
-        if let Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) = writer.try_send(line) {
+        if let Err(TrySendError::Full(_) | TrySendError::Closed(_)) = writer.try_send(line) {
             DROPPED.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -187,10 +187,10 @@ impl ObjectLog {
     }
 }
 
-/// The writer's open files, by path.
+/// The writer's open files, with their sizes (a list: a process logs to a file or two).
 #[derive(Default)]
 struct Files {
-    open: HashMap<PathBuf, (File, u64)>,
+    open: Vec<(PathBuf, File, u64)>,
 }
 
 impl Files {
@@ -206,7 +206,7 @@ impl Files {
         }
         text.push('\n');
         if let Err(err) = self.append(&log.path, text.as_bytes()) {
-            self.open.remove(&log.path);
+            self.open.retain(|(path, ..)| *path != log.path);
             log.fail(format!(
                 "cannot write the log file \"{}\": {err}; logging stopped",
                 log.path.display()
@@ -215,12 +215,16 @@ impl Files {
     }
 
     fn append(&mut self, path: &PathBuf, bytes: &[u8]) -> std::io::Result<()> {
-        if !self.open.contains_key(path) {
-            let file = OpenOptions::new().create(true).append(true).open(path)?;
-            let size = file.metadata()?.len();
-            self.open.insert(path.clone(), (file, size));
-        }
-        let (file, size) = self.open.get_mut(path).expect("inserted above");
+        let at = match self.open.iter().position(|(p, ..)| p == path) {
+            Some(at) => at,
+            None => {
+                let file = OpenOptions::new().create(true).append(true).open(path)?;
+                let size = file.metadata()?.len();
+                self.open.push((path.clone(), file, size));
+                self.open.len() - 1
+            }
+        };
+        let (_, file, size) = &mut self.open[at];
         if *size + bytes.len() as u64 > MAX_FILE_BYTES && *size > 0 {
             let mut old = path.clone().into_os_string();
             old.push(".1");

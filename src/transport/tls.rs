@@ -219,19 +219,19 @@ pub async fn connect(
         .await
         .map_err(|err| TransportError::Tls(classify(&err, host)))?;
     request.log(Level::Info, || {
-        let session = stream.get_ref().1;
-        let version = session
-            .protocol_version()
-            .map_or("?".into(), |v| format!("{v:?}"));
-        let suite = session
-            .negotiated_cipher_suite()
-            .map_or("?".into(), |s| format!("{:?}", s.suite()));
+        // Named here rather than by rustls's Debug: its tables of every version and cipher suite
+        // would cost the library tens of KiB.
+        let version = match stream.get_ref().1.protocol_version() {
+            Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1_3",
+            Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1_2",
+            _ => "an older version",
+        };
         let certificate = if !config.verify_certificate {
             "not verified (VerifyCertificate = False)"
         } else {
             "verified"
         };
-        format!("TLS with {host}: {version}, {suite}, the server's certificate {certificate}")
+        format!("TLS with {host}: {version}, the server's certificate {certificate}")
     });
     Ok(Box::new(stream))
 }
