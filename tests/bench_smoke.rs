@@ -79,6 +79,8 @@ fn bench_runs_against_every_server_and_both_clients() {
             "200",
             "--bytes",
             "64",
+            "--connects",
+            "5",
         ],
     );
     assert!(ok, "bench failed:\n{out}");

@@ -28,15 +28,18 @@
 //! - rtt: N sequential round trips (SendWithAck when the build has it, else echo), p50/p99;
 //! - acks: N `SendWithAck`s with up to K unanswered at a time (a new one per answer), acks/s;
 //! - binary: a `flood` of N events of one B-byte binary attachment each (not against the fake
-//!   server, which only blasts text frames); events/s.
+//!   server, which only blasts text frames); events/s;
+//! - connect: N sequential connects of a new object (a new socket), `Connect` to the Open event
+//!   against node's `io()` to its `connect` event, p50/p99 (last: node's connection is the last
+//!   one it opened, unwarmed).
 //!
 //! Client CPU time: getrusage(RUSAGE_SELF) here (the host emulator's event loop included, and
 //! reported separately per thread), process.cpuUsage() in the node client.
 //!
 //! Flags: `--runs R` (5), `--warmup-runs W` (1), `--inbound N` (200000), `--outbound N`
 //! (100000), `--rtt N` (2000), `--acks N` (20000), `--window K` (100), `--binary N` (20000),
-//! `--bytes B` (1024), `--only ours|node`, `--servers real,fake,sio2,polling` (real,fake),
-//! `--scenarios inbound,core,notify,outbound,rtt,acks,binary` (all), `--pin` (server on CPU 0,
+//! `--bytes B` (1024), `--connects N` (200), `--only ours|node`, `--servers real,fake,sio2,polling`
+//! (real,fake), `--scenarios inbound,core,notify,outbound,rtt,acks,binary,connect` (all), `--pin` (server on CPU 0,
 //! clients on CPU 1, via taskset).
 
 mod fake;
@@ -63,7 +66,7 @@ const WARMUP_ECHOES: usize = 200;
 const WARMUP_FLOOD: usize = 20_000;
 
 /// The names `--scenarios` takes.
-const SCENARIOS: &str = "inbound,core,notify,outbound,rtt,acks,binary";
+const SCENARIOS: &str = "inbound,core,notify,outbound,rtt,acks,binary,connect";
 
 /// One measurement of one scenario by one client.
 #[derive(Debug, Clone, Default)]
@@ -114,6 +117,8 @@ pub enum Scenario {
     Acks,
     /// Inbound events with one binary attachment each (socket.io servers only).
     Binary,
+    /// Sequential connects of new sockets, `Connect` to Open (node: `io()` to `connect`).
+    Connect,
 }
 
 /// A server under test, and how both clients talk to it.
@@ -179,6 +184,8 @@ pub struct Opts {
     /// Events of the `binary` scenario, and the size of each one's attachment.
     pub binary: usize,
     pub bytes: usize,
+    /// Connects of the `connect` scenario.
+    pub connects: usize,
     pub clients: Vec<Client>,
     pub servers: Vec<Kind>,
     pub scenarios: Vec<Scenario>,
@@ -196,6 +203,7 @@ fn parse_args() -> Opts {
         window: 100,
         binary: 20_000,
         bytes: 1024,
+        connects: 200,
         clients: vec![Client::Ours, Client::Node],
         servers: vec![Kind::Real, Kind::Fake],
         scenarios: vec![
@@ -206,6 +214,7 @@ fn parse_args() -> Opts {
             Scenario::Rtt,
             Scenario::Acks,
             Scenario::Binary,
+            Scenario::Connect,
         ],
         pin: false,
     };
@@ -220,6 +229,7 @@ fn parse_args() -> Opts {
             "--inbound" => o.inbound = num(value()),
             "--outbound" => o.outbound = num(value()),
             "--rtt" => o.rtt = num(value()),
+            "--connects" => o.connects = num(value()).max(1),
             "--acks" => o.acks = num(value()),
             "--window" => o.window = num(value()).max(1),
             "--binary" => o.binary = num(value()),
@@ -253,6 +263,7 @@ fn parse_args() -> Opts {
                         "rtt" => Scenario::Rtt,
                         "acks" => Scenario::Acks,
                         "binary" => Scenario::Binary,
+                        "connect" => Scenario::Connect,
                         other => panic!("--scenarios takes {SCENARIOS}; not {other}"),
                     })
                     .collect()
@@ -334,8 +345,10 @@ fn main() {
                 }
                 for &client in &order {
                     let sample = match (client, &ours, node.as_mut()) {
-                        (Client::Ours, Some(c), _) => measure_ours(&o, c, &t, scenario),
-                        (Client::Node, _, Some(n)) => measure_node(&o, n, &t, scenario, rtt_mode),
+                        (Client::Ours, Some(c), _) => measure_ours(&o, c, &t, kind, scenario),
+                        (Client::Node, _, Some(n)) => {
+                            measure_node(&o, n, &t, kind, scenario, rtt_mode)
+                        }
                         _ => unreachable!("every client in the order was started"),
                     };
                     if !warm {
@@ -359,7 +372,7 @@ fn main() {
     testkit::host::assert_clean();
 }
 
-fn measure_ours(o: &Opts, c: &Ours, t: &Target, scenario: Scenario) -> Sample {
+fn measure_ours(o: &Opts, c: &Ours, t: &Target, kind: Kind, scenario: Scenario) -> Sample {
     match scenario {
         Scenario::Inbound => c.inbound(o.inbound),
         Scenario::InboundCore => c.inbound_core(o.inbound),
@@ -368,6 +381,7 @@ fn measure_ours(o: &Opts, c: &Ours, t: &Target, scenario: Scenario) -> Sample {
         Scenario::Rtt => c.rtt(o.rtt),
         Scenario::Acks => c.acks(o.acks, o.window),
         Scenario::Binary => c.inbound_binary(o.binary, o.bytes),
+        Scenario::Connect => Ours::connects(&t.url, kind.transport(), o.connects),
     }
 }
 
@@ -375,6 +389,7 @@ fn measure_node(
     o: &Opts,
     n: &mut NodeClient,
     t: &Target,
+    kind: Kind,
     scenario: Scenario,
     mode: RttMode,
 ) -> Sample {
@@ -392,6 +407,12 @@ fn measure_node(
             },
         ),
         Scenario::Acks => n.acks(o.acks, o.window),
+        Scenario::Connect => n.connects(
+            &t.http_url,
+            kind.node_client(),
+            kind.transport(),
+            o.connects,
+        ),
     }
 }
 

@@ -62,6 +62,26 @@ impl NodeClient {
         }));
     }
 
+    /// `n` sequential connects of a new socket (`io()` to its `connect` event), p50/p99 in
+    /// microseconds; the socket of the last one stays open.
+    pub fn connects(&mut self, url: &str, client: &str, transport: &str, n: usize) -> Sample {
+        let mut ms: Vec<f64> = (0..n)
+            .map(|_| {
+                let answer = self.ask(serde_json::json!({
+                    "cmd": "connect", "url": url, "client": client, "transports": [transport]
+                }));
+                answer["ms"].as_f64().expect("the connect's ms")
+            })
+            .collect();
+        ms.sort_by(|a, b| a.total_cmp(b));
+        Sample {
+            wall_s: ms.iter().sum::<f64>() / 1e3,
+            p50_us: crate::measure::quantile(&ms, 0.5) * 1e3,
+            p99_us: crate::measure::quantile(&ms, 0.99) * 1e3,
+            ..Sample::default()
+        }
+    }
+
     /// `n` echo round trips, not measured.
     pub fn warmup(&mut self, n: usize) {
         self.ask(serde_json::json!({"cmd": "warmup", "n": n}));

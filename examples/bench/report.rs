@@ -130,6 +130,10 @@ fn metrics(s: Scenario, mode: RttMode) -> Vec<Metric> {
                 false,
             ));
         }
+        Scenario::Connect => {
+            figures.push(metric("Connect to Open p50 (µs)", |x, _| x.p50_us, false));
+            figures.push(metric("Connect to Open p99 (µs)", |x, _| x.p99_us, false));
+        }
         Scenario::Binary => figures.extend(rates(
             "binary inbound events/s (wall)",
             "binary inbound events per client-CPU-s",
