@@ -163,15 +163,8 @@ impl ObjectLog {
         if self.failed.load(Ordering::Relaxed) {
             return;
         }
-        if let Err(err) = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)
-        {
-            self.fail(format!(
-                "cannot write the log file \"{}\": {err}; logging stopped",
-                self.path.display()
-            ));
+        if let Err(err) = open_append(&self.path) {
+            self.fail(&err);
         }
     }
 
@@ -180,9 +173,13 @@ impl ObjectLog {
         lock(&self.failure).take()
     }
 
-    fn fail(&self, why: String) {
+    /// The file could not be written: no more lines, and the reason waits for the Connection.
+    fn fail(&self, err: &std::io::Error) {
         if !self.failed.swap(true, Ordering::Relaxed) {
-            *lock(&self.failure) = Some(why);
+            *lock(&self.failure) = Some(format!(
+                "cannot write the log file \"{}\": {err}; logging stopped",
+                self.path.display()
+            ));
         }
     }
 }
@@ -207,10 +204,7 @@ impl Files {
         text.push('\n');
         if let Err(err) = self.append(&log.path, text.as_bytes()) {
             self.open.retain(|(path, ..)| *path != log.path);
-            log.fail(format!(
-                "cannot write the log file \"{}\": {err}; logging stopped",
-                log.path.display()
-            ));
+            log.fail(&err);
         }
     }
 
@@ -218,7 +212,7 @@ impl Files {
         let at = match self.open.iter().position(|(p, ..)| p == path) {
             Some(at) => at,
             None => {
-                let file = OpenOptions::new().create(true).append(true).open(path)?;
+                let file = open_append(path)?;
                 let size = file.metadata()?.len();
                 self.open.push((path.clone(), file, size));
                 self.open.len() - 1
@@ -230,13 +224,18 @@ impl Files {
             old.push(".1");
             // Another process sharing the file may have rotated it already: best effort.
             let _ = std::fs::rename(path, &old);
-            *file = OpenOptions::new().create(true).append(true).open(path)?;
+            *file = open_append(path)?;
             *size = file.metadata()?.len();
         }
         file.write_all(bytes)?;
         *size += bytes.len() as u64;
         Ok(())
     }
+}
+
+/// `path` opened for appending, created when missing.
+fn open_append(path: &std::path::Path) -> std::io::Result<File> {
+    OpenOptions::new().create(true).append(true).open(path)
 }
 
 /// A Socket.IO packet as a `debug` line shows it: at most [`PACKET_CHARS`] characters; a

@@ -51,8 +51,8 @@ impl fmt::Debug for Dialed {
     }
 }
 
-/// How long a websocket-only server may take to send its automatic `40` (Engine.IO 3) before it
-/// is taken for an Engine.IO 4 server (see [`websocket::dial_detecting`]).
+/// How long a server asked over a websocket may take to send its automatic `40` (Engine.IO 3)
+/// before it is taken for an Engine.IO 4 server (see [`websocket::dial_detecting`]).
 const DETECT_WINDOW: Duration = Duration::from_secs(1);
 
 /// Opens a session for `request`: transports in order, revision chosen, detected or remembered.

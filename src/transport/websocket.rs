@@ -151,8 +151,8 @@ pub async fn dial(
     Ok((writer, reader, open))
 }
 
-/// Opens a new session on a server whose revision is unknown and that cannot be asked by
-/// polling (it refused the polling handshake): asks for Engine.IO 4 and decides from what the
+/// Opens a new session on a server whose revision is unknown, learning it on this websocket
+/// (so the server sees no other connection): asks for Engine.IO 4 and decides from what the
 /// server does. Engine.IO 4 servers since engine.io 6.2 put `maxPayload` in the open packet;
 /// socket.io 1.x/2.x servers ignore `EIO=4` and send `40` (their automatic join of `/`) right
 /// after it, while a 3.x/4.x server sends nothing before the client's CONNECT. So: `maxPayload`,
