@@ -39,7 +39,8 @@ pub enum TransportKind {
     Polling,
 }
 
-/// The connection's settings. Its `Debug` shows `headers`, `auth_json` and `proxy` as
+/// The connection's settings. Its `Debug` shows `headers`, `auth_json`, `proxy` and
+/// `client_certificate_password` as
 /// `<redacted>`: credentials must not reach a log, an event or `LastError` by way of `{:?}`.
 #[derive(Clone, PartialEq)]
 pub struct ConnectionConfig {
@@ -73,6 +74,11 @@ pub struct ConnectionConfig {
     pub ca_certificate: String,
     /// Also trust the operating system's roots (besides the public ones and `ca_certificate`).
     pub system_certificates: bool,
+    /// The TLS client certificate: a PKCS#12 file, a PEM file (chain and key) or PEM text ("" =
+    /// none).
+    pub client_certificate: String,
+    /// The PKCS#12 file's password.
+    pub client_certificate_password: String,
     /// `http://[user:password@]host:port` of an HTTP CONNECT proxy, [`SYSTEM_PROXY`] for the
     /// operating system's, or "" (direct).
     pub proxy: String,
@@ -96,6 +102,8 @@ impl Default for ConnectionConfig {
             verify_certificate: true,
             ca_certificate: String::new(),
             system_certificates: true,
+            client_certificate: String::new(),
+            client_certificate_password: String::new(),
             proxy: String::new(),
         }
     }
@@ -116,6 +124,11 @@ impl std::fmt::Debug for ConnectionConfig {
             .field("verify_certificate", &self.verify_certificate)
             .field("ca_certificate", &self.ca_certificate)
             .field("system_certificates", &self.system_certificates)
+            .field("client_certificate", &self.client_certificate)
+            .field(
+                "client_certificate_password",
+                &redacted(!self.client_certificate_password.is_empty()),
+            )
             .field("proxy", &redacted(!self.proxy.is_empty()))
             .finish_non_exhaustive()
     }

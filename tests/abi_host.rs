@@ -10,7 +10,7 @@ use std::time::Duration;
 use testkit::host::{self, library, ErrorKind, HostOptions, Object, V};
 
 /// api.md "Properties": English, Russian, writable, default (for a client platform).
-const PROPS: [(&str, &str, bool, Default); 25] = [
+const PROPS: [(&str, &str, bool, Default); 27] = [
     ("SessionID", "ИДСессии", false, Default::Str("")),
     ("Connected", "Подключено", false, Default::Bool(false)),
     ("Timeout", "Таймаут", true, Default::Str("5")),
@@ -73,6 +73,18 @@ const PROPS: [(&str, &str, bool, Default); 25] = [
         "СертификатыОС",
         true,
         Default::Bool(true),
+    ),
+    (
+        "ClientCertificate",
+        "КлиентскийСертификат",
+        true,
+        Default::Str(""),
+    ),
+    (
+        "ClientCertificatePassword",
+        "ПарольКлиентскогоСертификата",
+        true,
+        Default::Str(""),
     ),
     ("Proxy", "Прокси", true, Default::Str("")),
     ("LogFile", "ФайлЖурнала", true, Default::Str("")),

@@ -4,10 +4,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::path::PathBuf;
 
-use common::{connect, english_client as client, is_connection, is_error, CLOSE_NORMAL, WAIT};
+use common::{
+    connect, english_client as client, is_connection, is_error, wait_for_lines, CLOSE_NORMAL, WAIT,
+};
 use testkit::host::V;
 use testkit::proxy::{Proxy, ProxyOptions};
 use testkit::servers::{Flavor, Server, ServerOptions, TestCerts};
@@ -19,23 +20,6 @@ fn log_path(name: &str) -> PathBuf {
     let path = dir.join(name);
     let _ = std::fs::remove_file(&path);
     path
-}
-
-/// Waits until the file holds a line containing every one of `wanted` (the writer is a thread
-/// of its own); the whole file.
-fn wait_for_lines(path: &Path, wanted: &[&str]) -> String {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let text = std::fs::read_to_string(path).unwrap_or_default();
-        if wanted.iter().all(|w| text.lines().any(|l| l.contains(w))) {
-            return text;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{wanted:?} not in the log:\n{text}"
-        );
-        std::thread::yield_now();
-    }
 }
 
 #[test]

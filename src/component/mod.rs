@@ -172,6 +172,9 @@ impl Component {
             Prop::VerifyCertificate => Value::Bool(s.connection.verify_certificate),
             Prop::CaCertificate => string(&s.connection.ca_certificate),
             Prop::SystemCertificates => Value::Bool(s.connection.system_certificates),
+            Prop::ClientCertificate => string(&s.connection.client_certificate),
+            // A secret: written, never read back.
+            Prop::ClientCertificatePassword => string(""),
             Prop::Proxy => string(&s.connection.proxy),
             Prop::LogFile => string(&s.log_file),
             Prop::LogLevel => string(s.log_level.as_str()),
@@ -211,6 +214,8 @@ impl Component {
             Prop::VerifyCertificate => s.set_verify_certificate(&value),
             Prop::CaCertificate => s.set_ca_certificate(&value),
             Prop::SystemCertificates => s.set_system_certificates(&value),
+            Prop::ClientCertificate => s.set_client_certificate(&value),
+            Prop::ClientCertificatePassword => s.set_client_certificate_password(&value),
             Prop::Proxy => s.set_proxy(&value),
             Prop::LogFile => s.set_log_file(&value),
             Prop::LogLevel => s.set_log_level(&value),

@@ -53,6 +53,8 @@ pub enum Prop {
     VerifyCertificate,
     CaCertificate,
     SystemCertificates,
+    ClientCertificate,
+    ClientCertificatePassword,
     Proxy,
     LogFile,
     LogLevel,
@@ -63,7 +65,7 @@ pub enum Prop {
 }
 
 /// Every property, indexed by `Prop as usize`.
-pub const PROPS: [(Prop, PropInfo); 25] = {
+pub const PROPS: [(Prop, PropInfo); 27] = {
     const fn p(en: &'static str, ru: &'static str, writable: bool) -> PropInfo {
         PropInfo { en, ru, writable }
     }
@@ -113,6 +115,18 @@ pub const PROPS: [(Prop, PropInfo); 25] = {
         (
             Prop::SystemCertificates,
             p("SystemCertificates", "СертификатыОС", true),
+        ),
+        (
+            Prop::ClientCertificate,
+            p("ClientCertificate", "КлиентскийСертификат", true),
+        ),
+        (
+            Prop::ClientCertificatePassword,
+            p(
+                "ClientCertificatePassword",
+                "ПарольКлиентскогоСертификата",
+                true,
+            ),
         ),
         (Prop::Proxy, p("Proxy", "Прокси", true)),
         (Prop::LogFile, p("LogFile", "ФайлЖурнала", true)),

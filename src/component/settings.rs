@@ -341,6 +341,19 @@ impl Settings {
         Ok(())
     }
 
+    /// `ClientCertificate`: a PKCS#12 or PEM file's path, or PEM text (read when connecting).
+    pub fn set_client_certificate(&mut self, v: &Value) -> Result<(), Text> {
+        self.connection.client_certificate = string("ClientCertificate", v)?.to_owned();
+        Ok(())
+    }
+
+    /// `ClientCertificatePassword`: the PKCS#12 file's password.
+    pub fn set_client_certificate_password(&mut self, v: &Value) -> Result<(), Text> {
+        self.connection.client_certificate_password =
+            string("ClientCertificatePassword", v)?.to_owned();
+        Ok(())
+    }
+
     /// `LogFile`: a path, or "" for no log. Read at each `Connect`.
     pub fn set_log_file(&mut self, v: &Value) -> Result<(), Text> {
         self.log_file = string("LogFile", v)?.trim().to_owned();

@@ -3,13 +3,13 @@
 
 use crate::lang::{clip, Text};
 use crate::text;
-use crate::transport::error::{CaSource, TlsError, Untrusted};
+use crate::transport::error::{CertSource, ClientCertProblem, TlsError, Untrusted};
 
-impl CaSource {
+impl CertSource {
     fn text(&self) -> Text {
         match self {
-            CaSource::PemText => text!("the PEM text"; "текст PEM"),
-            CaSource::File(path) => {
+            CertSource::PemText => text!("the PEM text"; "текст PEM"),
+            CertSource::File(path) => {
                 let shown = clip(path);
                 text!("the file \"{}\"", shown; "файл \"{}\"", shown)
             }
@@ -71,10 +71,33 @@ impl TlsError {
                 "the server did not answer in TLS (is this a ws:// or http:// port rather than wss:// or https://?)";
                 "сервер ответил не по TLS (возможно, это порт ws:// или http://, а не wss:// или https://?)"
             ),
+            // TLS 1.2 servers that want a client certificate and got none say only this.
+            TlsError::Alert(alert) if alert == "HandshakeFailure" => text!(
+                "the server refused the TLS handshake (alert {}); if it requires a client certificate, set ClientCertificate", alert;
+                "сервер отклонил установку TLS (сигнал {}); если он требует клиентский сертификат, задайте КлиентскийСертификат", alert
+            ),
             TlsError::Alert(alert) => text!(
                 "the server refused the TLS handshake (alert {})", alert;
                 "сервер отклонил установку TLS (сигнал {})", alert
             ),
+            TlsError::ClientCertificate { source, problem } => problem.text(source),
+            TlsError::ClientCertificateRequired => text!(
+                "the server requires a client certificate: set ClientCertificate (a .pfx or .p12 file with ClientCertificatePassword, or PEM with the certificate and its key)";
+                "сервер требует клиентский сертификат: задайте КлиентскийСертификат (файл .pfx или .p12 с ПарольКлиентскогоСертификата или PEM с сертификатом и ключом)"
+            ),
+            TlsError::ClientCertificateRefused(alert) => {
+                let how = match alert {
+                    Some(alert) => text!("alert {}", alert; "сигнал {}", alert),
+                    None => text!(
+                        "it closed the connection without an answer";
+                        "он закрыл соединение без ответа"
+                    ),
+                };
+                text!(
+                    "the server refused the client certificate ({}): check that it was issued by a certificate authority the server trusts, is valid now and is meant for client authentication", how.en;
+                    "сервер отклонил клиентский сертификат ({}): проверьте, что он выдан центром сертификации, которому доверяет сервер, действует сейчас и предназначен для проверки подлинности клиента", how.ru
+                )
+            }
             TlsError::Incompatible(why) => text!(
                 "the server and this client have no TLS version or cipher in common ({})", why;
                 "у сервера и клиента нет общей версии TLS или шифра ({})", why
@@ -88,6 +111,55 @@ impl TlsError {
                 "сервер не завершил установку TLS за время таймаута ({} с)", secs
             ),
             TlsError::Other(error) => text!("{}", error; "{}", error),
+        }
+    }
+}
+
+impl ClientCertProblem {
+    /// What is wrong with `ClientCertificate` (from `source`), with what to do about it.
+    fn text(&self, source: &CertSource) -> Text {
+        let what = source.text();
+        match self {
+            ClientCertProblem::Unreadable(error) => text!(
+                "ClientCertificate ({}): cannot read it: {}. ClientCertificate must be the path to a .pfx, .p12 or PEM file, or PEM text", what.en, error;
+                "КлиентскийСертификат ({}): не удалось прочитать: {}. КлиентскийСертификат должен содержать путь к файлу .pfx, .p12 или PEM либо текст PEM", what.ru, error
+            ),
+            ClientCertProblem::InvalidPem(error) => text!(
+                "ClientCertificate ({}): not valid PEM: {}", what.en, error;
+                "КлиентскийСертификат ({}): некорректный PEM: {}", what.ru, error
+            ),
+            ClientCertProblem::NotCertificate => text!(
+                "ClientCertificate ({}): neither a PKCS#12 file (.pfx, .p12) nor PEM", what.en;
+                "КлиентскийСертификат ({}): не файл PKCS#12 (.pfx, .p12) и не PEM", what.ru
+            ),
+            ClientCertProblem::Pkcs12(detail) => text!(
+                "ClientCertificate ({}): uses what this add-in does not support ({}); export it again with AES-256 or TripleDES encryption", what.en, detail;
+                "КлиентскийСертификат ({}): использует то, что компонента не поддерживает ({}); экспортируйте его заново с шифрованием AES-256 или TripleDES", what.ru, detail
+            ),
+            ClientCertProblem::WrongPassword => text!(
+                "ClientCertificate ({}): ClientCertificatePassword does not open it (wrong password)", what.en;
+                "КлиентскийСертификат ({}): ПарольКлиентскогоСертификата не подходит (неверный пароль)", what.ru
+            ),
+            ClientCertProblem::NoCertificate => text!(
+                "ClientCertificate ({}): contains no certificate", what.en;
+                "КлиентскийСертификат ({}): не содержит сертификата", what.ru
+            ),
+            ClientCertProblem::NoKey => text!(
+                "ClientCertificate ({}): contains no private key (export the certificate with its private key, or add the key to the PEM)", what.en;
+                "КлиентскийСертификат ({}): не содержит закрытого ключа (экспортируйте сертификат вместе с закрытым ключом или добавьте ключ в PEM)", what.ru
+            ),
+            ClientCertProblem::EncryptedKey => text!(
+                "ClientCertificate ({}): the private key is encrypted, and a password opens only PKCS#12 files: use a .pfx file, or a PEM key without a password", what.en;
+                "КлиентскийСертификат ({}): закрытый ключ зашифрован, а пароль открывает только файлы PKCS#12: используйте файл .pfx или ключ PEM без пароля", what.ru
+            ),
+            ClientCertProblem::KeyMismatch => text!(
+                "ClientCertificate ({}): the private key does not belong to the certificate", what.en;
+                "КлиентскийСертификат ({}): закрытый ключ не соответствует сертификату", what.ru
+            ),
+            ClientCertProblem::KeyUnusable(error) => text!(
+                "ClientCertificate ({}): the private key cannot be used (RSA, ECDSA P-256 or P-384 and Ed25519 keys can): {}", what.en, error;
+                "КлиентскийСертификат ({}): закрытый ключ нельзя использовать (подходят ключи RSA, ECDSA P-256 или P-384 и Ed25519): {}", what.ru, error
+            ),
         }
     }
 }
@@ -148,14 +220,14 @@ mod tests {
             "{t:?}"
         );
         assert!(t.ru.contains("СертификатУЦ"), "{t:?}");
-        let source = CaSource::PemText;
+        let source = CertSource::PemText;
         let t = TlsError::CaInvalidPem {
             source,
             error: "x".into(),
         };
         assert!(t.text().en.contains("not valid PEM"), "{t:?}");
         let t = TlsError::CaNoCertificate {
-            source: CaSource::File("ca.pem".into()),
+            source: CertSource::File("ca.pem".into()),
         };
         assert!(t
             .text()

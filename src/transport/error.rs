@@ -91,19 +91,19 @@ pub enum TlsError {
     /// `CACertificate` (text or file) is not valid PEM.
     CaInvalidPem {
         /// Where the PEM came from.
-        source: CaSource,
+        source: CertSource,
         /// The parser's reason.
         error: String,
     },
     /// `CACertificate` (text or file) holds no `CERTIFICATE` block.
     CaNoCertificate {
         /// Where the PEM came from.
-        source: CaSource,
+        source: CertSource,
     },
     /// The `CACertificate` file is neither PEM nor DER.
     CaNotCertificate {
         /// The file.
-        source: CaSource,
+        source: CertSource,
     },
     /// A `CACertificate` certificate cannot be a trusted root.
     CaUnusable(String),
@@ -133,13 +133,50 @@ pub enum TlsError {
     Closed(String),
     /// The handshake did not finish within the connect timeout (seconds, as written).
     Timeout(String),
+    /// `ClientCertificate` cannot be used.
+    ClientCertificate {
+        /// Where it came from.
+        source: CertSource,
+        /// What is wrong with it.
+        problem: ClientCertProblem,
+    },
+    /// The server asked for a client certificate and `ClientCertificate` is empty.
+    ClientCertificateRequired,
+    /// The server refused the client certificate offered: the name of its alert, or `None`
+    /// when it closed the connection without one before answering.
+    ClientCertificateRefused(Option<String>),
     /// Anything else.
     Other(String),
 }
 
-/// Where `CACertificate`'s certificates came from.
+/// What is wrong with `ClientCertificate`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CaSource {
+pub enum ClientCertProblem {
+    /// The file cannot be read (the operating system's reason).
+    Unreadable(String),
+    /// The PEM is not valid (the parser's reason).
+    InvalidPem(String),
+    /// The file is neither PEM nor PKCS#12.
+    NotCertificate,
+    /// The PKCS#12 file is damaged, or uses what is not supported (the detail).
+    Pkcs12(String),
+    /// `ClientCertificatePassword` does not open the PKCS#12 file.
+    WrongPassword,
+    /// There is no certificate in it.
+    NoCertificate,
+    /// There is no private key in it.
+    NoKey,
+    /// The PEM private key is encrypted (only a PKCS#12 file takes a password).
+    EncryptedKey,
+    /// The private key is not the certificate's.
+    KeyMismatch,
+    /// The private key cannot be used (rustls's reason: not RSA, ECDSA or Ed25519).
+    KeyUnusable(String),
+}
+
+/// Where certificates came from (`CACertificate`, `ClientCertificate`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CertSource {
     /// The property holds PEM text.
     PemText,
     /// The property names this file.

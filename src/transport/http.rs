@@ -295,8 +295,12 @@ struct Head {
     keep_alive: bool,
 }
 
-fn io_error(what: &str, err: impl std::fmt::Display) -> TransportError {
-    TransportError::Io(format!("{what}: {err}"))
+/// A failed read or write; a TLS alert behind it (a refused client certificate) as itself.
+fn io_error(what: &str, err: std::io::Error) -> TransportError {
+    match super::tls::failure(&err) {
+        Some(tls) => TransportError::Tls(tls),
+        None => TransportError::Io(format!("{what}: {err}")),
+    }
 }
 
 impl Conn {

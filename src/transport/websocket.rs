@@ -105,6 +105,11 @@ pub async fn open(
                     other => other,
                 }
             }
+            WsError::Io(err) => match super::tls::failure(&err) {
+                // The server's refusal of a client certificate arrives with its first answer.
+                Some(tls) => TransportError::Tls(tls),
+                None => TransportError::Handshake(err.to_string()),
+            },
             other => TransportError::Handshake(other.to_string()),
         })?;
     for value in response.headers().get_all(header::SET_COOKIE) {

@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use testkit::host::{library, Event, HostOptions, Object, V};
@@ -291,5 +292,22 @@ pub fn wait_transport(obj: &Object, want: &str) {
             "still {} after {WAIT:?}, expected {want}",
             answer.data
         );
+    }
+}
+
+/// Waits until the file holds a line containing every one of `wanted` (the writer is a thread
+/// of its own); the whole file.
+pub fn wait_for_lines(path: &Path, wanted: &[&str]) -> String {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if wanted.iter().all(|w| text.lines().any(|l| l.contains(w))) {
+            return text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{wanted:?} not in the log:\n{text}"
+        );
+        std::thread::yield_now();
     }
 }

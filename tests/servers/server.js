@@ -14,6 +14,8 @@
 //   --path P              Engine.IO path (default /socket.io/)
 //   --tls-cert FILE       PEM certificate (chain) of the server; with --tls-key: serve https/wss
 //   --tls-key FILE        PEM private key of the server
+//   --tls-client-ca FILE  with --tls-cert: require a client certificate issued by this CA (PEM);
+//                         each TLS connection prints a "tls-client" line with the subject received
 //   --recovery            socket.io 4 connectionStateRecovery (maxDisconnectionDuration 120 s,
 //                         skipMiddlewares); refused by sio1/sio2
 //   --ping-interval MS    Engine.IO pingInterval
@@ -39,6 +41,9 @@
 //   {"type":"answer","nsp":"/","sid":"…","event":"question","args":[…]}  (a client's ack to the server)
 //   {"type":"refused","nsp":"/admin","message":"Not authorized","auth":…,"query":{…}}
 //   {"type":"http","method":"GET","url":"…","status":400|"aborted"}  a request refused or cut
+//   {"type":"tls-client","subject":"<CN>"|null,"authorized":true}  with --tls-client-ca: a TLS
+//                                        handshake the server accepted, and the client's certificate
+//   {"type":"tls-client-error","message":"…"}  with --tls-client-ca: a handshake the server refused
 //   {"type":"heartbeat","engine":"…","packet":"pong"|"ping"}  with --heartbeats: a client's
 //                                        heartbeat packet (pong on Engine.IO 4, ping on 3)
 //   {"type":"done","cmd":"emit","id":…}          after each stdin command (id echoed when given)
@@ -104,6 +109,7 @@ function parseArgs(argv) {
     path: "/socket.io/",
     tlsCert: null,
     tlsKey: null,
+    tlsClientCa: null,
     recovery: false,
     pingInterval: undefined,
     pingTimeout: undefined,
@@ -133,6 +139,7 @@ function parseArgs(argv) {
       case "--path": o.path = next(); break;
       case "--tls-cert": o.tlsCert = next(); break;
       case "--tls-key": o.tlsKey = next(); break;
+      case "--tls-client-ca": o.tlsClientCa = next(); break;
       case "--recovery": o.recovery = true; break;
       case "--ping-interval": o.pingInterval = num(a, next()); break;
       case "--ping-timeout": o.pingTimeout = num(a, next()); break;
@@ -155,6 +162,7 @@ function parseArgs(argv) {
   }
   if (!FLAVORS.includes(o.flavor)) die(`--flavor must be one of ${FLAVORS.join(", ")}`);
   if (!!o.tlsCert !== !!o.tlsKey) die("--tls-cert and --tls-key go together");
+  if (o.tlsClientCa && !o.tlsCert) die("--tls-client-ca needs --tls-cert and --tls-key");
   if (o.recovery && !o.flavor.startsWith("sio4")) die("--recovery needs socket.io 4 (sio4, sio4-eio3)");
   if (o.redis && !o.flavor.startsWith("sio4")) die("--redis needs socket.io 4 (sio4, sio4-eio3)");
   if (o.connectTimeout !== undefined && !o.flavor.startsWith("sio4")) {
@@ -217,10 +225,24 @@ function unrender(v) {
 
 let httpServer;
 if (opts.tlsCert) {
-  httpServer = https.createServer({
-    cert: fs.readFileSync(opts.tlsCert),
-    key: fs.readFileSync(opts.tlsKey),
-  });
+  const tls = { cert: fs.readFileSync(opts.tlsCert), key: fs.readFileSync(opts.tlsKey) };
+  if (opts.tlsClientCa) {
+    tls.ca = fs.readFileSync(opts.tlsClientCa);
+    tls.requestCert = true;
+    tls.rejectUnauthorized = true;
+  }
+  httpServer = https.createServer(tls);
+  if (opts.tlsClientCa) {
+    // Every handshake that passed (a refused one ends in tlsClientError): the subject received.
+    httpServer.on("secureConnection", (socket) => {
+      const cert = socket.getPeerCertificate();
+      out({ type: "tls-client", subject: cert && cert.subject ? cert.subject.CN : null,
+            authorized: socket.authorized });
+    });
+    httpServer.on("tlsClientError", (err) => {
+      out({ type: "tls-client-error", message: String(err && err.message) });
+    });
+  }
 } else {
   httpServer = http.createServer();
 }

@@ -37,6 +37,8 @@ pub struct EngineKey {
     verify_certificate: bool,
     ca_certificate: String,
     system_certificates: bool,
+    client_certificate: String,
+    client_certificate_password: String,
     proxy: String,
 }
 
@@ -54,6 +56,8 @@ impl EngineKey {
             verify_certificate: s.verify_certificate,
             ca_certificate: s.ca_certificate.clone(),
             system_certificates: s.system_certificates,
+            client_certificate: s.client_certificate.clone(),
+            client_certificate_password: s.client_certificate_password.clone(),
             proxy: s.proxy.clone(),
         }
     }

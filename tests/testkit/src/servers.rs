@@ -35,7 +35,7 @@ pub mod certs;
 pub mod install;
 pub mod process;
 
-pub use certs::TestCerts;
+pub use certs::{ClientCert, ClientKey, TestCerts};
 pub use process::{signal, Process, ScratchDir};
 
 use std::fmt;
@@ -154,6 +154,14 @@ impl ServerOptions {
     /// The same options serving TLS with the server certificate of `certs`.
     pub fn with_tls(mut self, certs: &TestCerts) -> ServerOptions {
         self.tls = Some((certs.server_cert.clone(), certs.server_key.clone()));
+        self
+    }
+
+    /// The same options requiring a client certificate issued by the CA of `certs` (with
+    /// [`ServerOptions::with_tls`]); the server prints a `tls-client` line per handshake.
+    pub fn requiring_client_certificates(mut self, certs: &TestCerts) -> ServerOptions {
+        let ca = certs.ca_cert.display().to_string();
+        self.extra_args.extend(["--tls-client-ca".to_owned(), ca]);
         self
     }
 

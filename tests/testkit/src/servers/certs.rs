@@ -1,5 +1,6 @@
-//! A throw-away certificate authority and server certificate for TLS tests, made with the
-//! `openssl` command-line tool (Debian package `openssl`) in a fresh temporary directory.
+//! A throw-away certificate authority, server certificate and client certificates for TLS tests,
+//! made with the `openssl` command-line tool (Debian package `openssl`) in a fresh temporary
+//! directory.
 //!
 //! ```no_run
 //! use testkit::servers::{Flavor, Server, ServerOptions, TestCerts};
@@ -127,9 +128,138 @@ impl TestCerts {
         fs::read_to_string(&self.ca_cert).expect("read the CA certificate")
     }
 
+    /// A client certificate for `name` (its CN) signed by this CA, for client authentication,
+    /// in every form `ClientCertificate` takes. The files live in this value's directory.
+    pub fn client(&self, name: &str, key: ClientKey) -> ClientCert {
+        let file = |suffix: &str| self.dir.join(format!("client-{name}{suffix}"));
+        let cert = ClientCert {
+            cert: file(".crt"),
+            key: file(".key"),
+            pem: file(".pem"),
+            pfx: file(".pfx"),
+            pfx_3des: file("-3des.pfx"),
+            pfx_rc2: file("-rc2.pfx"),
+            password: "пароль-1C".to_owned(),
+        };
+        let p = |p: &Path| p.display().to_string();
+        let ext = file(".ext");
+        fs::write(
+            &ext,
+            "basicConstraints=critical,CA:FALSE\n\
+             keyUsage=critical,digitalSignature\n\
+             extendedKeyUsage=clientAuth\n",
+        )
+        .expect("write the client extensions");
+        let csr = file(".csr");
+        let (algorithm, option) = match key {
+            ClientKey::Rsa => ("rsa", "rsa_keygen_bits:2048"),
+            ClientKey::EcdsaP256 => ("ec", "ec_paramgen_curve:prime256v1"),
+        };
+        let subject = format!("/CN={name}");
+        openssl(&[
+            "req",
+            "-new",
+            "-newkey",
+            algorithm,
+            "-pkeyopt",
+            option,
+            "-nodes",
+            "-keyout",
+            &p(&cert.key),
+            "-out",
+            &p(&csr),
+            "-subj",
+            &subject,
+        ]);
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            &p(&csr),
+            "-CA",
+            &p(&self.ca_cert),
+            "-CAkey",
+            &p(&self.ca_key),
+            "-set_serial",
+            "3",
+            "-days",
+            "825",
+            "-out",
+            &p(&cert.cert),
+            "-extfile",
+            &p(&ext),
+        ]);
+        let chain = [
+            fs::read_to_string(&cert.cert).expect("read the client certificate"),
+            fs::read_to_string(&cert.key).expect("read the client key"),
+        ];
+        fs::write(&cert.pem, chain.concat()).expect("write the client PEM");
+        let pass = format!("pass:{}", cert.password);
+        let (cert_path, key_path) = (p(&cert.cert), p(&cert.key));
+        let export = |out: &Path, extra: &[&str]| {
+            let mut args = vec!["pkcs12", "-export", "-in", &cert_path, "-inkey", &key_path];
+            let out = p(out);
+            args.extend(["-out", &out, "-passout", &pass, "-name", name]);
+            args.extend(extra);
+            openssl(&args);
+        };
+        // OpenSSL 3's default (PBES2, AES-256, MAC SHA-256: also current Windows' "AES256-SHA256").
+        export(&cert.pfx, &[]);
+        // Windows' "TripleDES-SHA1" and older exports.
+        export(
+            &cert.pfx_3des,
+            &[
+                "-keypbe",
+                "PBE-SHA1-3DES",
+                "-certpbe",
+                "PBE-SHA1-3DES",
+                "-macalg",
+                "sha1",
+            ],
+        );
+        // OpenSSL 1.x's default: the certificates under 40-bit RC2.
+        export(&cert.pfx_rc2, &["-legacy"]);
+        cert
+    }
+
     /// `(server certificate, server key)`, as [`super::ServerOptions::tls`] takes them.
     pub fn server_pair(&self) -> (PathBuf, PathBuf) {
         (self.server_cert.clone(), self.server_key.clone())
+    }
+}
+
+/// The key type of a client certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientKey {
+    /// RSA 2048.
+    Rsa,
+    /// ECDSA on P-256.
+    EcdsaP256,
+}
+
+/// A client certificate made by [`TestCerts::client`], in the forms `ClientCertificate` takes.
+#[derive(Debug, Clone)]
+pub struct ClientCert {
+    /// The certificate alone (PEM).
+    pub cert: PathBuf,
+    /// The private key alone (PEM, PKCS#8).
+    pub key: PathBuf,
+    /// The certificate and the key in one PEM file.
+    pub pem: PathBuf,
+    /// PKCS#12 as OpenSSL 3 writes it by default (AES-256, PBKDF2, MAC SHA-256).
+    pub pfx: PathBuf,
+    /// PKCS#12 with 3DES and a SHA-1 MAC.
+    pub pfx_3des: PathBuf,
+    /// PKCS#12 as OpenSSL 1.x wrote it (certificates under RC2-40, key under 3DES).
+    pub pfx_rc2: PathBuf,
+    /// The password of the PKCS#12 files (not ASCII, as a 1C user's may be).
+    pub password: String,
+}
+
+impl ClientCert {
+    /// The certificate and key PEM text (what `ClientCertificate` takes as text).
+    pub fn pem_text(&self) -> String {
+        fs::read_to_string(&self.pem).expect("read the client PEM")
     }
 }
 

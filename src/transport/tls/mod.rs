@@ -14,6 +14,14 @@
 //! also keeps each configuration's TLS session cache, so a reconnect to the same server resumes
 //! its session.
 
+mod client_cert;
+mod der;
+mod late;
+mod pkcs12;
+mod subject;
+
+pub use late::failure;
+
 use std::sync::{Arc, Mutex};
 
 use futures_rustls::rustls::client::danger::{
@@ -27,7 +35,9 @@ use once_cell::sync::Lazy;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
-use super::error::{CaSource, TlsError, TransportError, Untrusted};
+use client_cert::ClientIdentity;
+
+use super::error::{CertSource, ClientCertProblem, TlsError, TransportError, Untrusted};
 use super::io::BoxedIo;
 use crate::config::{ConnectRequest, ConnectionConfig};
 use crate::log::Level;
@@ -70,58 +80,101 @@ type Built = Result<Arc<ClientConfig>, TlsError>;
 
 /// The configuration with the system's roots and no extra ones (the default), built once.
 static DEFAULT_CONFIG: Lazy<Built> = Lazy::new(|| {
-    build(Trust::Roots {
-        system: true,
-        extra: &[],
-    })
+    build(
+        Trust::Roots {
+            system: true,
+            extra: &[],
+        },
+        None,
+    )
 });
 
 /// The configuration with the public roots only (`SystemCertificates = False`), built once.
 static PUBLIC_CONFIG: Lazy<Built> = Lazy::new(|| {
-    build(Trust::Roots {
-        system: false,
-        extra: &[],
-    })
+    build(
+        Trust::Roots {
+            system: false,
+            extra: &[],
+        },
+        None,
+    )
 });
 
 /// The configuration behind `VerifyCertificate = False`, built once per process.
-static INSECURE_CONFIG: Lazy<Built> = Lazy::new(|| build(Trust::Anything));
+static INSECURE_CONFIG: Lazy<Built> = Lazy::new(|| build(Trust::Anything, None));
 
-/// Configurations with extra roots, by (system roots too, extra roots), most recently built last.
-type CustomConfigs = Vec<((bool, Vec<CertificateDer<'static>>), Arc<ClientConfig>)>;
+/// What a configuration with extra roots or a client certificate is made of: equal recipes
+/// share one configuration (and its TLS session cache).
+#[derive(PartialEq)]
+struct Recipe {
+    verify: bool,
+    system: bool,
+    extra: Vec<CertificateDer<'static>>,
+    identity: Option<ClientIdentity>,
+}
+
+/// Configurations by recipe, most recently built last.
+type CustomConfigs = Vec<(Recipe, Arc<ClientConfig>)>;
 static CUSTOM_CONFIGS: Lazy<Mutex<CustomConfigs>> = Lazy::new(|| Mutex::new(Vec::new()));
 
-/// The rustls configuration for these connection settings.
-pub fn client_config(config: &ConnectionConfig) -> Result<Arc<ClientConfig>, TransportError> {
-    if !config.verify_certificate {
-        return INSECURE_CONFIG.clone().map_err(TransportError::Tls);
-    }
+/// The rustls configuration for these connection settings, and the subject of the client
+/// certificate it offers (for the log).
+fn client_config(
+    config: &ConnectionConfig,
+) -> Result<(Arc<ClientConfig>, Option<String>), TlsError> {
+    let identity = client_cert::load(
+        &config.client_certificate,
+        &config.client_certificate_password,
+    )?;
+    let offered = identity.as_ref().map(|identity| {
+        let own = identity.chain.first();
+        own.and_then(|cert| subject::subject(cert))
+            .unwrap_or_default()
+    });
+    Ok((configuration(config, identity)?, offered))
+}
+
+/// A shared configuration, or the one of this recipe.
+fn configuration(config: &ConnectionConfig, identity: Option<ClientIdentity>) -> Built {
+    let verify = config.verify_certificate;
     let system = config.system_certificates;
-    let extra = extra_roots(&config.ca_certificate).map_err(TransportError::Tls)?;
-    if extra.is_empty() {
-        let shared = if system {
-            &DEFAULT_CONFIG
-        } else {
-            &PUBLIC_CONFIG
+    // Without verification CACertificate is not read: its value does not matter then.
+    let extra = if verify {
+        extra_roots(&config.ca_certificate)?
+    } else {
+        Vec::new()
+    };
+    if extra.is_empty() && identity.is_none() {
+        let shared = match (verify, system) {
+            (false, _) => &INSECURE_CONFIG,
+            (true, true) => &DEFAULT_CONFIG,
+            (true, false) => &PUBLIC_CONFIG,
         };
-        return (*shared).clone().map_err(TransportError::Tls);
+        return (*shared).clone();
     }
+    let recipe = Recipe {
+        verify,
+        system,
+        extra,
+        identity,
+    };
     let mut cache = crate::sync::lock(&CUSTOM_CONFIGS);
-    if let Some((_, config)) = cache
-        .iter()
-        .find(|((sys, roots), _)| *sys == system && *roots == extra)
-    {
+    if let Some((_, config)) = cache.iter().find(|(known, _)| *known == recipe) {
         return Ok(config.clone());
     }
-    let config = build(Trust::Roots {
-        system,
-        extra: &extra,
-    })
-    .map_err(TransportError::Tls)?;
+    let trust = if verify {
+        Trust::Roots {
+            system,
+            extra: &recipe.extra,
+        }
+    } else {
+        Trust::Anything
+    };
+    let config = build(trust, recipe.identity.as_ref())?;
     if cache.len() >= CUSTOM_CONFIGS_KEPT {
         cache.remove(0);
     }
-    cache.push(((system, extra), config.clone()));
+    cache.push((recipe, config.clone()));
     Ok(config)
 }
 
@@ -133,13 +186,13 @@ fn extra_roots(ca: &str) -> Result<Vec<CertificateDer<'static>>, TlsError> {
         return Ok(Vec::new());
     }
     if ca.contains("-----BEGIN") {
-        return pem_certificates(ca.as_bytes(), CaSource::PemText);
+        return pem_certificates(ca.as_bytes(), CertSource::PemText);
     }
     let bytes = std::fs::read(ca).map_err(|err| TlsError::CaUnreadable {
         path: ca.to_owned(),
         error: err.to_string(),
     })?;
-    let source = CaSource::File(ca.to_owned());
+    let source = CertSource::File(ca.to_owned());
     if bytes.windows(10).any(|w| w == b"-----BEGIN") {
         pem_certificates(&bytes, source)
     } else if bytes.first() == Some(&0x30) {
@@ -153,7 +206,7 @@ fn extra_roots(ca: &str) -> Result<Vec<CertificateDer<'static>>, TlsError> {
 /// Every `CERTIFICATE` block of `pem` (other blocks, such as keys, are skipped).
 fn pem_certificates(
     pem: &[u8],
-    source: CaSource,
+    source: CertSource,
 ) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     let certs = match CertificateDer::pem_slice_iter(pem).collect::<Result<Vec<_>, _>>() {
         Ok(certs) => certs,
@@ -168,11 +221,11 @@ fn pem_certificates(
     Ok(certs)
 }
 
-fn build(trust: Trust<'_>) -> Built {
+fn build(trust: Trust<'_>, identity: Option<&ClientIdentity>) -> Built {
     let builder = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|err| TlsError::Setup(err.to_string()))?;
-    let mut config = match trust {
+    let builder = match trust {
         Trust::Roots { system, extra } => {
             let mut roots = RootCertStore::empty();
             roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
@@ -186,12 +239,22 @@ fn build(trust: Trust<'_>) -> Built {
                     .add(cert.clone())
                     .map_err(|err| TlsError::CaUnusable(err.to_string()))?;
             }
-            builder.with_root_certificates(roots).with_no_client_auth()
+            builder.with_root_certificates(roots)
         }
         Trust::Anything => builder
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate))
-            .with_no_client_auth(),
+            .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate)),
+    };
+    let mut config = match identity {
+        None => builder.with_no_client_auth(),
+        Some(identity) => builder
+            .with_client_auth_cert(identity.chain.clone(), identity.key.clone_key())
+            .map_err(|err| {
+                identity.error(match err {
+                    rustls::Error::InconsistentKeys(_) => ClientCertProblem::KeyMismatch,
+                    other => ClientCertProblem::KeyUnusable(other.to_string()),
+                })
+            })?,
     };
     // Both transports speak HTTP/1.1 (a websocket upgrade is an HTTP/1.1 request); offering h2
     // would let a server pick a protocol we then cannot speak.
@@ -207,33 +270,45 @@ pub async fn connect(
     request: &ConnectRequest,
 ) -> Result<BoxedIo, TransportError> {
     let config = &request.config;
-    let tls_config = client_config(config)?;
+    let (tls_config, offered) = client_config(config).map_err(TransportError::Tls)?;
     let name = ServerName::try_from(host.to_owned()).map_err(|err| {
         TransportError::Tls(TlsError::ServerName {
             host: host.to_owned(),
             error: err.to_string(),
         })
     })?;
+    let client_cert = offered.is_some();
     let stream = futures_rustls::TlsConnector::from(tls_config)
         .connect(name, io)
         .await
-        .map_err(|err| TransportError::Tls(classify(&err, host)))?;
+        .map_err(|err| TransportError::Tls(classify(&err, host, client_cert)))?;
     request.log(Level::Info, || {
         // Named here rather than by rustls's Debug: its tables of every version and cipher suite
         // would cost the library tens of KiB.
-        let version = match stream.get_ref().1.protocol_version() {
+        let session = stream.get_ref().1;
+        let version = match session.protocol_version() {
             Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1_3",
             Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1_2",
             _ => "an older version",
         };
-        let certificate = if !config.verify_certificate {
-            "not verified (VerifyCertificate = False)"
-        } else {
+        let verified = if config.verify_certificate {
             "verified"
+        } else {
+            "not verified (VerifyCertificate = False)"
         };
-        format!("TLS with {host}: {version}, the server's certificate {certificate}")
+        let subject = session
+            .peer_certificates()
+            .and_then(|chain| chain.first())
+            .and_then(|cert| subject::subject(cert))
+            .unwrap_or_default();
+        format!("TLS with {host}: {version}, the server's certificate \"{subject}\" {verified}")
     });
-    Ok(Box::new(stream))
+    if let Some(offered) = offered {
+        request.log(Level::Info, || {
+            format!("TLS client certificate offered when the server asks: \"{offered}\"")
+        });
+    }
+    Ok(Box::new(late::Alerts::new(stream, client_cert)))
 }
 
 /// Why rustls refused the certificate, as [`Untrusted`].
@@ -256,8 +331,30 @@ fn untrusted(why: &CertificateError) -> Untrusted {
     }
 }
 
+/// What an alert from the server means. With a client certificate set, an alert about a
+/// certificate is about ours (the server's was accepted by then).
+fn alert(alert: rustls::AlertDescription, client_cert: bool) -> TlsError {
+    use rustls::AlertDescription as A;
+    match alert {
+        A::CertificateRequired => TlsError::ClientCertificateRequired,
+        A::BadCertificate
+        | A::UnsupportedCertificate
+        | A::CertificateRevoked
+        | A::CertificateExpired
+        | A::CertificateUnknown
+        | A::UnknownCA
+        | A::AccessDenied
+        | A::DecryptError
+            if client_cert =>
+        {
+            TlsError::ClientCertificateRefused(Some(format!("{alert:?}")))
+        }
+        other => TlsError::Alert(format!("{other:?}")),
+    }
+}
+
 /// What went wrong in the handshake, from rustls's error inside the I/O error.
-fn classify(err: &std::io::Error, host: &str) -> TlsError {
+fn classify(err: &std::io::Error, host: &str, client_cert: bool) -> TlsError {
     let inner = err
         .get_ref()
         .and_then(|e| e.downcast_ref::<rustls::Error>());
@@ -269,7 +366,7 @@ fn classify(err: &std::io::Error, host: &str) -> TlsError {
         Some(rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. }) => {
             TlsError::NotTls
         }
-        Some(rustls::Error::AlertReceived(alert)) => TlsError::Alert(format!("{alert:?}")),
+        Some(rustls::Error::AlertReceived(received)) => alert(*received, client_cert),
         Some(rustls::Error::PeerIncompatible(why)) => TlsError::Incompatible(format!("{why:?}")),
         Some(other) => TlsError::Other(other.to_string()),
         None => match err.kind() {
@@ -347,21 +444,21 @@ mod tests {
 
     #[test]
     fn default_and_insecure_configs_are_built_once() {
-        let a = client_config(&connection(true, "")).ok().unwrap();
-        let b = client_config(&connection(true, "  ")).ok().unwrap();
+        let a = client_config(&connection(true, "")).ok().unwrap().0;
+        let b = client_config(&connection(true, "  ")).ok().unwrap().0;
         assert!(Arc::ptr_eq(&a, &b));
         assert_eq!(a.alpn_protocols, vec![b"http/1.1".to_vec()]);
         // Without verification CACertificate is not read: garbage there does not matter.
-        let c = client_config(&connection(false, "garbage")).ok().unwrap();
-        let d = client_config(&connection(false, "")).ok().unwrap();
+        let c = client_config(&connection(false, "garbage")).ok().unwrap().0;
+        let d = client_config(&connection(false, "")).ok().unwrap().0;
         assert!(Arc::ptr_eq(&c, &d) && !Arc::ptr_eq(&a, &c));
     }
 
     #[test]
     fn a_bad_ca_certificate_is_told_by_kind() {
         let err = |ca: &str| match client_config(&connection(true, ca)) {
-            Err(TransportError::Tls(e)) => e,
-            other => panic!("{ca}: {:?}", other.map(|_| ())),
+            Err(e) => e,
+            Ok(_) => panic!("{ca}: accepted"),
         };
         assert!(matches!(
             err("/no/such/ca.pem"),
@@ -370,14 +467,14 @@ mod tests {
         assert!(matches!(
             err("-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n"),
             TlsError::CaInvalidPem {
-                source: CaSource::PemText,
+                source: CertSource::PemText,
                 ..
             }
         ));
         assert_eq!(
             err("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"),
             TlsError::CaNoCertificate {
-                source: CaSource::PemText
+                source: CertSource::PemText
             }
         );
         // Valid base64 that is not a certificate.
