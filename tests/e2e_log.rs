@@ -1,6 +1,6 @@
-//! The diagnostic log (`LogFile`, `LogLevel`): the connection's life at `info`, every packet at
-//! `debug`, one file shared by objects, never a secret, and a file that cannot be written told
-//! once by an Error event while the connection goes on.
+//! The diagnostic log (`LogFile`, `LogLevel`): the connection's life at `info`, every packet
+//! both ways at `debug`, one file shared by objects, never a secret, and a file that cannot be
+//! written told once by an Error event while the connection goes on.
 
 mod common;
 
@@ -95,7 +95,19 @@ fn debug_adds_every_packet_and_objects_share_a_file() {
     assert_eq!(a.get("LogLevel").unwrap(), V::from("debug"));
     connect(&a, &server.url("/"));
     connect(&b, &server.url("/chat"));
-    let text = wait_for_lines(&path, &["<- 2[\"greeting\"", "<- 2/chat,[\"greeting\""]);
+    a.call("Send", &[V::from("echo"), V::from("в журнал")])
+        .unwrap();
+    // Both ways: what arrived, and what went out (the CONNECTs' auth hidden).
+    let text = wait_for_lines(
+        &path,
+        &[
+            "<- 2[\"greeting\"",
+            "<- 2/chat,[\"greeting\"",
+            "-> 2[\"echo\",\"в журнал\"]",
+            "-> 0 <auth hidden>",
+            "-> 0/chat, <auth hidden>",
+        ],
+    );
     let numbers: std::collections::BTreeSet<&str> = text
         .lines()
         .filter_map(|l| l.split(" #").nth(1)?.split(']').next())
@@ -153,7 +165,7 @@ fn tls_is_told_with_its_version() {
         &path,
         &[
             "TLS with 127.0.0.1: TLSv1_3",
-            "the server's certificate verified",
+            "the server's certificate \"CN=localhost\" verified",
         ],
     );
     obj.done().unwrap();

@@ -13,7 +13,8 @@
 # also runs its live mode. On Windows, tests/msvc_host (C++ that clang lays out for the MSVC ABI,
 # built by msvc-host.sh) runs all of that and more in one process: the ABI checks, the seed
 # scenario, acks both ways, queue mode, ten objects, Done while receiving, delete through each
-# base, wss, and FreeLibrary/LoadLibrary of the pinned module.
+# base, wss, mutual TLS with a .pfx, the system store and proxy, and FreeLibrary/LoadLibrary of
+# the pinned module.
 #   lin64     native                    lin32  native, through the i686 cross loader
 #   linarm64  qemu-aarch64 (user mode)  win64  Debian's Wine 8 (64-bit)
 #   win32     Debian's 32-bit Wine 8, unpacked privately by wine32.sh (it says why)
@@ -48,6 +49,15 @@ printf '%s\n' basicConstraints=critical,CA:FALSE keyUsage=critical,digitalSignat
   extendedKeyUsage=serverAuth subjectAltName=IP:127.0.0.1,DNS:localhost >"$certs/server.ext"
 openssl x509 -req -in "$certs/server.csr" -CA "$certs/ca.pem" -CAkey "$certs/ca.key" -set_serial 2 \
   -days 30 -out "$certs/server.pem" -extfile "$certs/server.ext" 2>/dev/null
+# A client certificate from the CA, as a .pfx (OpenSSL 3's default: AES-256, as current Windows
+# exports), for the server that requires one (the Windows host's mtls scenario).
+openssl req -new "${ec[@]}" -keyout "$certs/client.key" -out "$certs/client.csr" -subj /CN=1c-windows 2>/dev/null
+printf '%s\n' basicConstraints=critical,CA:FALSE keyUsage=critical,digitalSignature \
+  extendedKeyUsage=clientAuth >"$certs/client.ext"
+openssl x509 -req -in "$certs/client.csr" -CA "$certs/ca.pem" -CAkey "$certs/ca.key" -set_serial 3 \
+  -days 30 -out "$certs/client.pem" -extfile "$certs/client.ext" 2>/dev/null
+openssl pkcs12 -export -in "$certs/client.pem" -inkey "$certs/client.key" -out "$certs/client.pfx" \
+  -passout pass:1c-secret
 # The CA as DER, as the Windows host puts it into the Wine prefix's Trusted Root store.
 openssl x509 -in "$certs/ca.pem" -outform der -out "$certs/ca.der"
 
@@ -79,7 +89,10 @@ start server-ws "${server[@]}"
 WS_PORT=$PORT
 start server-wss "${server[@]}" --tls-cert "$certs/server.pem" --tls-key "$certs/server.key"
 WSS_PORT=$PORT
-echo "servers: ws://127.0.0.1:$WS_PORT/ wss://127.0.0.1:$WSS_PORT/"
+start server-mtls "${server[@]}" --tls-cert "$certs/server.pem" --tls-key "$certs/server.key" \
+  --tls-client-ca "$certs/ca.pem"
+MTLS_PORT=$PORT
+echo "servers: ws://127.0.0.1:$WS_PORT/ wss://127.0.0.1:$WSS_PORT/ (mutual TLS: $MTLS_PORT)"
 # An HTTP CONNECT proxy for the Windows host's Proxy = "system".
 start proxy python3 tests/servers/connect_proxy.py
 PROXY_PORT=$PORT
@@ -192,7 +205,8 @@ for key in "${keys[@]}"; do
         --proxied "ws://via-proxy.invalid:$WS_PORT/" \
         --ws "ws://127.0.0.1:$WS_PORT/" --wss "wss://127.0.0.1:$WSS_PORT/" \
         --ca "$(winpath "$certs/ca.pem")" --ca-der "$(winpath "$certs/ca.der")" \
-        --other-ca "$(winpath "$certs/other-ca.pem")"
+        --other-ca "$(winpath "$certs/other-ca.pem")" \
+        --mtls "wss://127.0.0.1:$MTLS_PORT/" --pfx "$(winpath "$certs/client.pfx")"
       ;;
   esac
 done

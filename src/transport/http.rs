@@ -158,6 +158,11 @@ impl HttpClient {
         }
     }
 
+    /// What the connection was asked to be (its log among it).
+    pub fn request(&self) -> &ConnectRequest {
+        &self.request
+    }
+
     /// The kept connection, if any (taken out for a request).
     fn kept(&mut self) -> &mut Option<Conn> {
         self.conn.get_mut().unwrap_or_else(|e| e.into_inner())

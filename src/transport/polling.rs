@@ -25,7 +25,7 @@ use futures::FutureExt;
 use super::cookies::CookieJar;
 use super::error::TransportError;
 use super::http::{HttpClient, Method, Response};
-use super::io::Incoming;
+use super::io::{log_sent, Incoming};
 use super::url;
 use crate::config::ConnectRequest;
 use crate::protocol::engineio::{OpenInfo, Packet};
@@ -382,6 +382,7 @@ pub struct PollingWriter {
 impl PollingWriter {
     /// Queues one packet (sent by the next flush).
     pub fn feed(&mut self, packet: Packet) {
+        log_sent(self.http.request().log.as_ref(), &packet);
         self.queue.push(packet);
     }
 

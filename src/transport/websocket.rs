@@ -10,6 +10,7 @@
 //! revision when polling cannot be used to ask.
 
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -22,10 +23,11 @@ use futures::{Sink, SinkExt, StreamExt};
 
 use super::cookies::CookieJar;
 use super::error::TransportError;
-use super::io::BoxedIo;
+use super::io::{log_sent, BoxedIo};
 use super::{http, url};
 use crate::config::ConnectRequest;
 use crate::config::MAX_MESSAGE_BYTES;
+use crate::log::ObjectLog;
 use crate::protocol::engineio::{self, OpenInfo, Packet};
 use crate::protocol::EioVersion;
 use crate::rt;
@@ -37,6 +39,8 @@ const READ_BUFFER_BYTES: usize = 8 * 1024;
 pub struct WsWriter {
     sink: WebSocketSender<BoxedIo>,
     version: EioVersion,
+    /// The object's log, for the packets sent (`debug`).
+    log: Option<Arc<ObjectLog>>,
 }
 
 /// The receiving half of an open websocket.
@@ -119,7 +123,11 @@ pub async fn open(
     }
     let (sink, stream) = stream.split();
     Ok((
-        WsWriter { sink, version },
+        WsWriter {
+            sink,
+            version,
+            log: req.log.clone(),
+        },
         WsReader {
             stream,
             version,
@@ -287,6 +295,7 @@ impl WsWriter {
 
     /// Queues one packet without flushing (call [`WsWriter::flush`] after a batch).
     pub async fn feed(&mut self, packet: Packet) -> Result<(), TransportError> {
+        log_sent(self.log.as_ref(), &packet);
         let message = self.version_message(packet);
         self.sink
             .feed(message)
@@ -306,6 +315,7 @@ impl WsWriter {
             // Not taken: the normal path meets the same error and reports it.
             Poll::Ready(Err(_)) | Poll::Pending => return SendNow::NotNow(packet),
         }
+        log_sent(self.log.as_ref(), &packet);
         let message = self.version_message(packet);
         taken();
         let mut sink = Pin::new(&mut self.sink);
