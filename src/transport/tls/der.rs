@@ -48,11 +48,23 @@ impl<'a> Tlv<'a> {
             return Ok(Cow::Borrowed(self.content));
         }
         let mut joined = Vec::new();
+        self.join_pieces(&mut joined, 0)?;
+        Ok(Cow::Owned(joined))
+    }
+
+    fn join_pieces(&self, joined: &mut Vec<u8>, depth: usize) -> Result<(), Malformed> {
+        if self.tag & 0x20 == 0 {
+            joined.extend_from_slice(self.content);
+            return Ok(());
+        }
+        if depth >= MAX_DEPTH {
+            return Err(Malformed);
+        }
         let mut pieces = self.reader();
         while !pieces.is_empty() {
-            joined.extend_from_slice(&pieces.next()?.octets()?);
+            pieces.next()?.join_pieces(joined, depth + 1)?;
         }
-        Ok(Cow::Owned(joined))
+        Ok(())
     }
 
     /// An INTEGER that fits 64 bits and is not negative.
@@ -235,6 +247,19 @@ mod tests {
         assert_eq!(&*s.octets().unwrap(), b"abc");
         // An unterminated one, and one nested too deep, are malformed rather than a crash.
         assert!(Reader(&[0x30, 0x80, 0x04, 0]).next().is_err());
+        // Strings split into strings split into strings…: refused, not a stack overflow.
+        let mut nested = vec![0x04, 0];
+        for _ in 0..10_000 {
+            let len = nested.len();
+            let mut outer = vec![0x24, 0x82, (len >> 8) as u8, len as u8];
+            if len > 0xffff {
+                break;
+            }
+            outer.extend(nested);
+            nested = outer;
+        }
+        let tlv = Reader(&nested).next().unwrap();
+        assert_eq!(tlv.octets().err(), Some(Malformed));
         let deep: Vec<u8> = std::iter::repeat_n([0x30, 0x80], 10_000)
             .flatten()
             .collect();
