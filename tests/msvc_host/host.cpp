@@ -594,15 +594,17 @@ void scenario_system_store(const Urls& u) {
 
 // Mutual TLS: a server that requires a client certificate from the test CA gets the one in a
 // .pfx file (a Windows path; AES-256 as current Windows exports it) opened with its password;
-// the password is never read back; a wrong one fails with a text that says so.
+// the password is never read back; a wrong one fails with a text that says so (in Russian: the
+// host's interface language).
 void scenario_mtls(const Urls& u) {
     if (u.mtls == nullptr || u.pfx == nullptr) return;
     const wchar_t* password = L"1c-secret";
     Obj o = create(IPlatformInfo::eAppThinClient);
     if (o.c == nullptr) return;
     set_prop(o, L"CACertificate", u.ca);
-    check(set_prop(o, L"КлиентскийСертификат", u.pfx) && set_prop(o, L"ПарольКлиентскогоСертификата", password),
-          "mtls: ClientCertificate = ", u.pfx, " and its password");
+    check(set_prop(o, L"КлиентскийСертификат", u.pfx) && set_prop(o, L"ПарольКлиентскогоСертификата", password) &&
+              call(o, L"On", nullptr, L"echo"),
+          "mtls: ClientCertificate = ", u.pfx, " and its password, On(\"echo\")");
     tVariant v;
     bool hidden = get_prop(o, L"ClientCertificatePassword", &v) && v.vt == VTYPE_PWSTR && v.wstrLen == 0;
     clear(v);
@@ -622,7 +624,7 @@ void scenario_mtls(const Urls& u) {
     connect(o, u.mtls);
     int fail = wait_event(o, L"\"Event\": \"Connection\"");
     wchar_t* why = last_error(o);
-    check(fail >= 0 && weq(o.p->event(fail).message, FAIL) && wcontains(why, L"wrong password"),
+    check(fail >= 0 && weq(o.p->event(fail).message, FAIL) && wcontains(why, L"(неверный пароль)"),
           "mtls: a wrong password fails and says so (", why, ")");
     destroy(o);
 }
