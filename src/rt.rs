@@ -101,6 +101,119 @@ impl Default for Alarm {
     }
 }
 
+/// An alarm and the clock it goes by, as an actor's timer sees them: [`Alarm`] and [`now`] in
+/// the library, a clock that the test moves by hand in unit tests (`ManualClock`), so that a
+/// timeout is tested without waiting for it. Generic, not a trait object: the library's actors
+/// are compiled for [`Alarm`] alone, exactly as if they named it.
+pub trait AlarmClock: Send {
+    /// The current time.
+    fn now(&self) -> Instant;
+    /// [`Alarm::set`].
+    fn set(&mut self, at: Option<Instant>);
+    /// [`Alarm::ring`].
+    fn ring(&mut self) -> impl Future<Output = ()> + Send;
+}
+
+impl AlarmClock for Alarm {
+    fn now(&self) -> Instant {
+        now()
+    }
+
+    fn set(&mut self, at: Option<Instant>) {
+        Alarm::set(self, at)
+    }
+
+    fn ring(&mut self) -> impl Future<Output = ()> + Send {
+        Alarm::ring(self)
+    }
+}
+
+/// A clock for unit tests that moves only when the test says ([`ManualClock::advance`]); its
+/// alarms ([`ManualClock::alarm`]) ring once it has reached their time.
+#[cfg(test)]
+#[derive(Clone)]
+pub struct ManualClock(std::sync::Arc<std::sync::Mutex<ManualTime>>);
+
+#[cfg(test)]
+struct ManualTime {
+    now: Instant,
+    /// The alarms waiting to ring, woken on every move.
+    waiting: Vec<std::task::Waker>,
+}
+
+/// An alarm of a [`ManualClock`].
+#[cfg(test)]
+pub struct ManualAlarm {
+    clock: ManualClock,
+    at: Option<Instant>,
+}
+
+/// A clock that stands at the real time of the call.
+#[cfg(test)]
+impl Default for ManualClock {
+    fn default() -> ManualClock {
+        let time = ManualTime {
+            now: Instant::now(),
+            waiting: Vec::new(),
+        };
+        ManualClock(std::sync::Arc::new(std::sync::Mutex::new(time)))
+    }
+}
+
+#[cfg(test)]
+impl ManualClock {
+    /// The clock's time.
+    pub fn now(&self) -> Instant {
+        crate::sync::lock(&self.0).now
+    }
+
+    /// Moves the clock `by` forward, waking its alarms.
+    pub fn advance(&self, by: Duration) {
+        let mut time = crate::sync::lock(&self.0);
+        time.now += by;
+        time.waiting.drain(..).for_each(std::task::Waker::wake);
+    }
+
+    /// A disarmed alarm that goes by this clock.
+    pub fn alarm(&self) -> ManualAlarm {
+        ManualAlarm {
+            clock: self.clone(),
+            at: None,
+        }
+    }
+}
+
+#[cfg(test)]
+impl AlarmClock for ManualAlarm {
+    fn now(&self) -> Instant {
+        self.clock.now()
+    }
+
+    fn set(&mut self, at: Option<Instant>) {
+        self.at = at;
+    }
+
+    fn ring(&mut self) -> impl Future<Output = ()> + Send {
+        std::future::poll_fn(|cx| {
+            let mut time = crate::sync::lock(&self.clock.0);
+            match self.at {
+                Some(at) if time.now >= at => {
+                    self.at = None;
+                    Poll::Ready(())
+                }
+                Some(_) => {
+                    if !time.waiting.iter().any(|w| w.will_wake(cx.waker())) {
+                        time.waiting.push(cx.waker().clone());
+                    }
+                    Poll::Pending
+                }
+                // Disarmed: rings never (nothing to wake).
+                None => Poll::Pending,
+            }
+        })
+    }
+}
+
 /// The current time. All protocol code takes time as an argument; this is where it comes from.
 pub fn now() -> Instant {
     Instant::now()

@@ -146,7 +146,11 @@ pub(super) async fn run(start: Start) {
     // Pinned: the select loop polls them as streams.
     let mut commands = pin!(commands);
     let mut events_rx = pin!(events_rx);
-    let heartbeat_task = rt::spawn(super::heartbeat::run(heartbeat_rx, events_tx.downgrade()));
+    let heartbeat_task = rt::spawn(super::heartbeat::run(
+        heartbeat_rx,
+        events_tx.downgrade(),
+        rt::Alarm::new(),
+    ));
     let mut engine = Engine {
         id,
         key,
