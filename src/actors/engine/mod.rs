@@ -19,7 +19,8 @@
 //! - this file: the actor's state, its select loop, and the routing by namespace;
 //! - `outlet`: where a namespace's events go, a run of reads' packets in one message;
 //! - `session`: dial, open, the upgrade, and closing the transport;
-//! - `table`: which engines exist and who may share them.
+//! - `table`: which engines exist and who may share them;
+//! - `tests`: the loop against a scripted server in memory.
 
 mod outlet;
 mod session;
@@ -462,3 +463,7 @@ impl Session {
         }
     }
 }
+
+// Last in the file: tests/layers.rs reads a file up to its tests.
+#[cfg(test)]
+mod tests;
