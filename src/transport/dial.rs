@@ -56,7 +56,7 @@ impl fmt::Debug for Dialed {
 const DETECT_WINDOW: Duration = Duration::from_secs(1);
 
 /// Opens a session for `request`: transports in order, revision chosen, detected or remembered.
-/// (In unit tests, a host of [`super::memory`]'s is dialled in memory instead.)
+/// (In unit tests, a host of `transport::memory` is dialled in memory instead.)
 pub async fn dial(request: Arc<ConnectRequest>) -> Result<Dialed, TransportError> {
     #[cfg(test)]
     if let Some(dialed) = super::memory::dial(&request).await {
