@@ -101,24 +101,45 @@ impl Default for Alarm {
     }
 }
 
-/// An alarm and the clock it goes by, as an actor's timer sees them: [`Alarm`] and [`now`] in
-/// the library, a clock that the test moves by hand in unit tests (`ManualClock`), so that a
-/// timeout is tested without waiting for it. Generic, not a trait object: the library's actors
-/// are compiled for [`Alarm`] alone, exactly as if they named it.
-pub trait AlarmClock: Send {
-    /// The current time.
+/// The time as an actor's timers see it: [`RuntimeClock`] (the runtime's [`now`] and
+/// [`Alarm`]s) in the library, a clock that the test moves by hand in unit tests
+/// (`ManualClock`), so that a timeout is tested without waiting for it. Generic, not a trait
+/// object: the library's actors are compiled for the zero-sized [`RuntimeClock`] alone, which
+/// leaves the same code as naming [`now`] and [`Alarm`] directly.
+pub trait Clock: Send {
+    /// The alarms of this clock.
+    type Alarm: Timer;
+    /// The clock's time.
     fn now(&self) -> Instant;
+    /// A disarmed alarm that goes by this clock.
+    fn alarm(&self) -> Self::Alarm;
+}
+
+/// A one-shot alarm of a [`Clock`]: what an actor's select loop waits on.
+pub trait Timer: Send {
     /// [`Alarm::set`].
     fn set(&mut self, at: Option<Instant>);
     /// [`Alarm::ring`].
     fn ring(&mut self) -> impl Future<Output = ()> + Send;
 }
 
-impl AlarmClock for Alarm {
+/// The runtime's clock: [`now`], and [`Alarm`]s.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RuntimeClock;
+
+impl Clock for RuntimeClock {
+    type Alarm = Alarm;
+
     fn now(&self) -> Instant {
         now()
     }
 
+    fn alarm(&self) -> Alarm {
+        Alarm::new()
+    }
+}
+
+impl Timer for Alarm {
     fn set(&mut self, at: Option<Instant>) {
         Alarm::set(self, at)
     }
@@ -129,7 +150,7 @@ impl AlarmClock for Alarm {
 }
 
 /// A clock for unit tests that moves only when the test says ([`ManualClock::advance`]); its
-/// alarms ([`ManualClock::alarm`]) ring once it has reached their time.
+/// alarms ring once it has reached their time.
 #[cfg(test)]
 #[derive(Clone)]
 pub struct ManualClock(std::sync::Arc<std::sync::Mutex<ManualTime>>);
@@ -162,20 +183,23 @@ impl Default for ManualClock {
 
 #[cfg(test)]
 impl ManualClock {
-    /// The clock's time.
-    pub fn now(&self) -> Instant {
-        crate::sync::lock(&self.0).now
-    }
-
     /// Moves the clock `by` forward, waking its alarms.
     pub fn advance(&self, by: Duration) {
         let mut time = crate::sync::lock(&self.0);
         time.now += by;
         time.waiting.drain(..).for_each(std::task::Waker::wake);
     }
+}
 
-    /// A disarmed alarm that goes by this clock.
-    pub fn alarm(&self) -> ManualAlarm {
+#[cfg(test)]
+impl Clock for ManualClock {
+    type Alarm = ManualAlarm;
+
+    fn now(&self) -> Instant {
+        crate::sync::lock(&self.0).now
+    }
+
+    fn alarm(&self) -> ManualAlarm {
         ManualAlarm {
             clock: self.clone(),
             at: None,
@@ -184,11 +208,7 @@ impl ManualClock {
 }
 
 #[cfg(test)]
-impl AlarmClock for ManualAlarm {
-    fn now(&self) -> Instant {
-        self.clock.now()
-    }
-
+impl Timer for ManualAlarm {
     fn set(&mut self, at: Option<Instant>) {
         self.at = at;
     }

@@ -6,23 +6,24 @@
 //! so a strong sender back would keep both alive forever (an actor cycle). When the Engine is
 //! gone the upgrade fails and this actor ends; when its own channel closes it ends.
 //!
-//! Its timer and clock come in as an [`AlarmClock`]: the runtime's [`Alarm`](crate::rt::Alarm)
-//! from the Engine, an alarm of `rt::ManualClock` in the tests below, which move time by hand.
+//! Its clock comes in as a [`Clock`]: the runtime's ([`RuntimeClock`](crate::rt::RuntimeClock))
+//! from the Engine, an `rt::ManualClock` in the tests below, which move time by hand.
 
 use async_channel::{Receiver, WeakSender};
 use futures::FutureExt;
 
 use super::messages::{EngineEvent, HeartbeatMsg};
 use crate::protocol::heartbeat::{Action, Watchdog};
-use crate::rt::AlarmClock;
+use crate::rt::{Clock, Timer};
 
-/// Runs until the Engine drops the sender of `inbox`, waking up on `timer`.
+/// Runs until the Engine drops the sender of `inbox`, on the time of `clock`.
 pub async fn run(
     inbox: Receiver<HeartbeatMsg>,
     engine: WeakSender<EngineEvent>,
-    mut timer: impl AlarmClock,
+    clock: impl Clock,
 ) {
     let mut watch: Option<(u64, Watchdog)> = None;
+    let mut timer = clock.alarm();
     loop {
         timer.set(watch.as_ref().and_then(|(_, w)| w.poll_timeout()));
         futures::select! {
@@ -46,7 +47,7 @@ pub async fn run(
             _ = timer.ring().fuse() => {
                 let Some((gen, w)) = watch.as_mut() else { continue };
                 let gen = *gen;
-                let event = match w.handle_timeout(timer.now()) {
+                let event = match w.handle_timeout(clock.now()) {
                     Action::None => continue,
                     Action::SendPing => EngineEvent::SendPing { gen },
                     Action::Expired => {
@@ -75,7 +76,7 @@ mod tests {
     use super::run;
     use crate::actors::messages::{EngineEvent, HeartbeatMsg};
     use crate::protocol::EioVersion;
-    use crate::rt::ManualClock;
+    use crate::rt::{Clock, ManualClock};
 
     const INTERVAL: Duration = Duration::from_secs(25);
     const TIMEOUT: Duration = Duration::from_secs(20);
@@ -97,7 +98,7 @@ mod tests {
             let clock = ManualClock::default();
             let (inbox, inbox_rx) = async_channel::bounded(8);
             let (events_tx, events_rx) = async_channel::bounded(8);
-            let actor = run(inbox_rx, events_tx.downgrade(), clock.alarm()).boxed_local();
+            let actor = run(inbox_rx, events_tx.downgrade(), clock.clone()).boxed_local();
             Rig {
                 clock,
                 actor,

@@ -59,9 +59,9 @@
 //!   `conn.send(r#"42["news",1]"#)`, `conn.send("1")`, or drops it), and reads what the client
 //!   wrote (`conn.next()`) and what the actor sends on (the [`messages::SocketEvent`]s of an
 //!   attached namespace; the Connection's [`messages::Inbound`]s for the Registry).
-//! - Heartbeat: its alarm comes in as an [`rt::AlarmClock`]. The tests
-//!   give it an alarm of `rt::ManualClock` and poll the actor on their own thread until it waits,
-//!   so they move time by hand and see "not yet" as surely as "now".
+//! - Heartbeat: its time comes in as an [`rt::Clock`]. The tests give it an `rt::ManualClock`
+//!   and poll the actor on their own thread until it waits, so they move time by hand and see
+//!   "not yet" as surely as "now".
 //! - Dispatcher: a recording [`EventSink`] is the platform; the queue is [`Shared`]'s.
 //!
 //! Never sleep and hope: wait for the expected message, bounded by `memory::WAIT` so that a

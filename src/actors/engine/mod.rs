@@ -150,7 +150,7 @@ pub(super) async fn run(start: Start) {
     let heartbeat_task = rt::spawn(super::heartbeat::run(
         heartbeat_rx,
         events_tx.downgrade(),
-        rt::Alarm::new(),
+        rt::RuntimeClock,
     ));
     let mut engine = Engine {
         id,
