@@ -3,10 +3,9 @@
 //!
 //! [`MemoryServer::listen`] gives a made-up host name ending in [`HOST_SUFFIX`]; a `Connect` to
 //! it ([`MemoryServer::request`]) dials this transport instead of the network (see
-//! `transport::dial::dial`), and the test
-//! gets each dial as a [`ServerConn`]: it sends the open packet and then whatever it likes, in
-//! the wire's text form (`"0{…}"`, `"42[\"hi\"]"`, `"1"`), and reads what the client wrote the
-//! same way. The Engine gets an ordinary [`Dialed`](super::Dialed) whose halves are the
+//! `transport::dial::dial`), and the test gets each dial as a [`ServerConn`]: it sends the open
+//! packet and then whatever it likes, in the wire's text form (`"0{…}"`, `"42[\"hi\"]"`,
+//! `"1"`), and reads what the client wrote the same way. The Engine gets an ordinary [`Dialed`](super::Dialed) whose halves are the
 //! `Memory` variants of [`Reader`](super::Reader) and [`Writer`](super::Writer), which exist
 //! only in tests: the library's own code has no branch for this transport.
 //!

@@ -13,7 +13,7 @@ use crate::actors::connection::{self, Channels};
 use crate::actors::messages::{AckRequest, Arg, ConnCmd, Inbound, Outbound, RegistryCmd};
 use crate::actors::shared::Shared;
 use crate::actors::OUTBOX_MAX_BYTES;
-use crate::config::ConnectionConfig;
+use crate::config::{ConnectionConfig, ProtocolChoice};
 use crate::events::{self, AckState, CloseReason, HostEvent, MessageType};
 use crate::rt::{self, Task};
 use crate::transport::memory::{MemoryServer, ServerConn, WAIT};
@@ -164,6 +164,30 @@ fn connect_sends_the_namespace_connect_with_auth_and_opens_on_the_reply() {
         assert_eq!(rig.event().await, events::open(false));
         assert!(rig.shared.connected());
         assert_eq!(rig.shared.session_id(), "s1");
+    });
+}
+
+/// Engine.IO 3 servers join `/` by themselves: their `40` opens the namespace, the client sends
+/// no CONNECT of its own (the first thing it writes is the emit), and the socket id is the
+/// engine's session id.
+#[test]
+fn eio3_the_root_namespace_is_joined_by_the_servers_own_connect() {
+    rt::block_on(async {
+        let server = MemoryServer::listen();
+        let mut rig = Rig::spawn();
+        let config = ConnectionConfig {
+            protocol: ProtocolChoice::V3,
+            ..ConnectionConfig::default()
+        };
+        rig.command(ConnCmd::Connect(server.request("/", config)))
+            .await;
+        let conn = server.accept().await;
+        conn.open("e3", QUIET_MS, QUIET_MS);
+        conn.send("40");
+        assert_eq!(rig.event().await, events::open(false));
+        assert_eq!(rig.shared.session_id(), "e3");
+        rig.emit("x", "1", None);
+        assert_eq!(conn.next().await.as_deref(), Some(r#"42["x",1]"#));
     });
 }
 
