@@ -234,14 +234,16 @@ fn an_acknowledgement_is_matched_to_its_send_with_ack_once() {
     });
 }
 
+/// No answer within the ack's timeout: an Ack event with State Timeout. (Whether the packet
+/// went out first depends on the machine's speed: one whose deadline passed before its write is
+/// kept back.)
 #[test]
 fn an_unanswered_send_with_ack_times_out() {
     rt::block_on(async {
         let server = MemoryServer::listen();
         let mut rig = Rig::spawn();
-        let conn = rig.join(&server, ConnectionConfig::default()).await;
+        let _conn = rig.join(&server, ConnectionConfig::default()).await;
         rig.emit("ask", "1", Some((4, Duration::from_millis(20))));
-        assert_eq!(conn.next().await.as_deref(), Some(r#"424["ask",1]"#));
         assert_eq!(
             rig.event().await,
             events::ack(4, "ask", AckState::Timeout, "[]".into())
