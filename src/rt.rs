@@ -101,6 +101,139 @@ impl Default for Alarm {
     }
 }
 
+/// The time as an actor's timers see it: [`RuntimeClock`] (the runtime's [`now`] and
+/// [`Alarm`]s) in the library, a clock that the test moves by hand in unit tests
+/// (`ManualClock`), so that a timeout is tested without waiting for it. Generic, not a trait
+/// object: the library's actors are compiled for the zero-sized [`RuntimeClock`] alone, which
+/// leaves the same code as naming [`now`] and [`Alarm`] directly.
+pub trait Clock: Send {
+    /// The alarms of this clock.
+    type Alarm: Timer;
+    /// The clock's time.
+    fn now(&self) -> Instant;
+    /// A disarmed alarm that goes by this clock.
+    fn alarm(&self) -> Self::Alarm;
+}
+
+/// A one-shot alarm of a [`Clock`]: what an actor's select loop waits on.
+pub trait Timer: Send {
+    /// [`Alarm::set`].
+    fn set(&mut self, at: Option<Instant>);
+    /// [`Alarm::ring`].
+    fn ring(&mut self) -> impl Future<Output = ()> + Send;
+}
+
+/// The runtime's clock: [`now`], and [`Alarm`]s.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RuntimeClock;
+
+impl Clock for RuntimeClock {
+    type Alarm = Alarm;
+
+    fn now(&self) -> Instant {
+        now()
+    }
+
+    fn alarm(&self) -> Alarm {
+        Alarm::new()
+    }
+}
+
+impl Timer for Alarm {
+    fn set(&mut self, at: Option<Instant>) {
+        Alarm::set(self, at)
+    }
+
+    fn ring(&mut self) -> impl Future<Output = ()> + Send {
+        Alarm::ring(self)
+    }
+}
+
+/// A clock for unit tests that moves only when the test says ([`ManualClock::advance`]); its
+/// alarms ring once it has reached their time.
+#[cfg(test)]
+#[derive(Clone)]
+pub struct ManualClock(std::sync::Arc<std::sync::Mutex<ManualTime>>);
+
+#[cfg(test)]
+struct ManualTime {
+    now: Instant,
+    /// The alarms waiting to ring, woken on every move.
+    waiting: Vec<std::task::Waker>,
+}
+
+/// An alarm of a [`ManualClock`].
+#[cfg(test)]
+pub struct ManualAlarm {
+    clock: ManualClock,
+    at: Option<Instant>,
+}
+
+/// A clock that stands at the real time of the call.
+#[cfg(test)]
+impl Default for ManualClock {
+    fn default() -> ManualClock {
+        let time = ManualTime {
+            now: Instant::now(),
+            waiting: Vec::new(),
+        };
+        ManualClock(std::sync::Arc::new(std::sync::Mutex::new(time)))
+    }
+}
+
+#[cfg(test)]
+impl ManualClock {
+    /// Moves the clock `by` forward, waking its alarms.
+    pub fn advance(&self, by: Duration) {
+        let mut time = crate::sync::lock(&self.0);
+        time.now += by;
+        time.waiting.drain(..).for_each(std::task::Waker::wake);
+    }
+}
+
+#[cfg(test)]
+impl Clock for ManualClock {
+    type Alarm = ManualAlarm;
+
+    fn now(&self) -> Instant {
+        crate::sync::lock(&self.0).now
+    }
+
+    fn alarm(&self) -> ManualAlarm {
+        ManualAlarm {
+            clock: self.clone(),
+            at: None,
+        }
+    }
+}
+
+#[cfg(test)]
+impl Timer for ManualAlarm {
+    fn set(&mut self, at: Option<Instant>) {
+        self.at = at;
+    }
+
+    fn ring(&mut self) -> impl Future<Output = ()> + Send {
+        std::future::poll_fn(|cx| {
+            let mut time = crate::sync::lock(&self.clock.0);
+            match self.at {
+                Some(at) if time.now >= at => {
+                    self.at = None;
+                    Poll::Ready(())
+                }
+                Some(_) => {
+                    if !time.waiting.iter().any(|w| w.will_wake(cx.waker())) {
+                        time.waiting.push(cx.waker().clone());
+                    }
+                    Poll::Pending
+                }
+                // Disarmed: rings never (nothing to wake).
+                None => Poll::Pending,
+            }
+        })
+    }
+}
+
 /// The current time. All protocol code takes time as an argument; this is where it comes from.
 pub fn now() -> Instant {
     Instant::now()

@@ -270,3 +270,190 @@ async fn deliver(
     }
     false
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    use async_channel::{Receiver, Sender};
+
+    use super::{moved_note, run};
+    use crate::actors::messages::Batch;
+    use crate::actors::shared::{DeliveryMode, Shared};
+    use crate::events::{self, HostEvent};
+    use crate::host::EventSink;
+    use crate::rt::{self, Task};
+    use crate::transport::memory::WAIT;
+    use crate::wide;
+
+    /// The platform's side of `ExternalEvent`: passes on what it takes, refuses while `full`.
+    struct Platform {
+        taken: Sender<(String, HostEvent)>,
+        full: AtomicBool,
+        offered: AtomicUsize,
+    }
+
+    impl EventSink for Platform {
+        fn external_event(&self, source: &[u16], event: &[u16], data: &[u16]) -> bool {
+            self.offered.fetch_add(1, Ordering::Relaxed);
+            if self.full.load(Ordering::Relaxed) {
+                return false;
+            }
+            let text = |units: &[u16]| wide::from_wide_lossy(units.strip_suffix(&[0]).unwrap());
+            let event = HostEvent {
+                event: Arc::from(text(event)),
+                data: text(data),
+            };
+            self.taken.try_send((text(source), event)).unwrap();
+            true
+        }
+    }
+
+    /// A Dispatcher actor with the test as its Registry, its platform and its 1C (`GetEvent`).
+    struct Rig {
+        inbox: Option<Sender<Batch<HostEvent>>>,
+        shared: Arc<Shared>,
+        platform: Arc<Platform>,
+        taken: Receiver<(String, HostEvent)>,
+        actor: Task<()>,
+    }
+
+    impl Rig {
+        fn spawn() -> Rig {
+            let shared = Shared::new();
+            let (taken_tx, taken) = async_channel::unbounded();
+            let platform = Arc::new(Platform {
+                taken: taken_tx,
+                full: AtomicBool::new(false),
+                offered: AtomicUsize::new(0),
+            });
+            let (inbox, inbox_rx) = async_channel::bounded(8);
+            let sink: Arc<dyn EventSink> = platform.clone();
+            let actor = rt::spawn(run(inbox_rx, shared.clone(), Some(sink)));
+            Rig {
+                inbox: Some(inbox),
+                shared,
+                platform,
+                taken,
+                actor,
+            }
+        }
+
+        async fn deliver(&self, mut events: Vec<HostEvent>) {
+            let inbox = self.inbox.as_ref().expect("the registry is there");
+            let batch = Batch::take(&mut events).expect("events");
+            inbox.send(batch).await.expect("the actor runs");
+        }
+
+        /// What the platform took next.
+        async fn taken(&self) -> HostEvent {
+            let taken = rt::timeout(WAIT, self.taken.recv()).await;
+            let (source, event) = taken.expect("the platform got nothing").unwrap();
+            assert_eq!(source, "SocketIO");
+            event
+        }
+
+        /// What `GetEvent` finds next in the queue.
+        async fn queued(&self) -> HostEvent {
+            let queued = rt::timeout(WAIT, self.shared.queue_receiver().recv()).await;
+            queued.expect("the queue stayed empty").unwrap()
+        }
+
+        /// Ends the actor as the Registry does, and waits for it.
+        async fn end(mut self) -> Receiver<(String, HostEvent)> {
+            self.inbox = None;
+            rt::timeout(WAIT, self.actor)
+                .await
+                .expect("the actor ended");
+            self.taken
+        }
+    }
+
+    fn numbered(n: usize) -> HostEvent {
+        events::error(&format!("event {n}"), None)
+    }
+
+    #[test]
+    fn events_reach_the_platform_in_order_across_batches() {
+        rt::block_on(async {
+            let rig = Rig::spawn();
+            rig.deliver(vec![events::open(false), numbered(1), numbered(2)])
+                .await;
+            rig.deliver(vec![numbered(3)]).await;
+            rig.deliver(vec![events::close(events::CloseReason::Normal)])
+                .await;
+            assert_eq!(rig.taken().await, events::open(false));
+            for n in 1..=3 {
+                assert_eq!(rig.taken().await, numbered(n));
+            }
+            assert_eq!(
+                rig.taken().await,
+                events::close(events::CloseReason::Normal)
+            );
+            assert!(rig.shared.queue_receiver().is_empty());
+        });
+    }
+
+    #[test]
+    fn queue_mode_puts_the_events_in_the_queue_in_order() {
+        rt::block_on(async {
+            let rig = Rig::spawn();
+            rig.shared.set_delivery(DeliveryMode::Queue);
+            rig.deliver(vec![numbered(1), numbered(2)]).await;
+            assert_eq!(rig.queued().await, numbered(1));
+            assert_eq!(rig.queued().await, numbered(2));
+            let taken = rig.end().await;
+            assert!(taken.is_empty(), "nothing went to the platform");
+        });
+    }
+
+    /// Notify mode: the events wait in the queue, and the platform gets a Pending event with
+    /// their number when the queue stops being empty.
+    #[test]
+    fn notify_mode_queues_the_events_and_sends_pending() {
+        rt::block_on(async {
+            let rig = Rig::spawn();
+            rig.shared.set_delivery(DeliveryMode::Notify);
+            rig.deliver(vec![numbered(1), numbered(2)]).await;
+            assert_eq!(rig.taken().await, events::queue_pending(2));
+            assert_eq!(rig.queued().await, numbered(1));
+            assert_eq!(rig.queued().await, numbered(2));
+        });
+    }
+
+    /// The platform's buffer is full: the event is tried again a few times, then it goes to
+    /// the queue behind an Error that says so, and so does the next one (the order holds);
+    /// once the platform takes events again it first gets the notice, then the events.
+    #[test]
+    fn a_full_platform_buffer_moves_events_to_the_queue_in_order_and_says_so() {
+        rt::block_on(async {
+            let rig = Rig::spawn();
+            rig.platform.full.store(true, Ordering::Relaxed);
+            rig.deliver(vec![numbered(1)]).await;
+            rig.deliver(vec![numbered(2)]).await;
+            assert_eq!(rig.queued().await, events::error(&moved_note(1).en, None));
+            assert_eq!(rig.queued().await, numbered(1));
+            assert_eq!(rig.queued().await, numbered(2));
+            assert!(rig.platform.offered.load(Ordering::Relaxed) >= 4, "retried");
+            assert_eq!(rig.shared.last_error(), Some(moved_note(2)));
+            rig.platform.full.store(false, Ordering::Relaxed);
+            assert_eq!(rig.taken().await, events::error(&moved_note(2).en, None));
+            rig.deliver(vec![numbered(3)]).await;
+            assert_eq!(rig.taken().await, numbered(3));
+        });
+    }
+
+    /// From `Done` on (`closing`) nothing reaches the platform; the actor ends when the
+    /// Registry drops its sender.
+    #[test]
+    fn nothing_is_delivered_once_closing_and_it_ends_with_its_inbox() {
+        rt::block_on(async {
+            let rig = Rig::spawn();
+            rig.shared.set_closing();
+            rig.deliver(vec![numbered(1)]).await;
+            let taken = rig.end().await;
+            assert!(taken.is_empty());
+        });
+    }
+}

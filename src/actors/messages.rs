@@ -285,6 +285,35 @@ impl<T> IntoIterator for Batch<T> {
     }
 }
 
+/// A test's end of a channel of batches: their items one at a time.
+#[cfg(test)]
+pub struct Unbatched<T> {
+    from: async_channel::Receiver<Batch<T>>,
+    ready: std::collections::VecDeque<T>,
+}
+
+#[cfg(test)]
+impl<T> Unbatched<T> {
+    /// Reads the batches of `from`.
+    pub fn new(from: async_channel::Receiver<Batch<T>>) -> Unbatched<T> {
+        Unbatched {
+            from,
+            ready: std::collections::VecDeque::new(),
+        }
+    }
+
+    /// The next item; `None` once the sender is gone. Panics when nothing comes within
+    /// [`WAIT`](crate::transport::memory::WAIT).
+    pub async fn next(&mut self) -> Option<T> {
+        if self.ready.is_empty() {
+            let wait = crate::transport::memory::WAIT;
+            let batch = crate::rt::timeout(wait, self.from.recv()).await;
+            self.ready.extend(batch.expect("nothing came").ok()?);
+        }
+        self.ready.pop_front()
+    }
+}
+
 /// What the Connection hands to the Registry.
 #[derive(Debug)]
 pub enum Inbound {

@@ -47,6 +47,27 @@
 //! - `connection`, `registry`, `dispatcher`: one actor each per object; `pending`: when the
 //!   dispatcher sends notify mode's Pending event (pure).
 //! - `engine`, `heartbeat`: one each per Engine.IO connection.
+//!
+//! # How to test an actor without a network
+//! Each actor's loop has unit tests that feed it scripted input and read what it sends on, as
+//! quinn-proto tests its connection without sockets:
+//! - Engine and Connection (`engine/tests.rs`, `connection/tests.rs`): `transport::memory`
+//!   (compiled only in tests) is a server in memory. `MemoryServer::listen()` gives it a made-up
+//!   host, and a `Connect` to that host (`MemoryServer::request`) is dialled in memory, so the
+//!   Engine runs unchanged over the test-only `Memory` halves of `Reader` and `Writer`. The test
+//!   takes each dial as a `ServerConn`, sends packets in their wire form (`conn.open(..)`,
+//!   `conn.send(r#"42["news",1]"#)`, `conn.send("1")`, or drops it), and reads what the client
+//!   wrote (`conn.next()`) and what the actor sends on (the [`messages::SocketEvent`]s of an
+//!   attached namespace; the Connection's [`messages::Inbound`]s for the Registry).
+//! - Heartbeat: its time comes in as an [`rt::Clock`]. The tests give it an `rt::ManualClock`
+//!   and poll the actor on their own thread until it waits, so they move time by hand and see
+//!   "not yet" as surely as "now".
+//! - Dispatcher: a recording [`EventSink`] is the platform; the queue is [`Shared`]'s.
+//!
+//! Never sleep and hope: wait for the expected message, bounded by `memory::WAIT` so that a
+//! failing test fails instead of hanging. Timings that the server or the properties set
+//! (pingInterval, ReconnectionDelay, an ack's timeout) are made a few milliseconds in the Engine
+//! and Connection tests.
 
 pub mod connection;
 pub mod dispatcher;

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use super::error::TransportError;
 use super::io::Incoming;
+#[cfg(test)]
+use super::memory::{MemoryReader, MemoryWriter};
 use super::polling::{PollingReader, PollingWriter};
 use super::websocket::{SendNow, WsReader, WsWriter};
 use crate::protocol::engineio::Packet;
@@ -17,6 +19,9 @@ pub enum Reader {
     WebSocket(WsReader),
     /// Packets from the GET loop (boxed: it is much larger than a websocket half).
     Polling(Box<PollingReader>),
+    /// A test's scripted server ([`super::memory`]); no such variant outside tests.
+    #[cfg(test)]
+    Memory(MemoryReader),
 }
 
 /// Sends Engine.IO packets.
@@ -25,6 +30,9 @@ pub enum Writer {
     WebSocket(WsWriter),
     /// Packets POSTed in batches (boxed: it is much larger than a websocket half).
     Polling(Box<PollingWriter>),
+    /// A test's scripted server ([`super::memory`]); no such variant outside tests.
+    #[cfg(test)]
+    Memory(MemoryWriter),
 }
 
 impl Reader {
@@ -34,6 +42,8 @@ impl Reader {
         match self {
             Reader::WebSocket(ws) => ws.next().await.map(|r| r.map(Incoming::Packet)),
             Reader::Polling(polling) => polling.next().await,
+            #[cfg(test)]
+            Reader::Memory(memory) => memory.next().await,
         }
     }
 
@@ -68,6 +78,8 @@ impl Reader {
         match self {
             Reader::WebSocket(ws) => drop(ws),
             Reader::Polling(polling) => polling.close().await,
+            #[cfg(test)]
+            Reader::Memory(memory) => drop(memory),
         }
     }
 
@@ -87,6 +99,8 @@ impl Reader {
         match self {
             Reader::WebSocket(ws) => ws.finish(wait).await,
             Reader::Polling(polling) => polling.finish(wait).await,
+            #[cfg(test)]
+            Reader::Memory(memory) => drop(memory),
         }
     }
 }
@@ -101,6 +115,8 @@ impl Writer {
                 polling.feed(packet);
                 Ok(())
             }
+            #[cfg(test)]
+            Writer::Memory(memory) => memory.send(packet),
         }
     }
 
@@ -110,6 +126,8 @@ impl Writer {
         match self {
             Writer::WebSocket(ws) => ws.send_now(packet, taken),
             Writer::Polling(_) => SendNow::NotNow(packet),
+            #[cfg(test)]
+            Writer::Memory(memory) => memory.send_now(packet, taken),
         }
     }
 
@@ -118,6 +136,8 @@ impl Writer {
         match self {
             Writer::WebSocket(ws) => ws.flush().await,
             Writer::Polling(polling) => polling.flush().await,
+            #[cfg(test)]
+            Writer::Memory(_) => Ok(()),
         }
     }
 
@@ -133,6 +153,8 @@ impl Writer {
         match self {
             Writer::WebSocket(ws) => ws.close(wait).await,
             Writer::Polling(polling) => polling.close(wait).await,
+            #[cfg(test)]
+            Writer::Memory(memory) => memory.close(),
         }
     }
 }

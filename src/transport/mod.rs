@@ -16,6 +16,8 @@
 //! - `proxy`: HTTP CONNECT tunnels through the `Proxy` property; `system_proxy`: the proxy of
 //!   the operating system's settings for `Proxy = "system"`.
 //! - `tls`: rustls for `wss://` and `https://`.
+//! - `memory` (tests only): a scripted server in memory, so the actors are tested without a
+//!   socket.
 
 pub mod connect;
 pub mod cookies;
@@ -24,6 +26,8 @@ pub mod error;
 pub mod halves;
 pub mod http;
 pub mod io;
+#[cfg(test)]
+pub mod memory;
 pub mod polling;
 pub mod proxy;
 pub mod system_proxy;

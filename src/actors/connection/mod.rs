@@ -20,7 +20,8 @@
 //! - `inbound`: Socket.IO packets of the namespace (CONNECT replies, events, refusals, …);
 //! - `outbound`: packets from the outbox to the server, and the offline buffer;
 //! - `acks`: `SendWithAck` Ids waiting for their acknowledgement;
-//! - `reconnect`: reconnection with backoff, and connection-state recovery.
+//! - `reconnect`: reconnection with backoff, and connection-state recovery;
+//! - `tests`: the loop against a scripted server in memory.
 
 mod acks;
 mod inbound;
@@ -301,3 +302,7 @@ impl Connection {
         }
     }
 }
+
+// Last in the file: tests/layers.rs reads a file up to its tests.
+#[cfg(test)]
+mod tests;

@@ -19,7 +19,8 @@
 //! - this file: the actor's state, its select loop, and the routing by namespace;
 //! - `outlet`: where a namespace's events go, a run of reads' packets in one message;
 //! - `session`: dial, open, the upgrade, and closing the transport;
-//! - `table`: which engines exist and who may share them.
+//! - `table`: which engines exist and who may share them;
+//! - `tests`: the loop against a scripted server in memory.
 
 mod outlet;
 mod session;
@@ -146,7 +147,11 @@ pub(super) async fn run(start: Start) {
     // Pinned: the select loop polls them as streams.
     let mut commands = pin!(commands);
     let mut events_rx = pin!(events_rx);
-    let heartbeat_task = rt::spawn(super::heartbeat::run(heartbeat_rx, events_tx.downgrade()));
+    let heartbeat_task = rt::spawn(super::heartbeat::run(
+        heartbeat_rx,
+        events_tx.downgrade(),
+        rt::RuntimeClock,
+    ));
     let mut engine = Engine {
         id,
         key,
@@ -458,3 +463,7 @@ impl Session {
         }
     }
 }
+
+// Last in the file: tests/layers.rs reads a file up to its tests.
+#[cfg(test)]
+mod tests;
