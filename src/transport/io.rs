@@ -12,7 +12,7 @@ impl<T: futures::AsyncRead + futures::AsyncWrite + Send + Unpin> AsyncReadWrite 
 /// A boxed byte stream.
 pub type BoxedIo = Box<dyn AsyncReadWrite>;
 
-/// What a [`Reader`] yields.
+/// What a [`Reader`](super::halves::Reader) yields.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Incoming {
     /// An Engine.IO packet from the server.

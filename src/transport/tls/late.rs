@@ -42,6 +42,28 @@ pub fn failure(err: &io::Error) -> Option<TlsError> {
     Some(explained.0.clone())
 }
 
+/// What an alert from the server means. With a client certificate set, an alert about a
+/// certificate is about ours (the server's was accepted by then).
+pub fn alert(alert: rustls::AlertDescription, client_cert: bool) -> TlsError {
+    use rustls::AlertDescription as A;
+    match alert {
+        A::CertificateRequired => TlsError::ClientCertificateRequired,
+        A::BadCertificate
+        | A::UnsupportedCertificate
+        | A::CertificateRevoked
+        | A::CertificateExpired
+        | A::CertificateUnknown
+        | A::UnknownCA
+        | A::AccessDenied
+        | A::DecryptError
+            if client_cert =>
+        {
+            TlsError::ClientCertificateRefused(Some(format!("{alert:?}")))
+        }
+        other => TlsError::Alert(format!("{other:?}")),
+    }
+}
+
 impl<S> Alerts<S> {
     /// Wraps `inner`; `client_cert` tells whether a client certificate was offered.
     pub fn new(inner: S, client_cert: bool) -> Alerts<S> {
@@ -57,7 +79,7 @@ impl<S> Alerts<S> {
             .get_ref()
             .and_then(|e| e.downcast_ref::<rustls::Error>())
         {
-            Some(rustls::Error::AlertReceived(alert)) => super::alert(*alert, self.client_cert),
+            Some(rustls::Error::AlertReceived(received)) => alert(*received, self.client_cert),
             // Closed without close_notify before any answer, right after offering a certificate.
             _ if self.client_cert
                 && !self.answered

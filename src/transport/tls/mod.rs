@@ -8,11 +8,18 @@
 //! (PEM text, or the path to a PEM or DER file); `VerifyCertificate = False` is the explicit
 //! opt-out (and then the roots do not matter and are not read).
 //!
+//! `ClientCertificate` adds a client certificate for servers that ask for one
+//! (`client_cert`: PKCS#12 or PEM).
+//!
 //! Configurations are built once and reused: the two without extra roots (system roots or not)
-//! for the process, the insecure one likewise, and one per distinct set of extra roots (keyed by
-//! the certificates themselves, so a changed CA file is picked up on the next connect). Reuse
-//! also keeps each configuration's TLS session cache, so a reconnect to the same server resumes
-//! its session.
+//! for the process, the insecure one likewise, and one per distinct recipe of extra roots and
+//! client certificate (keyed by the certificates and keys themselves, so a changed file is picked
+//! up on the next connect). Reuse also keeps each configuration's TLS session cache, so a
+//! reconnect to the same server resumes its session.
+//!
+//! Files: this one builds configurations and wraps a stream in TLS; `client_cert` reads
+//! `ClientCertificate`, with `pkcs12` for `.pfx` files and `der` under both; `late` turns
+//! alerts that arrive after the handshake into errors; `subject` names certificates for the log.
 
 mod client_cert;
 mod der;
@@ -331,28 +338,6 @@ fn untrusted(why: &CertificateError) -> Untrusted {
     }
 }
 
-/// What an alert from the server means. With a client certificate set, an alert about a
-/// certificate is about ours (the server's was accepted by then).
-fn alert(alert: rustls::AlertDescription, client_cert: bool) -> TlsError {
-    use rustls::AlertDescription as A;
-    match alert {
-        A::CertificateRequired => TlsError::ClientCertificateRequired,
-        A::BadCertificate
-        | A::UnsupportedCertificate
-        | A::CertificateRevoked
-        | A::CertificateExpired
-        | A::CertificateUnknown
-        | A::UnknownCA
-        | A::AccessDenied
-        | A::DecryptError
-            if client_cert =>
-        {
-            TlsError::ClientCertificateRefused(Some(format!("{alert:?}")))
-        }
-        other => TlsError::Alert(format!("{other:?}")),
-    }
-}
-
 /// What went wrong in the handshake, from rustls's error inside the I/O error.
 fn classify(err: &std::io::Error, host: &str, client_cert: bool) -> TlsError {
     let inner = err
@@ -366,7 +351,7 @@ fn classify(err: &std::io::Error, host: &str, client_cert: bool) -> TlsError {
         Some(rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. }) => {
             TlsError::NotTls
         }
-        Some(rustls::Error::AlertReceived(received)) => alert(*received, client_cert),
+        Some(rustls::Error::AlertReceived(received)) => late::alert(*received, client_cert),
         Some(rustls::Error::PeerIncompatible(why)) => TlsError::Incompatible(format!("{why:?}")),
         Some(other) => TlsError::Other(other.to_string()),
         None => match err.kind() {
