@@ -10,10 +10,10 @@
 mod common;
 
 use common::{
-    connect, english_client as client, expect_fail, is_connection, is_message, last_error,
-    wait_for_lines, Mode, FAIL, WAIT,
+    connect, english_client as client, expect_fail, fail_reason, is_message, russian_client,
+    wait_for_lines, Mode, WAIT,
 };
-use testkit::host::{library, HostOptions, Object, V};
+use testkit::host::{Object, V};
 use testkit::servers::{ClientKey, Flavor, Server, ServerOptions, TestCerts};
 
 /// A server that requires a client certificate from `certs`' CA.
@@ -159,10 +159,7 @@ fn a_wrong_password_says_so_in_english_and_russian() {
     let why = expect_fail(&obj, &server.url("/"));
     assert!(why.contains("wrong password"), "{why}");
 
-    let ru = library()
-        .create("Client", &HostOptions::default())
-        .expect("create a Russian Client");
-    ru.set("Reconnection", V::Bool(false)).unwrap();
+    let ru = russian_client();
     ru.set(
         "КлиентскийСертификат",
         V::from(cert.pfx_3des.display().to_string().as_str()),
@@ -170,13 +167,7 @@ fn a_wrong_password_says_so_in_english_and_russian() {
     .unwrap();
     ru.set("ПарольКлиентскогоСертификата", V::from("неверный"))
         .unwrap();
-    ru.call("Connect", &[V::from(server.url("/").as_str())])
-        .unwrap();
-    assert_eq!(
-        ru.wait_event(WAIT, is_connection).expect("Fail").event,
-        FAIL
-    );
-    let why = last_error(&ru);
+    let why = fail_reason(&ru, &server.url("/"));
     assert!(
         why.contains("ПарольКлиентскогоСертификата не подходит (неверный пароль)"),
         "{why}"

@@ -9,10 +9,10 @@
 mod common;
 
 use common::{
-    connect, english_client as client, expect_fail, is_connection, is_message, last_error,
-    CLOSE_NORMAL, FAIL, WAIT,
+    connect, english_client as client, expect_fail, fail_reason, is_connection, is_message,
+    russian_client, CLOSE_NORMAL, WAIT,
 };
-use testkit::host::{library, HostOptions, Object, V};
+use testkit::host::{Object, V};
 use testkit::servers::{Flavor, Server, ServerOptions, TestCerts};
 
 fn tls_server(certs: &TestCerts) -> Server {
@@ -95,17 +95,8 @@ fn wss_without_the_ca_fails_because_the_certificate_is_not_trusted() {
     );
 
     // The same refusal in Russian for a Russian interface (the emulator's default).
-    let ru = library()
-        .create("Client", &HostOptions::default())
-        .expect("create a Russian Client");
-    ru.set("Reconnection", V::Bool(false)).unwrap();
-    ru.call("Connect", &[V::from(server.url("/").as_str())])
-        .unwrap();
-    assert_eq!(
-        ru.wait_event(WAIT, is_connection).expect("Fail").event,
-        FAIL
-    );
-    let why = last_error(&ru);
+    let ru = russian_client();
+    let why = fail_reason(&ru, &server.url("/"));
     assert!(
         why.contains("сертификат сервера не является доверенным") && why.contains("СертификатУЦ"),
         "{why}"

@@ -55,6 +55,13 @@ pub fn english_client() -> Object {
     obj
 }
 
+/// A `Client` object of a Russian interface (the emulator's default) that does not reconnect.
+pub fn russian_client() -> Object {
+    let obj = client();
+    obj.set("Reconnection", V::Bool(false)).unwrap();
+    obj
+}
+
 /// `LastError` as text.
 pub fn last_error(obj: &Object) -> String {
     obj.get("LastError")
@@ -213,13 +220,21 @@ pub fn line_args(line: &str) -> serde_json::Value {
     v["args"].clone()
 }
 
-/// Connects and asserts that the attempt fails with Fail and then an Error event that carries
-/// the same text as LastError. Returns LastError.
-pub fn expect_fail(obj: &Object, url: &str) -> String {
+/// Connects and asserts that the attempt fails with Fail; returns LastError (in the object's
+/// interface language).
+pub fn fail_reason(obj: &Object, url: &str) -> String {
     obj.call("Connect", &[V::from(url)]).expect("Connect");
     let ev = obj.wait_event(WAIT, is_connection).expect("Fail");
     assert_eq!(ev.event, FAIL, "{url}: {ev:?}");
-    let last_error = last_error(obj);
+    assert_eq!(obj.get("Connected").unwrap(), V::Bool(false));
+    last_error(obj)
+}
+
+/// Connects and asserts that the attempt fails with Fail and then an Error event that carries
+/// the same text as LastError (an English object: Error events are in English). Returns
+/// LastError.
+pub fn expect_fail(obj: &Object, url: &str) -> String {
+    let last_error = fail_reason(obj, url);
     let error = obj.wait_event(WAIT, is_error).expect("an Error event");
     assert!(
         !last_error.is_empty()
@@ -229,7 +244,6 @@ pub fn expect_fail(obj: &Object, url: &str) -> String {
             )),
         "the Error event {error:?} should carry LastError {last_error:?}"
     );
-    assert_eq!(obj.get("Connected").unwrap(), V::Bool(false));
     last_error
 }
 

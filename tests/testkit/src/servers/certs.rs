@@ -55,24 +55,14 @@ impl TestCerts {
             dir,
             _scratch: scratch,
         };
-        let ext = certs.dir.join("server.ext");
-        fs::write(
-            &ext,
-            "basicConstraints=critical,CA:FALSE\n\
-             keyUsage=critical,digitalSignature,keyEncipherment\n\
-             extendedKeyUsage=serverAuth\n\
-             subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\n",
-        )
-        .expect("write server.ext");
-        let csr = certs.dir.join("server.csr");
         let p = |p: &Path| p.display().to_string();
         openssl(&[
             "req",
             "-x509",
             "-newkey",
-            "ec",
+            EC_P256.0,
             "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
+            EC_P256.1,
             "-nodes",
             "-keyout",
             &p(&certs.ca_key),
@@ -87,20 +77,48 @@ impl TestCerts {
             "-addext",
             "keyUsage=critical,keyCertSign,cRLSign",
         ]);
+        certs.issue(
+            EC_P256,
+            "/CN=localhost",
+            (&certs.server_key, &certs.server_cert),
+            "2",
+            "basicConstraints=critical,CA:FALSE\n\
+             keyUsage=critical,digitalSignature,keyEncipherment\n\
+             extendedKeyUsage=serverAuth\n\
+             subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost\n",
+        );
+        certs
+    }
+
+    /// Makes a key (`algorithm`: `-newkey` and its `-pkeyopt`) and a certificate for
+    /// `subject` signed by this CA with `extensions` (an OpenSSL extension file's lines), and
+    /// writes them to `(key, cert)`.
+    fn issue(
+        &self,
+        (algorithm, option): (&str, &str),
+        subject: &str,
+        (key, cert): (&Path, &Path),
+        serial: &str,
+        extensions: &str,
+    ) {
+        let p = |p: &Path| p.display().to_string();
+        let stem = cert.with_extension("");
+        let (ext, csr) = (stem.with_extension("ext"), stem.with_extension("csr"));
+        fs::write(&ext, extensions).expect("write the certificate's extensions");
         openssl(&[
             "req",
             "-new",
             "-newkey",
-            "ec",
+            algorithm,
             "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
+            option,
             "-nodes",
             "-keyout",
-            &p(&certs.server_key),
+            &p(key),
             "-out",
             &p(&csr),
             "-subj",
-            "/CN=localhost",
+            subject,
         ]);
         openssl(&[
             "x509",
@@ -108,19 +126,18 @@ impl TestCerts {
             "-in",
             &p(&csr),
             "-CA",
-            &p(&certs.ca_cert),
+            &p(&self.ca_cert),
             "-CAkey",
-            &p(&certs.ca_key),
+            &p(&self.ca_key),
             "-set_serial",
-            "2",
+            serial,
             "-days",
             "825",
             "-out",
-            &p(&certs.server_cert),
+            &p(cert),
             "-extfile",
             &p(&ext),
         ]);
-        certs
     }
 
     /// The CA certificate as PEM text.
@@ -141,54 +158,20 @@ impl TestCerts {
             pfx_rc2: file("-rc2.pfx"),
             password: "пароль-1C".to_owned(),
         };
-        let p = |p: &Path| p.display().to_string();
-        let ext = file(".ext");
-        fs::write(
-            &ext,
+        let algorithm = match key {
+            ClientKey::Rsa => RSA_2048,
+            ClientKey::EcdsaP256 => EC_P256,
+        };
+        self.issue(
+            algorithm,
+            &format!("/CN={name}"),
+            (&cert.key, &cert.cert),
+            "3",
             "basicConstraints=critical,CA:FALSE\n\
              keyUsage=critical,digitalSignature\n\
              extendedKeyUsage=clientAuth\n",
-        )
-        .expect("write the client extensions");
-        let csr = file(".csr");
-        let (algorithm, option) = match key {
-            ClientKey::Rsa => ("rsa", "rsa_keygen_bits:2048"),
-            ClientKey::EcdsaP256 => ("ec", "ec_paramgen_curve:prime256v1"),
-        };
-        let subject = format!("/CN={name}");
-        openssl(&[
-            "req",
-            "-new",
-            "-newkey",
-            algorithm,
-            "-pkeyopt",
-            option,
-            "-nodes",
-            "-keyout",
-            &p(&cert.key),
-            "-out",
-            &p(&csr),
-            "-subj",
-            &subject,
-        ]);
-        openssl(&[
-            "x509",
-            "-req",
-            "-in",
-            &p(&csr),
-            "-CA",
-            &p(&self.ca_cert),
-            "-CAkey",
-            &p(&self.ca_key),
-            "-set_serial",
-            "3",
-            "-days",
-            "825",
-            "-out",
-            &p(&cert.cert),
-            "-extfile",
-            &p(&ext),
-        ]);
+        );
+        let p = |p: &Path| p.display().to_string();
         let chain = [
             fs::read_to_string(&cert.cert).expect("read the client certificate"),
             fs::read_to_string(&cert.key).expect("read the client key"),
@@ -227,6 +210,11 @@ impl TestCerts {
         (self.server_cert.clone(), self.server_key.clone())
     }
 }
+
+/// `-newkey` and `-pkeyopt` for an ECDSA P-256 key.
+const EC_P256: (&str, &str) = ("ec", "ec_paramgen_curve:prime256v1");
+/// `-newkey` and `-pkeyopt` for an RSA 2048 key.
+const RSA_2048: (&str, &str) = ("rsa", "rsa_keygen_bits:2048");
 
 /// The key type of a client certificate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
