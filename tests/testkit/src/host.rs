@@ -31,22 +31,26 @@
 //! `library` (dlopen, GetClassObject), `cpp` (builds the C++ host of `tests/cpp_host`).
 
 mod cpp;
+mod event;
 mod ffi;
 mod library;
 mod memory;
 mod object;
 mod one_c;
 mod platform;
+mod value;
 
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 
 pub use cpp::{build_cpp_host, build_mock_addin, cpp_host_source};
+pub use event::{Event, RawEvent};
 pub use library::{library, Library, APP_CAPABILITIES};
 pub use memory::MemoryReport;
-pub use object::{CallError, ErrorKind, Event, Object, Probe, RawEvent, V};
+pub use object::{Object, Probe};
 pub use one_c::{Thread1C, Work, SLICE};
 pub use platform::AddError;
+pub use value::{CallError, ErrorKind, V};
 
 /// How the emulated platform presents itself to each object.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -26,7 +26,8 @@
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 
-use super::object::{Event, Object};
+use super::event::Event;
+use super::object::Object;
 
 /// The shortest sleep of a [`Work`]: smaller amounts of work are owed until they add up.
 pub const SLICE: Duration = Duration::from_millis(10);

@@ -10,9 +10,9 @@ use std::ffi::{c_int, c_void};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
+use super::event::RawEvent;
 use super::ffi::{append_units, decode_lossy, read_wstr, wide, wstr_len, TVariant, MAX_WSTR};
 use super::memory::{count_bad, Breach, Counters, MemObj};
-use super::object::RawEvent;
 use super::{guard_callback, lock, record_violation, HostOptions};
 
 /// One `IAddInDefBase::AddError` call, as recorded by the host.
