@@ -33,12 +33,14 @@
 //! reads instead of growing memory. The only back edge (Heartbeat → Engine) is a weak sender
 //! with `try_send`, so there is no ownership cycle.
 //!
-//! Shutdown is channel closure: `Done` drops the facade's senders; the Connection sees its
+//! Shutdown is channel closure: `Done` drops the facade's handles; the Connection sees its
 //! command channel close, leaves its engine (waiting for it to close the transport when it was
 //! the last namespace on it) and returns, dropping the Registry's sender; the Registry drops the
 //! Dispatcher's sender; the Dispatcher drains and returns. [`ClientActors::shutdown`] waits for
 //! all three, bounded.
 //!
+//! - `handles`: the facade's handles on the Connection and the Registry; each owns the rules
+//!   for sending to its actor (which sends wait, how long, what a full channel means).
 //! - `fast_lane`: an emit written on the 1C thread when nothing waits before it (saves the
 //!   wake-up of the Connection on the way out); `encode`: the packets of emits.
 //! - `messages`: every message type; `outbox`: what waits to be written, counted and bounded
@@ -74,6 +76,7 @@ pub mod dispatcher;
 pub mod encode;
 pub mod engine;
 pub mod fast_lane;
+pub mod handles;
 pub mod heartbeat;
 pub mod messages;
 pub mod outbox;
@@ -84,18 +87,12 @@ pub mod shared;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_channel::Sender;
-
 use crate::host::EventSink;
 use crate::rt::{self, Task};
-use messages::{ConnCmd, Outbound, RegistryCmd};
+use handles::{ConnectionHandle, RegistryHandle};
+pub use outbox::{OUTBOX_CAPACITY, OUTBOX_MAX_BYTES};
 use shared::Shared;
 
-/// Capacity of the outbox: how many sends wait for a connection before `Send` refuses.
-pub const OUTBOX_CAPACITY: usize = 10_000;
-/// The most bytes (event names and argument texts or data) that sends may hold in the outbox at
-/// once; also the largest single message `Send` accepts.
-pub const OUTBOX_MAX_BYTES: usize = 64 << 20;
 /// Capacity of the control channels (commands are few; the bound only guards against misuse).
 const CONTROL_CAPACITY: usize = 16;
 /// Capacity of the channels that carry inbound events between actors (a bounded channel
@@ -108,12 +105,10 @@ const CANCEL_WAIT: Duration = Duration::from_millis(200);
 
 /// The facade's ends of one object's actors.
 pub struct ClientActors {
-    /// Control commands to the Connection.
-    pub commands: Sender<ConnCmd>,
-    /// Emits to the Connection, in order.
-    pub outbox: Sender<Outbound>,
+    /// Commands and emits to the Connection.
+    pub connection: ConnectionHandle,
     /// Subscriptions to the Registry.
-    pub registry: Sender<RegistryCmd>,
+    pub registry: RegistryHandle,
     tasks: Vec<Task<()>>,
 }
 
@@ -142,12 +137,11 @@ impl ClientActors {
         let tasks = vec![
             rt::spawn(dispatcher::run(dispatch_rx, shared.clone(), sink)),
             rt::spawn(registry::run(registry_rx, dispatch_tx)),
-            rt::spawn(connection::run(channels, shared)),
+            rt::spawn(connection::run(channels, shared.clone())),
         ];
         ClientActors {
-            commands,
-            outbox,
-            registry,
+            connection: ConnectionHandle::new(commands, outbox, shared),
+            registry: RegistryHandle::new(registry),
             tasks,
         }
     }
@@ -156,13 +150,11 @@ impl ClientActors {
     /// also waits only for a task that is inside a poll right now). Call from the 1C thread.
     pub fn shutdown(self, wait: Duration) {
         let ClientActors {
-            commands,
-            outbox,
+            connection,
             registry,
             tasks,
-            ..
         } = self;
-        drop((commands, outbox, registry));
+        drop((connection, registry));
         rt::block_on(async move {
             let deadline = rt::now() + wait;
             for mut task in tasks {

@@ -11,6 +11,12 @@ use std::sync::Arc;
 
 use async_channel::{Receiver, Sender};
 
+/// Capacity of the outbox: how many sends wait for a connection before `Send` refuses.
+pub const OUTBOX_CAPACITY: usize = 10_000;
+/// The most bytes (event names and argument texts or data) that sends may hold in the outbox at
+/// once; also the largest single message `Send` accepts.
+pub const OUTBOX_MAX_BYTES: usize = 64 << 20;
+
 /// The counts of one object's outbox.
 #[derive(Debug)]
 pub struct Outbox {

@@ -4,18 +4,16 @@
 //! the outbox is full waits at most `Timeout` for room (only while connected), and `GetEvent`
 //! waits at most its `TimeoutMs`.
 //!
-//! An emit is written right here when nothing waits before it (the actors' fast lane), else
-//! queued for the Connection. `SendWithAck` returns its Id at once; the answer comes later as
-//! an Ack event. `Ack` answers
-//! the server's request by the AckId of its Message event, once.
+//! How a command or an emit reaches an actor (the fast lane, the outbox's bounds, the bounded
+//! waits) is the rule of its handle (`actors::handles`); this file renders a refusal in the
+//! user's language. `SendWithAck` returns its Id at once; the answer comes later as an Ack
+//! event. `Ack` answers the server's request by the AckId of its Message event, once.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_channel::TrySendError;
-
 use super::{number, Component, Method};
-use crate::actors::fast_lane::{self, Offer};
+use crate::actors::handles::Refused;
 use crate::actors::messages::{AckRequest, Arg, ConnCmd, Outbound, RegistryCmd};
 use crate::actors::outbox::OutboxTicket;
 use crate::actors::{ClientActors, OUTBOX_CAPACITY, OUTBOX_MAX_BYTES};
@@ -120,33 +118,24 @@ impl Component {
     }
 
     fn command(&self, cmd: ConnCmd) -> Result<(), Text> {
-        self.actors()?.commands.try_send(cmd).map_err(|err| match err {
-            TrySendError::Full(_) => text!("too many commands at once; try again"; "слишком много команд подряд; повторите"),
-            TrySendError::Closed(_) => stopped(),
+        self.actors()?.connection.command(cmd).map_err(|refused| match refused {
+            Refused::Busy => text!("too many commands at once; try again"; "слишком много команд подряд; повторите"),
+            Refused::Full | Refused::Stopped => stopped(),
         })
     }
 
     fn subscribe(&self, cmd: RegistryCmd) -> Result<(), Text> {
-        let registry = &self.actors()?.registry;
-        // The registry channel also carries inbound events; under a flood it can be full for
-        // a moment, so wait (bounded) rather than refuse a subscription.
-        match registry.try_send(cmd) {
-            Ok(()) => Ok(()),
-            Err(TrySendError::Closed(_)) => Err(stopped()),
-            Err(TrySendError::Full(cmd)) => {
-                match rt::block_on(rt::timeout(
-                    self.settings.connection.timeout,
-                    registry.send(cmd),
-                )) {
-                    Some(Ok(())) => Ok(()),
-                    Some(Err(_)) => Err(stopped()),
-                    None => Err(
-                        text!("the add-in is too busy to take the subscription; try again";
-                                  "компонента слишком занята, чтобы принять подписку; повторите"),
-                    ),
+        let wait = self.settings.connection.timeout;
+        self.actors()?
+            .registry
+            .send(cmd, wait)
+            .map_err(|refused| match refused {
+                Refused::Busy => {
+                    text!("the add-in is too busy to take the subscription; try again";
+                                   "компонента слишком занята, чтобы принять подписку; повторите")
                 }
-            }
-        }
+                Refused::Full | Refused::Stopped => stopped(),
+            })
     }
 
     /// `Send` and `SendJSON`: an event without an acknowledgement.
@@ -224,20 +213,12 @@ impl Component {
                       "сообщение занимает {} байт, больше предела размера сообщения {} МиБ", bytes, OUTBOX_MAX_BYTES >> 20),
             );
         }
-        let full = || {
-            text!("the send buffer is full ({} MiB wait for the server); slow down or check the connection", OUTBOX_MAX_BYTES >> 20;
-                  "буфер отправки заполнен ({} МиБ ждут сервер); отправляйте реже или проверьте соединение", OUTBOX_MAX_BYTES >> 20)
-        };
-        let outbox = self.shared.outbox();
-        let take = || outbox.take_bytes(bytes, OUTBOX_MAX_BYTES);
-        if let Some(ticket) = take() {
-            return Ok(ticket);
-        }
-        if !self.shared.connected() {
-            return Err(full());
-        }
-        let wait = outbox.wait_for_room(take);
-        rt::block_on(rt::timeout(self.settings.connection.timeout, wait)).ok_or_else(full)
+        let wait = self.settings.connection.timeout;
+        self.actors()?.connection.reserve(bytes, wait).map_err(|refused| match refused {
+            Refused::Full => text!("the send buffer is full ({} MiB wait for the server); slow down or check the connection", OUTBOX_MAX_BYTES >> 20;
+                                   "буфер отправки заполнен ({} МиБ ждут сервер); отправляйте реже или проверьте соединение", OUTBOX_MAX_BYTES >> 20),
+            Refused::Busy | Refused::Stopped => stopped(),
+        })
     }
 
     /// Puts an emit in the outbox. While not connected the emits wait in the offline buffer;
@@ -245,33 +226,12 @@ impl Component {
     /// outbox means the network is slower than the sends, and the call waits for room at most
     /// `Timeout`.
     fn emit(&self, out: Outbound) -> Result<(), Text> {
-        let outbox = &self.actors()?.outbox;
-        let out = match fast_lane::offer(&self.shared, out) {
-            Offer::Written => return Ok(()),
-            Offer::Nudge(nudge) => nudge,
-            Offer::Declined(out) => out,
-        };
-        let full = || {
-            text!("the send buffer is full ({} messages wait for the server); slow down or check the connection", OUTBOX_CAPACITY;
-                  "буфер отправки заполнен ({} сообщений ждут сервер); отправляйте реже или проверьте соединение", OUTBOX_CAPACITY)
-        };
-        // Only this thread adds to the count, and the Connection only takes away, so the bound
-        // is exact. Offline, a full buffer is an error at once; connected, a full buffer means
-        // the network is slower than the sends: wait for room, at most `Timeout`.
-        if self.shared.outbox().packets() >= OUTBOX_CAPACITY {
-            if !self.shared.connected() {
-                return Err(full());
-            }
-            let outbox = self.shared.outbox();
-            let room = outbox.wait_for_room(|| (outbox.packets() < OUTBOX_CAPACITY).then_some(()));
-            rt::block_on(rt::timeout(self.settings.connection.timeout, room)).ok_or_else(full)?;
-        }
-        self.shared.outbox().add_packet();
-        let result = outbox.try_send(out).map_err(|_| stopped());
-        if result.is_err() {
-            self.shared.outbox().remove_packet();
-        }
-        result
+        let wait = self.settings.connection.timeout;
+        self.actors()?.connection.emit(out, wait).map_err(|refused| match refused {
+            Refused::Full => text!("the send buffer is full ({} messages wait for the server); slow down or check the connection", OUTBOX_CAPACITY;
+                                   "буфер отправки заполнен ({} сообщений ждут сервер); отправляйте реже или проверьте соединение", OUTBOX_CAPACITY),
+            Refused::Busy | Refused::Stopped => stopped(),
+        })
     }
 
     /// `GetEvent(Event, Data, TimeoutMs)`: the next queued event into the first two arguments.

@@ -13,7 +13,7 @@ use super::{Connection, Phase, WRITE_BATCH};
 use crate::actors::encode::{encode_ack, encode_event};
 use crate::actors::messages::{Outbound, SharedWriter};
 use crate::actors::outbox::OutboxTicket;
-use crate::actors::OUTBOX_CAPACITY;
+use crate::actors::outbox::OUTBOX_CAPACITY;
 use crate::protocol::engineio::Packet as EioPacket;
 use crate::rt;
 use crate::transport::TransportError;

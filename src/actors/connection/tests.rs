@@ -11,8 +11,8 @@ use async_channel::{Receiver, Sender};
 
 use crate::actors::connection::{self, Channels};
 use crate::actors::messages::{AckRequest, Arg, ConnCmd, Inbound, Outbound, RegistryCmd};
+use crate::actors::outbox::OUTBOX_MAX_BYTES;
 use crate::actors::shared::Shared;
-use crate::actors::OUTBOX_MAX_BYTES;
 use crate::config::{ConnectionConfig, ProtocolChoice};
 use crate::events::{self, AckState, CloseReason, HostEvent, MessageType};
 use crate::rt::{self, Task};
