@@ -96,9 +96,9 @@ use shared::Shared;
 /// Capacity of the control channels (commands are few; the bound only guards against misuse).
 const CONTROL_CAPACITY: usize = 16;
 /// Capacity of the channels that carry inbound events between actors (a bounded channel
-/// allocates every slot up front, so this is paid by every object; 32 keeps the actors working
-/// in batches under a flood).
-const PIPE_CAPACITY: usize = 32;
+/// allocates every slot up front, so this is paid by every object; 16 batches, of up to 64
+/// events each, keep the actors working in batches under a flood).
+const PIPE_CAPACITY: usize = 16;
 
 /// How long a cancelled task may take to stop (it only has to leave its current poll).
 const CANCEL_WAIT: Duration = Duration::from_millis(200);

@@ -9,7 +9,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use async_channel::{Receiver, Sender};
+use crate::sync::Signal;
 
 /// Capacity of the outbox: how many sends wait for a connection before `Send` refuses.
 pub const OUTBOX_CAPACITY: usize = 10_000;
@@ -18,23 +18,13 @@ pub const OUTBOX_CAPACITY: usize = 10_000;
 pub const OUTBOX_MAX_BYTES: usize = 64 << 20;
 
 /// The counts of one object's outbox.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Outbox {
     packets: AtomicUsize,
     bytes: AtomicUsize,
-    /// A token: room was freed since the waiter last looked. One slot: the only waiter is the
-    /// 1C thread, and a token that nobody takes only makes its next wait look once more.
-    freed: (Sender<()>, Receiver<()>),
-}
-
-impl Default for Outbox {
-    fn default() -> Outbox {
-        Outbox {
-            packets: AtomicUsize::new(0),
-            bytes: AtomicUsize::new(0),
-            freed: async_channel::bounded(1),
-        }
-    }
+    /// Room was freed since the waiter last looked. The only waiter is the 1C thread, and a
+    /// notification that nobody takes only makes its next wait look once more.
+    freed: Signal,
 }
 
 impl Outbox {
@@ -80,13 +70,12 @@ impl Outbox {
             if let Some(taken) = take() {
                 return taken;
             }
-            // The sender lives in `self`: the channel never closes while this waits.
-            let _ = self.freed.1.recv().await;
+            self.freed.wait().await;
         }
     }
 
     fn wake(&self) {
-        let _ = self.freed.0.try_send(());
+        self.freed.notify();
     }
 }
 

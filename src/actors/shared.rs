@@ -18,7 +18,7 @@ use super::messages::{AckAsked, Lane, WrittenAck};
 use super::outbox::Outbox;
 use crate::events::HostEvent;
 use crate::lang::Text;
-use crate::sync::lock;
+use crate::sync::{lock, Signal};
 
 /// How many events the queue (queue and notify modes) keeps before the dispatcher waits (and
 /// so, in the end, stops reading the socket): bounded memory, no loss.
@@ -74,10 +74,9 @@ pub struct Shared {
     pulls: AtomicU64,
     queue_tx: async_channel::Sender<HostEvent>,
     queue_rx: async_channel::Receiver<HostEvent>,
-    /// A token that `GetEvent` leaves when it takes from a (nearly) full queue, for the
-    /// dispatcher waiting for room (capacity 1: one token wakes it, more say nothing more).
-    room_tx: async_channel::Sender<()>,
-    room_rx: async_channel::Receiver<()>,
+    /// What `GetEvent` notifies when it takes from a (nearly) full queue, for the dispatcher
+    /// waiting for room (one notification wakes it, more say nothing more).
+    room: Signal,
 }
 
 /// The server's acknowledgement requests, by the AckId 1C sees.
@@ -103,7 +102,6 @@ impl Shared {
         // Unbounded underneath (a bounded channel allocates every slot up front: megabytes per
         // object); `queue_push` keeps it within QUEUE_CAPACITY.
         let (queue_tx, queue_rx) = async_channel::unbounded();
-        let (room_tx, room_rx) = async_channel::bounded(1);
         // Every instant stamped later is after the epoch.
         Lazy::force(&EPOCH);
         Arc::new(Shared {
@@ -125,8 +123,7 @@ impl Shared {
             pulls: AtomicU64::new(0),
             queue_tx,
             queue_rx,
-            room_tx,
-            room_rx,
+            room: Signal::default(),
         })
     }
 
@@ -331,7 +328,7 @@ impl Shared {
     /// Waits until `GetEvent` may have made room in a full queue (or the queue is closed). May
     /// return early: the caller tries again.
     pub async fn queue_wait_room(&self) {
-        let _ = self.room_rx.recv().await;
+        self.room.wait().await;
     }
 
     /// `GetEvent` took an event: wakes a dispatcher that waits for room. Only near the bound,
@@ -339,15 +336,14 @@ impl Shared {
     /// queue always finds at least `QUEUE_CAPACITY - 1` left.
     pub fn queue_taken(&self) {
         if self.queue_rx.len() + 1 >= QUEUE_CAPACITY {
-            // Full: a token already waits, which is as good.
-            let _ = self.room_tx.try_send(());
+            self.room.notify();
         }
     }
 
     /// Closes the queue (`Done`): pushes return at once, and so does a wait for room.
     pub fn queue_close(&self) {
         self.queue_tx.close();
-        self.room_tx.close();
+        self.room.close();
     }
 
     /// The queue of queue and notify modes: `GetEvent`'s end.

@@ -32,8 +32,10 @@ use crate::protocol::engineio::{self, OpenInfo, Packet};
 use crate::protocol::EioVersion;
 use crate::rt;
 
-/// The websocket read buffer of each connection.
-const READ_BUFFER_BYTES: usize = 8 * 1024;
+/// The websocket read buffer of each connection: most of an idle connection's memory (4 KiB
+/// holds a hundred small frames of a flood per read; a larger frame is still read whole, in
+/// more steps).
+const READ_BUFFER_BYTES: usize = 4 * 1024;
 
 /// The sending half of an open websocket.
 pub struct WsWriter {

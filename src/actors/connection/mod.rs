@@ -53,7 +53,7 @@ const WRITE_BATCH: usize = 64;
 /// Capacity of the channel from the engine (batches of the namespace's packets, at most the
 /// engine's READ_STREAK each): a full channel makes the engine wait, and so slows the socket
 /// reads instead of growing memory.
-const SOCKET_CAPACITY: usize = 32;
+const SOCKET_CAPACITY: usize = 16;
 
 /// After this many engine events in a row, no further batch is taken before the loop has looked
 /// at its other inputs again.

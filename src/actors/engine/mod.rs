@@ -58,7 +58,7 @@ const MAX_ATTACHMENT_BYTES: usize = crate::config::MAX_MESSAGE_BYTES;
 
 /// Capacity of the channels to and from the Heartbeat and from the dial and probe tasks (a few
 /// messages per heartbeat interval).
-const EVENTS_CAPACITY: usize = 8;
+const EVENTS_CAPACITY: usize = 4;
 
 /// What [`table::attach`] starts an engine with.
 pub(super) struct Start {
