@@ -28,8 +28,10 @@
 //! Modules: `ffi` (tVariant, vtables), `memory` (IMemoryManager), `platform` (IAddInDefBaseEx,
 //! IPlatformInfo, IMsgBox, IAttachedInfo, the event queue), `object` (one add-in object),
 //! `one_c` (1C's main thread: the idle loop and a handler that works while events wait),
-//! `library` (dlopen, GetClassObject), `cpp` (builds the C++ host of `tests/cpp_host`).
+//! `bell` (that thread for many objects: which of them have events), `library` (dlopen,
+//! GetClassObject), `cpp` (builds the C++ host of `tests/cpp_host`).
 
+mod bell;
 mod cpp;
 mod ffi;
 mod library;
@@ -41,6 +43,7 @@ mod platform;
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 
+pub use bell::Bell;
 pub use cpp::{build_cpp_host, build_mock_addin, cpp_host_source};
 pub use library::{library, Library, APP_CAPABILITIES};
 pub use memory::MemoryReport;

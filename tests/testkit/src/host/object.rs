@@ -3,9 +3,10 @@
 use std::collections::VecDeque;
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime};
 
+use super::bell::Bell;
 use super::ffi::{
     decode_lossy, vt, wide, InitDoneVtbl, LangExtVtbl, LocaleVtbl, TVariant, This, UserLangVtbl,
     INIT_DONE_OFFSET, LANG_EXT_OFFSET, LOCALE_OFFSET, USER_LANG_OFFSET,
@@ -180,18 +181,32 @@ pub struct RawEvent {
     event_at: usize,
     /// Where `data` starts in `units`.
     data_at: usize,
+    /// When `ExternalEvent` was called with it.
+    received_at: SystemTime,
 }
 
 impl RawEvent {
     /// The event made of `units`: `source` is `units[..event_at]`, `event` runs to `data_at`,
-    /// `data` is the rest.
-    pub(crate) fn new(units: Vec<u16>, event_at: usize, data_at: usize) -> RawEvent {
+    /// `data` is the rest; `ExternalEvent` was called at `received_at`.
+    pub(crate) fn new(
+        units: Vec<u16>,
+        event_at: usize,
+        data_at: usize,
+        received_at: SystemTime,
+    ) -> RawEvent {
         assert!(event_at <= data_at && data_at <= units.len());
         RawEvent {
             units,
             event_at,
             data_at,
+            received_at,
         }
+    }
+
+    /// When the add-in called `ExternalEvent` with it (the system's wall clock, which other
+    /// processes read too).
+    pub fn received_at(&self) -> SystemTime {
+        self.received_at
     }
 
     /// `Источник` as UTF-16 units.
@@ -1072,6 +1087,12 @@ impl Object {
     /// turns it off: 1C keeps nothing, and a long flood would otherwise hold every event.
     pub fn keep_history(&self, keep: bool) {
         self.keep_history.store(keep, Ordering::Relaxed);
+    }
+
+    /// Attaches this object to `bell`, which `ExternalEvent` rings with [`Object::id`] whenever
+    /// the object's queue goes from empty to not empty: one 1C thread for many objects.
+    pub fn ring(&self, bell: &Arc<Bell>) {
+        self.side.state.queue().bell = Some(Arc::clone(bell));
     }
 
     /// How many queued events it takes for `ExternalEvent` to wake this object's waiting 1C
