@@ -148,8 +148,11 @@ fn metrics(s: Scenario, mode: RttMode) -> Vec<Metric> {
 fn fmt(x: f64) -> String {
     if x.is_nan() {
         "–".into()
-    } else if x >= 1000.0 {
+    } else if x >= 10_000.0 {
         format!("{:.0}k", x / 1000.0)
+    } else if x >= 1000.0 {
+        // Latencies of 1–10 ms: "1k" would hide up to half of it.
+        format!("{:.1}k", x / 1000.0)
     } else if x >= 10.0 {
         format!("{x:.0}")
     } else {
