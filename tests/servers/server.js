@@ -80,7 +80,8 @@
 //                       `sockets` sockets (default 1) asked with the same `group` name, emits
 //                       round(rate × seconds) events <event> (default "tick") to them in turn,
 //                       each due at its own time (event i at i/rate s after the start, checked
-//                       every millisecond, so a burst is at most a millisecond's worth), as
+//                       every millisecond, so a burst is a millisecond's worth unless the timer
+//                       is late), as
 //                       <event> seq, t: seq counts the events of that socket from 0, t is the
 //                       emit's wall-clock time in integer microseconds since the epoch
 //                       (wallclock.js); then `paced` with the count sent to that socket
@@ -497,9 +498,9 @@ function joinPace(socket, spec) {
 
 /**
  * Emits round(rate × seconds) events to `sockets` in turn, event i due at i/rate seconds after
- * the start. A 1 ms timer emits every event that is due by then: a late timer is made good at
- * once, and no more than a millisecond's worth goes out together (50 at 50 000 a second). Each
- * socket then gets `paced` with how many it was sent.
+ * the start. A 1 ms timer emits every event that is due by then: a millisecond's worth goes out
+ * together (50 at 50 000 a second), and what a late timer owes at once. Each socket then gets
+ * `paced` with how many it was sent.
  */
 function pace(sockets, spec) {
   const rate = Math.max(1, Number(spec.rate) || 1000);
