@@ -1,6 +1,6 @@
-//! The benchmarks still run (issue 5): `examples/bench` against every server it knows,
-//! `examples/bench_scale` with a few objects, `examples/read_floor` and `examples/soak` (issue
-//! 18), each with tiny counts, in the test profile. No figure is checked (speed is measured by running them, see
+//! The benchmarks still run (issue 5): `examples/bench` against every server it knows and its
+//! paced scenario (issue 19), `examples/bench_scale` with a few objects, `examples/read_floor` and
+//! `examples/soak` (issue 18), each with tiny counts, in the test profile. No figure is checked (speed is measured by running them, see
 //! BENCHMARKS.md); what fails here is what makes a benchmark run worthless: a dropped event, an
 //! outbound run the server did not count whole, a failed connection, a host contract violation,
 //! or a hang.
@@ -123,6 +123,52 @@ fn bench_runs_against_every_server_and_both_clients() {
             4,
             "a client has no figure in {line:?}"
         );
+    }
+}
+
+/// The paced scenario: a slow rate for a second, to one object and spread over a few, in both
+/// delivery modes, every event there and in order for both clients.
+#[test]
+fn bench_paced_completes() {
+    let (ok, out) = run_example(
+        "bench",
+        &[
+            "--runs",
+            "1",
+            "--warmup-runs",
+            "0",
+            "--servers",
+            "real",
+            "--scenarios",
+            "paced",
+            "--rates",
+            "300",
+            "--objects",
+            "1,3",
+            "--pace-seconds",
+            "1",
+        ],
+    );
+    assert!(ok, "bench failed:\n{out}");
+    assert!(
+        out.contains("checks (paced): every event the server sent came, in order, to every object"),
+        "bench's paced checks failed:\n{out}"
+    );
+    for objects in ["1 object", "3 objects"] {
+        for mode in ["events mode", "notify mode (GetEvent)"] {
+            let row = format!(
+                "| socket.io 4.8 server | paced 300/s to {objects}, {mode}: client CPU per event (µs) | **"
+            );
+            let line = out
+                .lines()
+                .find(|l| l.starts_with(&row))
+                .unwrap_or_else(|| panic!("no row {row:?} in:\n{out}"));
+            assert_eq!(
+                line.matches("**").count(),
+                4,
+                "a client has no figure in {line:?}"
+            );
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 //! cargo run --release --example bench -- --runs 7 --pin           # quiet machine: pinned cores
 //! cargo run --release --example bench -- --only ours --servers fake --scenarios inbound
 //! cargo run --release --example bench -- --servers sio2,polling    # the other servers 1C meets
+//! cargo run --release --example bench -- --servers real --scenarios paced   # paced events, ~5 min
 //! ```
 //!
 //! Our side is the add-in (`target/release/libsocketio1c.so`, or `$SOCKETIO1C_ADDIN`) loaded
@@ -31,22 +32,31 @@
 //!   server, which only blasts text frames); events/s;
 //! - connect: N sequential connects of a new object (a new socket), `Connect` to the Open event
 //!   against node's `io()` to its `connect` event, p50/p99 (last: node's connection is the last
-//!   one it opened, unwarmed).
+//!   one it opened, unwarmed);
+//! - paced (only when asked; `paced.rs`, `paced_report.rs`): the server emits R events a second,
+//!   evenly, for S seconds, to 1 object or in turn to K objects (new ones, one 1C thread for all),
+//!   ours in events mode and in notify mode, each against node with as many sockets: CPU and
+//!   context switches per event, latency from the server's emit to `ExternalEvent` (notify mode:
+//!   to `GetEvent`'s return) and to the 1C handler, p50/p99, against node's handler; every
+//!   object's events checked complete and in order.
 //!
 //! Client CPU time: getrusage(RUSAGE_SELF) here (the host emulator's event loop included, and
 //! reported separately per thread), process.cpuUsage() in the node client.
 //!
 //! Flags: `--runs R` (5), `--warmup-runs W` (1), `--inbound N` (200000), `--outbound N`
 //! (100000), `--rtt N` (2000), `--acks N` (20000), `--window K` (100), `--binary N` (20000),
-//! `--bytes B` (1024), `--connects N` (200), `--only ours|node`, `--servers real,fake,sio2,polling`
-//! (real,fake), `--scenarios inbound,core,notify,outbound,rtt,acks,binary,connect` (all), `--pin` (server on CPU 0,
-//! clients on CPU 1, via taskset).
+//! `--bytes B` (1024), `--connects N` (200), `--rates R,…` (1000,10000,50000), `--objects K,…`
+//! (1,100), `--pace-seconds S` (3), `--only ours|node`, `--servers real,fake,sio2,polling`
+//! (real,fake), `--scenarios inbound,core,notify,outbound,rtt,acks,binary,connect,paced` (all but
+//! paced), `--pin` (server on CPU 0, clients on CPU 1, via taskset).
 
 mod fake;
 mod measure;
 mod node;
 mod opened;
 mod ours;
+mod paced;
+mod paced_report;
 mod report;
 mod servers;
 
@@ -56,6 +66,7 @@ use std::process::Command;
 use measure::pin;
 use node::NodeClient;
 use ours::{Ours, RttMode};
+use paced::Pace;
 use servers::{Servers, Target};
 
 /// Echo round trips that warm up each new connection, not measured.
@@ -66,7 +77,7 @@ const WARMUP_ECHOES: usize = 200;
 const WARMUP_FLOOD: usize = 20_000;
 
 /// The names `--scenarios` takes.
-const SCENARIOS: &str = "inbound,core,notify,outbound,rtt,acks,binary,connect";
+const SCENARIOS: &str = "inbound,core,notify,outbound,rtt,acks,binary,connect,paced";
 
 /// One measurement of one scenario by one client.
 #[derive(Debug, Clone, Default)]
@@ -79,10 +90,25 @@ pub struct Sample {
     pub sys_s: f64,
     /// Voluntary context switches of the client process.
     pub vcsw: f64,
-    /// Round trips: median and 99th percentile, microseconds.
+    /// Involuntary context switches of the client process (preempted).
+    pub ivcsw: f64,
+    /// Round trips, connects: median and 99th percentile, microseconds. Paced: of the latency
+    /// to the handler (ours: the 1C thread that took the event, or `GetEvent`'s return).
     pub p50_us: f64,
     /// See `p50_us`.
     pub p99_us: f64,
+    /// Paced, ours in events mode: median and 99th percentile of the latency to the host's
+    /// `ExternalEvent`, microseconds.
+    pub platform_p50_us: f64,
+    /// See `platform_p50_us`.
+    pub platform_p99_us: f64,
+    /// Paced: events received; those the server sent that did not come; those that came out of
+    /// order (both per object, must be 0).
+    pub events: usize,
+    /// See `events`.
+    pub missing: usize,
+    /// See `events`.
+    pub out_of_order: usize,
     /// Outbound: how many events the server says it received (when it can say).
     pub server_received: Option<u64>,
     /// Ours: events the host emulator dropped (must be 0).
@@ -119,6 +145,8 @@ pub enum Scenario {
     Binary,
     /// Sequential connects of new sockets, `Connect` to Open (node: `io()` to `connect`).
     Connect,
+    /// Evenly paced inbound events (socket.io servers only).
+    Paced(Pace),
 }
 
 /// A server under test, and how both clients talk to it.
@@ -186,6 +214,11 @@ pub struct Opts {
     pub bytes: usize,
     /// Connects of the `connect` scenario.
     pub connects: usize,
+    /// The `paced` scenario: rates (events a second), objects the events are spread over, and
+    /// how long each run paces.
+    pub rates: Vec<usize>,
+    pub pace_objects: Vec<usize>,
+    pub pace_seconds: f64,
     pub clients: Vec<Client>,
     pub servers: Vec<Kind>,
     pub scenarios: Vec<Scenario>,
@@ -204,6 +237,9 @@ fn parse_args() -> Opts {
         binary: 20_000,
         bytes: 1024,
         connects: 200,
+        rates: vec![1_000, 10_000, 50_000],
+        pace_objects: vec![1, 100],
+        pace_seconds: 3.0,
         clients: vec![Client::Ours, Client::Node],
         servers: vec![Kind::Real, Kind::Fake],
         scenarios: vec![
@@ -218,11 +254,15 @@ fn parse_args() -> Opts {
         ],
         pin: false,
     };
+    // `paced` stands for one scenario per rate, object count and delivery mode, made once every
+    // flag is read.
+    let mut paced = false;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| panic!("{a} needs a value"));
         let num =
             |v: String| -> usize { v.parse().unwrap_or_else(|_| panic!("not a number: {v}")) };
+        let nums = |v: String| -> Vec<usize> { v.split(',').map(|n| num(n.to_owned())).collect() };
         match a.as_str() {
             "--runs" => o.runs = num(value()),
             "--warmup-runs" => o.warmup_runs = num(value()),
@@ -234,6 +274,12 @@ fn parse_args() -> Opts {
             "--window" => o.window = num(value()).max(1),
             "--binary" => o.binary = num(value()),
             "--bytes" => o.bytes = num(value()).max(1),
+            "--rates" => o.rates = nums(value()),
+            "--objects" => o.pace_objects = nums(value()),
+            "--pace-seconds" => {
+                let v = value();
+                o.pace_seconds = v.parse().unwrap_or_else(|_| panic!("not a number: {v}"))
+            }
             "--only" => {
                 o.clients = match value().as_str() {
                     "ours" => vec![Client::Ours],
@@ -253,8 +299,11 @@ fn parse_args() -> Opts {
                     .collect()
             }
             "--scenarios" => {
-                o.scenarios = value()
+                let names = value();
+                paced = names.split(',').any(|s| s == "paced");
+                o.scenarios = names
                     .split(',')
+                    .filter(|&s| s != "paced")
                     .map(|s| match s {
                         "inbound" => Scenario::Inbound,
                         "core" => Scenario::InboundCore,
@@ -274,6 +323,19 @@ fn parse_args() -> Opts {
                 std::process::exit(0);
             }
             other => panic!("unknown flag {other}; see examples/bench/main.rs"),
+        }
+    }
+    if paced {
+        for &objects in &o.pace_objects {
+            for &rate in &o.rates {
+                for notify in [false, true] {
+                    o.scenarios.push(Scenario::Paced(Pace {
+                        rate,
+                        objects: objects.max(1),
+                        notify,
+                    }));
+                }
+            }
         }
     }
     o
@@ -340,8 +402,9 @@ fn main() {
                 if scenario == Scenario::Acks && ours.as_ref().is_some_and(|c| !c.ack) {
                     continue; // a build without SendWithAck
                 }
-                if scenario == Scenario::Binary && kind == Kind::Fake {
-                    continue; // the fake server blasts text frames only
+                let paced = matches!(scenario, Scenario::Paced(_));
+                if (scenario == Scenario::Binary || paced) && kind == Kind::Fake {
+                    continue; // the fake server blasts text frames only, and has no pacer
                 }
                 for &client in &order {
                     let sample = match (client, &ours, node.as_mut()) {
@@ -382,6 +445,7 @@ fn measure_ours(o: &Opts, c: &Ours, t: &Target, kind: Kind, scenario: Scenario) 
         Scenario::Acks => c.acks(o.acks, o.window),
         Scenario::Binary => c.inbound_binary(o.binary, o.bytes),
         Scenario::Connect => Ours::connects(&t.url, kind.transport(), o.connects),
+        Scenario::Paced(pace) => paced::ours(&t.url, kind.transport(), pace, o.pace_seconds),
     }
 }
 
@@ -412,6 +476,13 @@ fn measure_node(
             kind.node_client(),
             kind.transport(),
             o.connects,
+        ),
+        Scenario::Paced(pace) => n.paced(
+            &t.http_url,
+            kind.node_client(),
+            kind.transport(),
+            pace,
+            o.pace_seconds,
         ),
     }
 }

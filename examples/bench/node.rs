@@ -7,6 +7,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use serde_json::Value;
 use testkit::servers::install;
 
+use crate::paced::{self, Pace};
 use crate::{Received, Sample};
 
 /// The node client driver process.
@@ -113,6 +114,35 @@ impl NodeClient {
         sample(&self.ask(serde_json::json!({"cmd": "acks", "n": n, "window": window})))
     }
 
+    /// `pace.objects` new sockets (connected first, not measured) each ask for their share of
+    /// a paced run of `seconds` and take `tick`s until the server's `paced`; the latencies to the
+    /// handler, the counts and the order checked per socket. The sockets leave afterwards.
+    pub fn paced(
+        &mut self,
+        url: &str,
+        client: &str,
+        transport: &str,
+        pace: Pace,
+        seconds: f64,
+    ) -> Sample {
+        let answer = self.ask(serde_json::json!({
+            "cmd": "paced", "url": url, "client": client, "transports": [transport],
+            "sockets": pace.objects, "rate": pace.rate, "seconds": seconds,
+            "group": paced::group("node"),
+        }));
+        let count = |k: &str| answer[k].as_u64().unwrap_or(u64::MAX) as usize;
+        let at_handler = sample(&answer);
+        Sample {
+            events: count("events"),
+            missing: count("missing"),
+            out_of_order: count("out_of_order"),
+            // Nothing stands between node's socket and its handler as the platform does for ours.
+            platform_p50_us: at_handler.p50_us,
+            platform_p99_us: at_handler.p99_us,
+            ..at_handler
+        }
+    }
+
     /// Disconnects the socket.
     pub fn close(&mut self) {
         self.ask(serde_json::json!({"cmd": "close"}));
@@ -133,6 +163,7 @@ fn sample(v: &Value) -> Sample {
         cpu_s: f("cpu_s"),
         sys_s: f("sys_s"),
         vcsw: f("vcsw"),
+        ivcsw: f("ivcsw"),
         p50_us: f("p50_us"),
         p99_us: f("p99_us"),
         server_received: v["server_received"].as_u64(),

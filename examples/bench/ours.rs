@@ -32,13 +32,13 @@ pub struct Ours {
     pub ack: bool,
 }
 
-fn is_message(name: &'static str) -> impl Fn(&Event) -> bool {
+pub fn is_message(name: &'static str) -> impl Fn(&Event) -> bool {
     let key = format!(r#""Name": "{name}""#);
     move |e: &Event| e.event.starts_with(r#"{"Event": "Message""#) && e.event.contains(&key)
 }
 
 /// [`is_message`] on an event as the host queued it (UTF-16), without decoding it.
-fn is_raw_message(name: &'static str) -> impl Fn(&RawEvent) -> bool {
+pub fn is_raw_message(name: &'static str) -> impl Fn(&RawEvent) -> bool {
     let prefix: Vec<u16> = r#"{"Event": "Message""#.encode_utf16().collect();
     let key: Vec<u16> = format!(r#""Name": "{name}""#).encode_utf16().collect();
     move |e: &RawEvent| {
@@ -94,6 +94,11 @@ impl Ours {
             obj.wait_event(WAIT, is_ack).expect("the first Ack event");
         }
         Ours { obj, ack }
+    }
+
+    /// The object, for a scenario that drives it itself.
+    pub fn object(&self) -> &Object {
+        &self.obj
     }
 
     /// The round-trip mode this object supports.
@@ -180,18 +185,7 @@ impl Ours {
                 // The Pending events: the handler runs, and drains whatever waits.
                 let pending = obj.take_events(WAIT, |_| {});
                 assert!(pending > 0, "no Pending event within {WAIT:?}");
-                let mut args = [V::Empty, V::Empty, V::I32(0)];
-                while obj.call_out("GetEvent", &mut args).expect("GetEvent") == V::Bool(true) {
-                    let [V::Str(event), V::Str(data), _] = &mut args else {
-                        panic!("GetEvent wrote {args:?}");
-                    };
-                    let event = Event {
-                        source: String::new(),
-                        event: std::mem::take(event),
-                        data: std::mem::take(data),
-                    };
-                    got += usize::from(tick(&event));
-                }
+                get_events(obj, |event| got += usize::from(tick(event)));
             }
         });
         sample.dropped = obj.dropped_events();
@@ -305,7 +299,6 @@ impl Ours {
             .expect("SendWithAck");
     }
 
-    /// `Disconnect`, then `Done` and `DestroyObject`.
     /// `n` sequential connects of a new object to `url` over `transport`, `Connect` to the Open
     /// event, p50/p99 in microseconds (each object then leaves, unmeasured).
     pub fn connects(url: &str, transport: &str, n: usize) -> Sample {
@@ -331,6 +324,7 @@ impl Ours {
         }
     }
 
+    /// `Disconnect`, then `Done` and `DestroyObject`.
     pub fn close(self) {
         let _ = self.obj.call("Disconnect", &[]);
         let _ = self
@@ -340,9 +334,25 @@ impl Ours {
     }
 }
 
+/// What a notify-mode handler does when a Pending event comes: `GetEvent` until it answers
+/// false (one call through the C ABI per event, as 1C code makes it), each event to `f`.
+pub fn get_events(obj: &Object, mut f: impl FnMut(&Event)) {
+    let mut args = [V::Empty, V::Empty, V::I32(0)];
+    while obj.call_out("GetEvent", &mut args).expect("GetEvent") == V::Bool(true) {
+        let [V::Str(event), V::Str(data), _] = &mut args else {
+            panic!("GetEvent wrote {args:?}");
+        };
+        f(&Event {
+            source: String::new(),
+            event: std::mem::take(event),
+            data: std::mem::take(data),
+        });
+    }
+}
+
 /// Runs `f` and reports its wall time, this process's CPU time and context switches, and the
 /// CPU time and context switches per thread.
-fn measure(f: impl FnOnce()) -> Sample {
+pub fn measure(f: impl FnOnce()) -> Sample {
     let threads0 = thread_use();
     let u0 = Usage::now();
     let t0 = Instant::now();
@@ -355,6 +365,7 @@ fn measure(f: impl FnOnce()) -> Sample {
         cpu_s: used.cpu_s,
         sys_s: used.sys_s,
         vcsw: used.vcsw as f64,
+        ivcsw: used.ivcsw as f64,
         threads,
         ..Sample::default()
     }

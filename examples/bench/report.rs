@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 
 use crate::measure::summary;
 use crate::ours::RttMode;
+use crate::paced_report;
 use crate::{Client, Kind, Opts, Results, Sample, Scenario};
 
-fn server_name(k: Kind) -> &'static str {
+pub fn server_name(k: Kind) -> &'static str {
     match k {
         Kind::Real => "socket.io 4.8 server",
         Kind::Fake => "fake blast server",
@@ -21,13 +22,13 @@ fn server_name(k: Kind) -> &'static str {
 type Figure = Box<dyn Fn(&Sample, &Opts) -> f64>;
 
 /// One figure of a sample, and whether higher is better.
-struct Metric {
+pub struct Metric {
     name: String,
     value: Figure,
     higher_is_better: bool,
 }
 
-fn metric(
+pub fn metric(
     name: &str,
     value: impl Fn(&Sample, &Opts) -> f64 + 'static,
     higher_is_better: bool,
@@ -139,6 +140,7 @@ fn metrics(s: Scenario, mode: RttMode) -> Vec<Metric> {
             "binary inbound events per client-CPU-s",
             |o| o.binary,
         )),
+        Scenario::Paced(pace) => figures.extend(paced_report::metrics(pace)),
     }
     figures
 }
@@ -146,8 +148,11 @@ fn metrics(s: Scenario, mode: RttMode) -> Vec<Metric> {
 fn fmt(x: f64) -> String {
     if x.is_nan() {
         "–".into()
-    } else if x >= 1000.0 {
+    } else if x >= 10_000.0 {
         format!("{:.0}k", x / 1000.0)
+    } else if x >= 1000.0 {
+        // Latencies of 1–10 ms: "1k" would hide up to half of it.
+        format!("{:.1}k", x / 1000.0)
     } else if x >= 10.0 {
         format!("{x:.0}")
     } else {
@@ -170,6 +175,12 @@ pub fn print(o: &Opts, results: &Results, mode: RttMode) {
         "{} runs (after {} warm-up), inbound N={}, outbound N={}, rtt N={}, acks N={} (window {}), binary N={} ({} bytes each); median (min–max)",
         o.runs, o.warmup_runs, o.inbound, o.outbound, o.rtt, o.acks, o.window, o.binary, o.bytes
     );
+    if o.scenarios.iter().any(|s| matches!(s, Scenario::Paced(_))) {
+        println!(
+            "paced: {} s per run at each rate, events spread over each object count in turn",
+            o.pace_seconds
+        );
+    }
     if mode == RttMode::Echo {
         println!("round trips are echoes (Send → the server's echo event): this build has no SendWithAck");
     }
@@ -222,6 +233,8 @@ pub fn print(o: &Opts, results: &Results, mode: RttMode) {
     }
     checks(o, results);
     targets(&medians, mode);
+    paced_report::targets(o, &medians);
+    paced_report::notify_against_events(o, results);
     threads(o, results);
 }
 
@@ -235,6 +248,11 @@ fn checks(o: &Opts, results: &Results) {
                     "{kind:?}/{client:?}: the host dropped {} events",
                     s.dropped
                 ));
+            }
+            if let Scenario::Paced(pace) = *scenario {
+                if let Some(fault) = paced_report::faults(o, pace, s) {
+                    notes.push(format!("{kind:?}/{client:?}: {fault}"));
+                }
             }
             if *scenario == Scenario::Outbound {
                 if let Some(n) = s.server_received {
@@ -251,6 +269,12 @@ fn checks(o: &Opts, results: &Results) {
     println!();
     if notes.is_empty() {
         println!("checks: no event dropped by the host; every counted outbound run complete");
+        if results
+            .keys()
+            .any(|(s, _, _)| matches!(s, Scenario::Paced(_)))
+        {
+            println!("checks (paced): every event the server sent came, in order, to every object");
+        }
     } else {
         for n in notes {
             println!("CHECK FAILED: {n}");
@@ -301,40 +325,42 @@ fn targets(ratios: &BTreeMap<(Kind, String), (f64, f64)>, mode: RttMode) {
             false,
         ),
     ];
-    println!();
-    println!("targets (socket.io 4.8 server):");
-    for (what, kind, key, bound, higher) in goals {
-        let Some(&(r, paired)) = ratios.get(&(kind, key.to_owned())) else {
-            continue;
-        };
-        if r.is_nan() {
-            continue;
-        }
-        let met = |r: f64| if higher { r >= bound } else { r <= bound };
-        let verdict = |r: f64| if met(r) { "met" } else { "NOT met" };
-        println!(
-            "- {what}: {r:.2}× → {} (median of the per-run ratios {paired:.2}× → {})",
-            verdict(r),
-            verdict(paired)
-        );
+    let lines: Vec<String> = goals
+        .into_iter()
+        .filter_map(|(what, kind, key, bound, higher)| {
+            let &(r, paired) = ratios.get(&(kind, key.to_owned()))?;
+            if r.is_nan() {
+                return None;
+            }
+            let met = |r: f64| if higher { r >= bound } else { r <= bound };
+            let verdict = |r: f64| if met(r) { "met" } else { "NOT met" };
+            Some(format!(
+                "- {what}: {r:.2}× → {} (median of the per-run ratios {paired:.2}× → {})",
+                verdict(r),
+                verdict(paired)
+            ))
+        })
+        .collect();
+    // A run of other scenarios only (paced) has none of these figures.
+    if !lines.is_empty() {
+        println!();
+        println!("targets (socket.io 4.8 server):");
+        lines.iter().for_each(|l| println!("{l}"));
     }
 }
 
 /// Where our process's CPU time and sleeps went, per thread name (medians over the runs).
 fn threads(o: &Opts, results: &Results) {
-    for &scenario in &[
-        Scenario::Inbound,
-        Scenario::InboundCore,
-        Scenario::InboundNotify,
-        Scenario::Rtt,
-        Scenario::Acks,
-    ] {
-        let (per, unit) = match scenario {
+    for &scenario in &o.scenarios {
+        // How many units a sample measured, and what a unit is.
+        let (per, unit): (fn(&Opts, &Sample) -> f64, &str) = match scenario {
             Scenario::Inbound | Scenario::InboundCore | Scenario::InboundNotify => {
-                (o.inbound as f64 / 1000.0, "per 1000 events")
+                (|o, _| o.inbound as f64 / 1000.0, "per 1000 events")
             }
-            Scenario::Acks => (o.acks as f64, "per ack"),
-            _ => (o.rtt as f64, "per round trip"),
+            Scenario::Paced(_) => (|_, s| s.events as f64 / 1000.0, "per 1000 events"),
+            Scenario::Acks => (|o, _| o.acks as f64, "per ack"),
+            Scenario::Rtt => (|o, _| o.rtt as f64, "per round trip"),
+            _ => continue,
         };
         for &kind in &o.servers {
             let Some(samples) = results.get(&(scenario, kind, Client::Ours)) else {
@@ -346,7 +372,7 @@ fn threads(o: &Opts, results: &Results) {
                 for (name, t) in &s.threads {
                     let e = shares.entry(name).or_default();
                     e.0.push(100.0 * t.cpu_s / total);
-                    e.1.push(t.vcsw / per);
+                    e.1.push(t.vcsw / per(o, s));
                 }
             }
             let parts: Vec<String> = shares
@@ -359,9 +385,13 @@ fn threads(o: &Opts, results: &Results) {
                     )
                 })
                 .collect();
+            let name = match scenario {
+                Scenario::Paced(pace) => pace.name(),
+                _ => format!("{scenario:?}"),
+            };
             println!();
             println!(
-                "ours, {scenario:?} with the {}, per thread (CPU share; voluntary context switches {unit}): {}",
+                "ours, {name} with the {}, per thread (CPU share; voluntary context switches {unit}): {}",
                 server_name(kind),
                 parts.join("; ")
             );

@@ -213,6 +213,34 @@ async function run(flavor, clientGen, transport) {
     assert.ok(order, "flood out of order");
     assert.strictEqual(next, N);
 
+    // pace (server.js only: a benchmark's handler): a group of two sockets, the ticks in turn
+    // and in order per socket, stamped with a wall-clock time, then `paced` with each one's count.
+    if (flavor !== "python5") {
+      const s3 = connect("/");
+      sockets.push(s3);
+      await once(s3, "greeting");
+      const spec = { rate: 2000, seconds: 0.1, group: `selftest-${transport}-${clientGen}`, sockets: 2 };
+      const counts = await Promise.all(
+        [s, s3].map((sock) => {
+          let seq = 0;
+          const onPaceTick = (i, t) => {
+            assert.strictEqual(i, seq++, "pace out of order");
+            assert.ok(Math.abs(t - Date.now() * 1000) < 5e6, `pace time ${t}`);
+          };
+          sock.on("tick", onPaceTick);
+          const paced = once(sock, "paced");
+          sock.emit("pace", spec);
+          return paced.then(([sent]) => {
+            sock.off("tick", onPaceTick);
+            assert.strictEqual(sent, seq);
+            return sent;
+          });
+        }),
+      );
+      assert.deepStrictEqual(counts, [100, 100]);
+      s3.close();
+    }
+
     // stats counts the events received on this socket.
     const [stats] = await emitAck(s, "stats");
     assert.ok(stats.events >= 10, JSON.stringify(stats));

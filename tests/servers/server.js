@@ -81,6 +81,15 @@
 //                       the engine to drain every 1000 packets; with bytes > 0 emit <event>
 //                       <Buffer of that many bytes> instead of i (one binary attachment each);
 //                       acks with n when done
+//   pace {rate, seconds, event, group, sockets}   evenly paced events for latency: once
+//                       `sockets` sockets (default 1) asked with the same `group` name, emits
+//                       round(rate × seconds) events <event> (default "tick") to them in turn,
+//                       each due at its own time (event i at i/rate s after the start, checked
+//                       every millisecond, so a burst is a millisecond's worth unless the timer
+//                       is late), as
+//                       <event> seq, t: seq counts the events of that socket from 0, t is the
+//                       emit's wall-clock time in integer microseconds since the epoch
+//                       (wallclock.js); then `paced` with the count sent to that socket
 //   stats               ack with {"events": <events received on this socket>}
 //   disconnect-me       socket.disconnect(true) (server-side disconnect, `41`, then the Engine.IO
 //                       connection is closed too)
@@ -94,7 +103,9 @@ const fs = require("fs");
 const http = require("http");
 const https = require("https");
 const net = require("net");
+const { performance } = require("perf_hooks");
 const readline = require("readline");
+const { wallClockUs } = require("./wallclock");
 
 // ---------------------------------------------------------------------------------------------
 // command line
@@ -441,6 +452,11 @@ function onConnection(nspName, socket) {
     );
   });
 
+  socket.on("pace", (...all) => {
+    const [args] = split(all);
+    joinPace(socket, args[0] || {});
+  });
+
   socket.on("stats", (...all) => {
     const [, ack] = split(all);
     if (ack) ack({ events: received });
@@ -482,6 +498,52 @@ async function flood(socket, n, event, blob) {
     }
   }
   return n;
+}
+
+/** The `pace` groups still waiting for sockets: name → {spec, sockets}. */
+const paceGroups = new Map();
+
+/** Adds `socket` to the `pace` group of `spec`; the last one to come starts it. */
+function joinPace(socket, spec) {
+  const name = String(spec.group === undefined ? "" : spec.group);
+  let group = paceGroups.get(name);
+  if (!group) {
+    group = { spec, sockets: [] };
+    paceGroups.set(name, group);
+  }
+  group.sockets.push(socket);
+  if (group.sockets.length >= Math.max(1, Math.floor(Number(group.spec.sockets) || 1))) {
+    paceGroups.delete(name);
+    pace(group.sockets, group.spec);
+  }
+}
+
+/**
+ * Emits round(rate × seconds) events to `sockets` in turn, event i due at i/rate seconds after
+ * the start. A 1 ms timer emits every event that is due by then: a millisecond's worth goes out
+ * together (50 at 50 000 a second), and what a late timer owes at once. Each socket then gets
+ * `paced` with how many it was sent.
+ */
+function pace(sockets, spec) {
+  const rate = Math.max(1, Number(spec.rate) || 1000);
+  const total = Math.round(rate * Math.max(0, Number(spec.seconds) || 1));
+  const event = spec.event === undefined ? "tick" : String(spec.event);
+  const sent = sockets.map(() => 0);
+  wallClockUs(); // its first call calibrates it
+  const start = performance.now();
+  let emitted = 0;
+  const emitDue = () => {
+    const due = Math.min(total, Math.floor(((performance.now() - start) * rate) / 1000) + 1);
+    for (; emitted < due; emitted++) {
+      const k = emitted % sockets.length;
+      if (sockets[k].connected) sockets[k].emit(event, sent[k]++, wallClockUs());
+    }
+    if (emitted < total) return;
+    clearInterval(timer);
+    sockets.forEach((socket, k) => socket.connected && socket.emit("paced", sent[k]));
+  };
+  const timer = setInterval(emitDue, 1);
+  emitDue();
 }
 
 for (const name of ["/", "/chat", "/admin", "/slow"]) setup(name);

@@ -24,12 +24,22 @@
 //   {"cmd":"acks","n":N,"window":K}  emit `ack` i with a callback for i in 0..N, at most K
 //                                    unanswered at a time (one more per answer); until all N
 //                                    answers are in
+//   {"cmd":"paced","url":U,"client":"v4","transports":[…],"sockets":K,"rate":R,"seconds":S,"group":G}
+//                                    connects K new sockets (forceNew; not measured), then each
+//                                    emits `pace` {rate:R,seconds:S,group:G,sockets:K} and takes
+//                                    `tick` seq, t until the server's `paced`: latency is the
+//                                    wall-clock time in the handler minus t (../wallclock.js);
+//                                    answers also "events", "missing", "out_of_order" (per
+//                                    socket, against the server's counts) and the latencies'
+//                                    "p50_us","p99_us"; the sockets are disconnected afterwards
 //   {"cmd":"close"}                  disconnect
-// Measurements answer {"ok":true,"wall_s":…,"cpu_s":…,"sys_s":…,"vcsw":…,…}; rtt adds "p50_us","p99_us".
+// Measurements answer {"ok":true,"wall_s":…,"cpu_s":…,"sys_s":…,"vcsw":…,"ivcsw":…,…}; rtt adds
+// "p50_us","p99_us".
 "use strict";
 
 const path = require("path");
 const readline = require("readline");
+const { wallClockUs } = require(path.join(__dirname, "..", "wallclock"));
 const modules = path.join(__dirname, "..", "node_modules");
 const clients = {
   v4: require(path.join(modules, "socket.io-client")).io,
@@ -44,16 +54,43 @@ function cpuNow() {
   return { cpu: (u.user + u.system) / 1e6, sys: u.system / 1e6 };
 }
 
-/** Wall time, CPU time and voluntary context switches of `fn` (an async function). */
+/** Wall time, CPU time and context switches (voluntary, involuntary) of `fn` (an async function). */
 async function measure(fn) {
-  const vcsw0 = process.resourceUsage().voluntaryContextSwitches;
+  const usage0 = process.resourceUsage();
   const cpu0 = cpuNow();
   const t0 = process.hrtime.bigint();
   const extra = (await fn()) || {};
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu1 = cpuNow();
-  const vcsw = process.resourceUsage().voluntaryContextSwitches - vcsw0;
-  return { ok: true, wall_s: wall, cpu_s: cpu1.cpu - cpu0.cpu, sys_s: cpu1.sys - cpu0.sys, vcsw, ...extra };
+  const usage1 = process.resourceUsage();
+  const vcsw = usage1.voluntaryContextSwitches - usage0.voluntaryContextSwitches;
+  const ivcsw = usage1.involuntaryContextSwitches - usage0.involuntaryContextSwitches;
+  return {
+    ok: true,
+    wall_s: wall,
+    cpu_s: cpu1.cpu - cpu0.cpu,
+    sys_s: cpu1.sys - cpu0.sys,
+    vcsw,
+    ivcsw,
+    ...extra,
+  };
+}
+
+/** A new socket of socket.io-client `client` to `url`, connected. */
+async function open(client, url, transports) {
+  const io = clients[client || "v4"];
+  if (!io) throw new Error(`unknown client ${client}`);
+  const s = io(url, { transports: transports || ["websocket"], forceNew: true, reconnection: false });
+  await new Promise((resolve, reject) => {
+    s.once("connect", resolve);
+    s.once("connect_error", reject);
+  });
+  return s;
+}
+
+/** The `q`-quantile (nearest rank) of sorted `xs`. */
+function quantile(xs, q) {
+  return xs[Math.min(xs.length - 1, Math.floor(xs.length * q))];
 }
 
 function once(event) {
@@ -74,14 +111,7 @@ const commands = {
   async connect(c) {
     if (socket) socket.disconnect();
     const t0 = process.hrtime.bigint();
-    const io = clients[c.client || "v4"];
-    if (!io) throw new Error(`unknown client ${c.client}`);
-    const transports = c.transports || ["websocket"];
-    socket = io(c.url, { transports, forceNew: true, reconnection: false });
-    await new Promise((resolve, reject) => {
-      socket.once("connect", resolve);
-      socket.once("connect_error", reject);
-    });
+    socket = await open(c.client, c.url, c.transports);
     return { ok: true, ms: Number(process.hrtime.bigint() - t0) / 1e6 };
   },
 
@@ -134,9 +164,45 @@ const commands = {
       }
     });
     lat.sort();
-    r.p50_us = lat[Math.floor(c.n * 0.5)];
-    r.p99_us = lat[Math.min(c.n - 1, Math.floor(c.n * 0.99))];
+    r.p50_us = quantile(lat, 0.5);
+    r.p99_us = quantile(lat, 0.99);
     return r;
+  },
+
+  async paced(c) {
+    const sockets = [];
+    for (let k = 0; k < c.sockets; k++) sockets.push(await open(c.client, c.url, c.transports));
+    const spec = { rate: c.rate, seconds: c.seconds, group: c.group, sockets: c.sockets, event: "tick" };
+    const lat = new Float64Array(Math.round(c.rate * c.seconds));
+    let events = 0;
+    let missing = 0;
+    let outOfOrder = 0;
+    wallClockUs(); // its first call calibrates it
+    const r = await measure(
+      () =>
+        new Promise((resolve) => {
+          let done = 0;
+          for (const s of sockets) {
+            let next = 0;
+            let got = 0;
+            s.on("tick", (seq, t) => {
+              if (events < lat.length) lat[events] = wallClockUs() - t;
+              events++;
+              got++;
+              if (seq !== next) outOfOrder++;
+              next = seq + 1;
+            });
+            s.once("paced", (sent) => {
+              missing += Math.max(0, sent - got);
+              if (++done === sockets.length) resolve();
+            });
+            s.emit("pace", spec);
+          }
+        }),
+    );
+    for (const s of sockets) s.disconnect();
+    const got = lat.subarray(0, Math.min(events, lat.length)).sort();
+    return { ...r, events, missing, out_of_order: outOfOrder, p50_us: quantile(got, 0.5), p99_us: quantile(got, 0.99) };
   },
 
   acks(c) {

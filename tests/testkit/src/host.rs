@@ -28,8 +28,10 @@
 //! Modules: `ffi` (tVariant, vtables), `memory` (IMemoryManager), `platform` (IAddInDefBaseEx,
 //! IPlatformInfo, IMsgBox, IAttachedInfo, the event queue), `object` (one add-in object),
 //! `one_c` (1C's main thread: the idle loop and a handler that works while events wait),
-//! `library` (dlopen, GetClassObject), `cpp` (builds the C++ host of `tests/cpp_host`).
+//! `bell` (that thread for many objects: which of them have events), `library` (dlopen,
+//! GetClassObject), `cpp` (builds the C++ host of `tests/cpp_host`).
 
+mod bell;
 mod cpp;
 mod event;
 mod ffi;
@@ -43,6 +45,7 @@ mod value;
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 
+pub use bell::Bell;
 pub use cpp::{build_cpp_host, build_mock_addin, cpp_host_source};
 pub use event::{Event, RawEvent};
 pub use library::{library, Library, APP_CAPABILITIES};

@@ -1,6 +1,8 @@
 //! External events as the host receives them: [`RawEvent`] as queued (UTF-16, one buffer), and
 //! [`Event`], its decoded strings.
 
+use std::time::SystemTime;
+
 use super::ffi::decode_lossy;
 
 /// One external event, as `ВнешнееСобытие(Источник, Событие, Данные)` receives it.
@@ -25,18 +27,32 @@ pub struct RawEvent {
     event_at: usize,
     /// Where `data` starts in `units`.
     data_at: usize,
+    /// When `ExternalEvent` was called with it.
+    received_at: SystemTime,
 }
 
 impl RawEvent {
     /// The event made of `units`: `source` is `units[..event_at]`, `event` runs to `data_at`,
-    /// `data` is the rest.
-    pub(crate) fn new(units: Vec<u16>, event_at: usize, data_at: usize) -> RawEvent {
+    /// `data` is the rest; `ExternalEvent` was called at `received_at`.
+    pub(crate) fn new(
+        units: Vec<u16>,
+        event_at: usize,
+        data_at: usize,
+        received_at: SystemTime,
+    ) -> RawEvent {
         assert!(event_at <= data_at && data_at <= units.len());
         RawEvent {
             units,
             event_at,
             data_at,
+            received_at,
         }
+    }
+
+    /// When the add-in called `ExternalEvent` with it (the system's wall clock, which other
+    /// processes read too).
+    pub fn received_at(&self) -> SystemTime {
+        self.received_at
     }
 
     /// `Источник` as UTF-16 units.

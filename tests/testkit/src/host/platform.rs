@@ -9,7 +9,9 @@ use std::collections::VecDeque;
 use std::ffi::{c_int, c_void};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::SystemTime;
 
+use super::bell::Bell;
 use super::event::RawEvent;
 use super::ffi::{append_units, decode_lossy, read_wstr, wide, wstr_len, TVariant, MAX_WSTR};
 use super::memory::{count_bad, Breach, Counters, MemObj};
@@ -49,6 +51,8 @@ pub(crate) struct Queue {
     pub wakes: u64,
     /// How many queued events wake the sleepers (1: the first). See `Object::wake_1c_at`.
     pub wake_at: usize,
+    /// Rung when the queue goes from empty to not empty (see `Object::ring`).
+    pub bell: Option<Arc<Bell>>,
 }
 
 /// The host's state for one add-in object, shared by all of its platform interfaces.
@@ -344,6 +348,8 @@ unsafe extern "C" fn external_event(
             return false;
         };
         let st = c.state;
+        // When the platform got it: a benchmark's latency ends here.
+        let received_at = SystemTime::now();
         // Copy the strings before anything else, as 1C does: the caller frees them on return.
         // As they are (UTF-16), all three into one buffer.
         let (Some(source_len), Some(event_len), Some(data_len)) = (
@@ -360,7 +366,7 @@ unsafe extern "C" fn external_event(
             append_units(message, event_len, &mut units);
             append_units(data, data_len, &mut units);
         }
-        let ev = RawEvent::new(units, source_len, source_len + event_len);
+        let ev = RawEvent::new(units, source_len, source_len + event_len, received_at);
         let mut q = st.queue();
         if q.dead {
             drop(q);
@@ -375,6 +381,9 @@ unsafe extern "C" fn external_event(
         let kept = q.events.len() < q.depth;
         if kept {
             q.events.push_back(ev);
+            if let (1, Some(bell)) = (q.events.len(), &q.bell) {
+                bell.ring(st.id);
+            }
         } else {
             q.dropped += 1;
         }
@@ -582,6 +591,7 @@ impl HostSide {
                 sleepers: 0,
                 wakes: 0,
                 wake_at: 1,
+                bell: None,
             }),
             queue_cv: Condvar::new(),
             errors: Mutex::new(Vec::new()),

@@ -2,9 +2,11 @@
 //! (`GetEvent`) would: waiting with a deadline, draining, and what the host saw and dropped.
 
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::Object;
+use crate::host::bell::Bell;
 use crate::host::event::{Event, RawEvent};
 use crate::host::lock;
 
@@ -161,6 +163,12 @@ impl Object {
     /// turns it off: 1C keeps nothing, and a long flood would otherwise hold every event.
     pub fn keep_history(&self, keep: bool) {
         self.keep_history.store(keep, Ordering::Relaxed);
+    }
+
+    /// Attaches this object to `bell`, which `ExternalEvent` rings with [`Object::id`] whenever
+    /// the object's queue goes from empty to not empty: one 1C thread for many objects.
+    pub fn ring(&self, bell: &Arc<Bell>) {
+        self.side.state.queue().bell = Some(Arc::clone(bell));
     }
 
     /// How many queued events it takes for `ExternalEvent` to wake this object's waiting 1C
