@@ -558,11 +558,17 @@ fn find_name(array: &str) -> Result<Name, DecodeError> {
         }
         Some(b'"') => {
             let end = json::skip_string(bytes, start).ok_or(NOT_ARRAY)?;
-            let name = json::string_value(array, start, end)
-                .ok_or_else(|| DecodeError::InvalidJson("invalid event name".to_owned()))?;
-            let name = match name {
-                Cow::Borrowed(_) => Name::At(start + 1..end - 1),
-                Cow::Owned(name) => Name::Unescaped(name.into()),
+            let inside = start + 1..end - 1;
+            let name = if bytes
+                .get(inside.clone())
+                .unwrap_or_default()
+                .contains(&b'\\')
+            {
+                let name = json::string_value(array, start, end)
+                    .ok_or_else(|| DecodeError::InvalidJson("invalid event name".to_owned()))?;
+                Name::Unescaped(name.into())
+            } else {
+                Name::At(inside)
             };
             (name, end)
         }
