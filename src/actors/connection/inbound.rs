@@ -15,7 +15,7 @@ use crate::protocol::DecodeError;
 use crate::text;
 
 impl Connection {
-    fn parse_error(&mut self, why: String) -> BoxFuture<'_, ()> {
+    pub(super) fn parse_error(&mut self, why: String) -> BoxFuture<'_, ()> {
         Box::pin(async move {
             let text = text!("the server sent invalid data: {}", why; "сервер прислал неверные данные: {}", why);
             self.end(CloseReason::ParseError, Some(text)).await;
@@ -83,12 +83,10 @@ impl Connection {
 
 impl Connection {
     /// An event of the namespace, as the engine decoded it: to the Registry (with the AckId 1C
-    /// answers with, or without its recovery offset), or why it is no event.
-    pub(super) async fn on_event(&mut self, event: Result<Event, DecodeError>) {
-        let mut event = match event {
-            Ok(event) => event,
-            Err(err) => return self.parse_error(err.to_string()).await,
-        };
+    /// answers with, or without its recovery offset). Not async (it runs for every event, and
+    /// needs no wait): what is wrong with the event, for the caller to end the connection with.
+    pub(super) fn on_event(&mut self, event: Result<Event, DecodeError>) -> Result<(), String> {
+        let mut event = event.map_err(|err| err.to_string())?;
         // The server appends the recovery offset only to events without an ack id.
         let ack_id = match event.ack_id {
             Some(id) => {
@@ -112,11 +110,9 @@ impl Connection {
             // Handed over at the end of this turn of the loop, with the rest of the batch.
             Phase::Open(_) => self.to_registry.push(item),
             Phase::Joining(s) if s.early.len() < MAX_EARLY_EVENTS => s.early.push(item),
-            _ => {
-                self.parse_error("too many events before the CONNECT reply".into())
-                    .await
-            }
+            _ => return Err("too many events before the CONNECT reply".into()),
         }
+        Ok(())
     }
 
     /// Hands an event to the Registry now, after the items decoded before it.

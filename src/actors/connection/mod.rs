@@ -297,7 +297,11 @@ impl Connection {
         match event {
             SocketEvent::Opened(open) => self.on_opened(open).await,
             SocketEvent::Packet(packet) => self.on_packet(packet).await,
-            SocketEvent::Event(event) => self.on_event(event).await,
+            SocketEvent::Event(event) => {
+                if let Err(why) = self.on_event(event) {
+                    self.parse_error(why).await
+                }
+            }
             SocketEvent::Closed { reason, why } => self.end(reason, why).await,
         }
     }
