@@ -100,6 +100,8 @@ impl Subscriptions {
 /// once and then shared.
 #[derive(Default)]
 struct LastMessage {
+    /// Its name (the buffer is reused: a change of name allocates nothing once it is large
+    /// enough).
     name: String,
     /// Whether messages of that name pass the filter; `None` until looked up (again, after a
     /// change of the subscriptions).
