@@ -37,7 +37,8 @@
 //!
 //! # How things flow
 //! An inbound event: socket → `transport` reader → Engine actor (Engine.IO and Socket.IO
-//! decoding, routing by namespace) → Connection actor (the namespace's events and acks) →
+//! decoding, once: an event becomes a `protocol::socketio::Event` that the actors after it pass
+//! on; routing by namespace) → Connection actor (the namespace's events and acks) →
 //! Registry actor (subscriptions, event text) → Dispatcher actor → `ExternalEvent`, or the
 //! object's queue for `GetEvent` (in notify mode with a Pending `ExternalEvent` that says so).
 //! A 1C call goes the other way: `addin` converts the arguments, `component` checks them and

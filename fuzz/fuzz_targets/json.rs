@@ -1,5 +1,6 @@
 //! `protocol::json`: `compact` never fails and keeps the meaning of valid JSON (same value,
-//! still valid); `array_elements` gives valid elements; `validate` and `trim` agree.
+//! still valid); `validate_compact` is `validate` then `compact`; `array_elements` gives valid
+//! elements; `validate` and `trim` agree.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -11,6 +12,7 @@ fuzz_target!(|text: &str| {
         return;
     };
     assert_eq!(valid, json::trim(text));
+    assert_eq!(json::validate_compact(text), Ok(json::compact(valid)));
     let again = json::validate(&compacted).unwrap_or_else(|e| {
         panic!("compact turned valid JSON {text:?} into invalid {compacted:?}: {e}")
     });

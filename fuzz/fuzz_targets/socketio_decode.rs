@@ -1,10 +1,10 @@
 //! `protocol::socketio::decode` and `decode_owned`: any text decodes or is rejected, both agree,
-//! an EVENT's payload goes through `split_event`, and what decodes encodes back to text that
-//! decodes to the same packet.
+//! an EVENT becomes an `Event`, and what decodes encodes back to text that decodes to the same
+//! packet.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use socketio1c::protocol::socketio::{decode, decode_owned, encode, split_event, PacketKind};
+use socketio1c::protocol::socketio::{decode, decode_owned, encode, Event, PacketKind};
 
 fuzz_target!(|text: &str| {
     let borrowed = decode(text);
@@ -14,9 +14,7 @@ fuzz_target!(|text: &str| {
         return;
     };
     if matches!(packet.kind, PacketKind::Event | PacketKind::BinaryEvent) {
-        if let Some(payload) = &packet.payload {
-            let _ = split_event(payload);
-        }
+        let _ = Event::from_packet(packet.clone());
     }
     let again = encode(&packet);
     let mut expected = packet.clone();

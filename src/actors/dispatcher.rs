@@ -171,8 +171,9 @@ impl Notify {
 struct Buffers {
     /// The UTF-16 of `event_text`.
     event: Vec<u16>,
-    /// The `Событие` text last converted: events of one name in a row share it, and are
-    /// converted once.
+    /// The `Событие` text last converted: the Registry shares one text among the messages of a
+    /// stream of one name, so the same text (the same allocation, kept alive here) is converted
+    /// once. The Dispatcher compares no names or texts itself.
     event_text: Option<Arc<str>>,
     data: Vec<u16>,
 }
@@ -240,7 +241,7 @@ fn hand(sink: &dyn EventSink, shared: &Shared, buffers: &mut Buffers, event: &Ho
     let converted = buffers
         .event_text
         .as_ref()
-        .is_some_and(|last| Arc::ptr_eq(last, &event.event) || **last == *event.event);
+        .is_some_and(|last| Arc::ptr_eq(last, &event.event));
     if !converted {
         wide::encode_nul_into(&event.event, &mut buffers.event);
         buffers.event_text = Some(event.event.clone());

@@ -10,10 +10,10 @@ use async_channel::Sender;
 use super::outbox::OutboxTicket;
 
 use crate::config::ConnectRequest;
-use crate::events::{CloseReason, HostEvent, MessageType};
+use crate::events::{CloseReason, HostEvent};
 use crate::lang::Text;
-use crate::protocol::socketio::Packet as SioPacket;
-use crate::protocol::EioVersion;
+use crate::protocol::socketio::{Event, Packet as SioPacket};
+use crate::protocol::{DecodeError, EioVersion};
 use crate::transport::upgrade::Probed;
 use crate::transport::{Dialed, TransportError, Writer};
 
@@ -184,8 +184,11 @@ pub enum EngineCmd {
 pub enum SocketEvent {
     /// The Engine.IO session is open (again, after a revision correction): send CONNECT.
     Opened(OpenSession),
-    /// A complete Socket.IO packet of this namespace (attachments in place).
+    /// A complete Socket.IO packet of this namespace (attachments in place), other than an event.
     Packet(SioPacket),
+    /// An event of this namespace, decoded (attachments in place); or why its payload is no
+    /// event, which ends the namespace, not the whole Engine.IO connection.
+    Event(Result<Event, DecodeError>),
     /// The Engine.IO connection ended (or could not be opened); the engine is gone.
     Closed {
         /// Why, for the Close event.
@@ -323,14 +326,10 @@ pub enum Inbound {
     Message {
         /// The namespace it came on.
         namespace: Arc<str>,
-        /// The event name (shared by a stream of same-name events).
-        name: Arc<str>,
-        /// Text or binary.
-        kind: MessageType,
-        /// Present when the server asked for an acknowledgement.
+        /// The AckId that 1C answers with, when the server asked for an acknowledgement.
         ack_id: Option<u64>,
-        /// The whole argument array as JSON, event name first.
-        args_json: String,
+        /// The event as the Engine decoded it (without its recovery offset).
+        event: Event,
     },
 }
 

@@ -12,6 +12,7 @@ use async_channel::{Receiver, Sender};
 
 use super::messages::{Batch, Inbound, RegistryCmd};
 use crate::events::{self, HostEvent, MessageType};
+use crate::protocol::socketio::Event;
 
 /// Runs until every sender of `commands` is gone (the facade's and the Connection's), then
 /// returns, dropping the dispatcher's channel.
@@ -23,14 +24,17 @@ pub async fn run(commands: Receiver<RegistryCmd>, dispatcher: Sender<Batch<HostE
         let items = match cmd {
             RegistryCmd::On(name) => {
                 subscriptions.on(name);
+                last.passes = None;
                 continue;
             }
             RegistryCmd::Off(name) => {
                 subscriptions.off(&name);
+                last.passes = None;
                 continue;
             }
             RegistryCmd::OffAll => {
                 subscriptions.off_all();
+                last.passes = None;
                 continue;
             }
             RegistryCmd::Deliver(items) => items,
@@ -41,15 +45,9 @@ pub async fn run(commands: Receiver<RegistryCmd>, dispatcher: Sender<Batch<HostE
                 Inbound::Always(event) => events.push(event),
                 Inbound::Message {
                     namespace,
-                    name,
-                    kind,
                     ack_id,
-                    args_json,
-                } => {
-                    if subscriptions.pass(&name) {
-                        events.push(last.render(namespace, name, kind, ack_id, args_json));
-                    }
-                }
+                    event,
+                } => events.extend(last.render(&subscriptions, namespace, ack_id, event)),
             }
         }
         let Some(batch) = Batch::take(&mut events) else {
@@ -67,14 +65,10 @@ pub async fn run(commands: Receiver<RegistryCmd>, dispatcher: Sender<Batch<HostE
 struct Subscriptions {
     names: HashSet<String>,
     all: bool,
-    /// The name of the last message that passed: the Connection shares one `Arc` for a stream of
-    /// same-name events, so a stream is looked up once. Forgotten on every change.
-    passed: Option<Arc<str>>,
 }
 
 impl Subscriptions {
     fn on(&mut self, name: String) {
-        self.passed = None;
         if name == "*" {
             self.all = true;
         } else {
@@ -83,7 +77,6 @@ impl Subscriptions {
     }
 
     fn off(&mut self, name: &str) {
-        self.passed = None;
         if name == "*" {
             self.all = false;
         } else {
@@ -92,108 +85,157 @@ impl Subscriptions {
     }
 
     fn off_all(&mut self) {
-        self.passed = None;
         self.names.clear();
         self.all = false;
     }
 
     /// Whether a message named `name` reaches 1C.
-    fn pass(&mut self, name: &Arc<str>) -> bool {
-        if self.passed.as_ref().is_some_and(|p| Arc::ptr_eq(p, name)) {
-            return true;
-        }
-        let pass = self.all || self.names.contains(&**name);
-        if pass {
-            self.passed = Some(name.clone());
-        }
-        pass
+    fn pass(&self, name: &str) -> bool {
+        self.all || self.names.contains(name)
     }
 }
 
-/// The `Событие` text of the last message without an ack id: a stream of events of one name
-/// (the common case) renders it once and then shares it.
+/// The last message: the one place that keeps an event name after its event, so that a stream
+/// of events of one name (the common case) is looked up once and its `Событие` text rendered
+/// once and then shared.
 #[derive(Default)]
 struct LastMessage {
-    key: Option<(Arc<str>, Arc<str>, MessageType)>,
-    event: Option<Arc<str>>,
+    /// Its name (the buffer is reused: a change of name allocates nothing once it is large
+    /// enough).
+    name: String,
+    /// Whether messages of that name pass the filter; `None` until looked up (again, after a
+    /// change of the subscriptions).
+    passes: Option<bool>,
+    /// The text of the last message of that name without an ack id, with its namespace and
+    /// kind.
+    text: Option<(Arc<str>, MessageType, Arc<str>)>,
 }
 
 impl LastMessage {
-    /// [`events::message`], reusing the text of the previous message when it is the same.
+    /// The event for 1C of a message, when its name is subscribed: [`events::message`], with the
+    /// text of the previous message when it is the same.
     fn render(
         &mut self,
+        subscriptions: &Subscriptions,
         namespace: Arc<str>,
-        name: Arc<str>,
-        kind: MessageType,
         ack_id: Option<u64>,
-        args_json: String,
-    ) -> HostEvent {
-        if let (None, Some((n, e, k)), Some(event)) = (ack_id, &self.key, &self.event) {
-            let same = |a: &Arc<str>, b: &Arc<str>| Arc::ptr_eq(a, b) || **a == **b;
-            if *k == kind && same(e, &name) && same(n, &namespace) {
-                return HostEvent {
-                    event: event.clone(),
-                    data: args_json,
-                };
+        event: Event,
+    ) -> Option<HostEvent> {
+        if self.name != event.name() {
+            self.name.clear();
+            self.name.push_str(event.name());
+            self.passes = None;
+            self.text = None;
+        }
+        let name = &self.name;
+        if !*self.passes.get_or_insert_with(|| subscriptions.pass(name)) {
+            return None;
+        }
+        let kind = match event.binary {
+            true => MessageType::Binary,
+            false => MessageType::String,
+        };
+        if let (None, Some((n, k, text))) = (ack_id, &self.text) {
+            if *k == kind && (Arc::ptr_eq(n, &namespace) || **n == *namespace) {
+                return Some(HostEvent {
+                    event: text.clone(),
+                    data: event.into_args(),
+                });
             }
         }
-        let rendered = events::message(&namespace, &name, kind, ack_id, args_json);
+        let rendered = events::message(&namespace, name, kind, ack_id, event.into_args());
         if ack_id.is_none() {
-            self.event = Some(rendered.event.clone());
-            self.key = Some((namespace, name, kind));
+            self.text = Some((namespace, kind, rendered.event.clone()));
         }
-        rendered
+        Some(rendered)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::socketio::{self, Event};
+
+    fn event(text: &str) -> Event {
+        Event::from_packet(socketio::decode(text).unwrap()).unwrap()
+    }
+
+    /// Renders the packet `text` as the Registry does, or `None` when it is filtered out.
+    fn render(
+        last: &mut LastMessage,
+        subs: &Subscriptions,
+        namespace: &Arc<str>,
+        ack_id: Option<u64>,
+        text: &str,
+    ) -> Option<HostEvent> {
+        last.render(subs, namespace.clone(), ack_id, event(text))
+    }
 
     #[test]
-    fn subscriptions_pass_what_is_subscribed_also_after_a_change() {
+    fn messages_pass_what_is_subscribed_also_after_a_change() {
+        let mut last = LastMessage::default();
         let mut subs = Subscriptions::default();
-        let tick: Arc<str> = Arc::from("tick");
-        let tock: Arc<str> = Arc::from("tock");
-        assert!(!subs.pass(&tick));
+        let slash: Arc<str> = Arc::from("/");
+        let mut passes = |subs: &Subscriptions, changed: bool, text: &str| {
+            if changed {
+                // What the run loop does on every change of the subscriptions.
+                last.passes = None;
+            }
+            render(&mut last, subs, &slash, None, text).is_some()
+        };
+        assert!(!passes(&subs, false, r#"2["tick",1]"#));
         subs.on("tick".into());
-        assert!(
-            subs.pass(&tick) && subs.pass(&tick),
-            "looked up, then remembered"
-        );
-        assert!(!subs.pass(&tock));
+        assert!(passes(&subs, true, r#"2["tick",1]"#));
+        assert!(passes(&subs, false, r#"2["tick",2]"#), "remembered");
+        assert!(!passes(&subs, false, r#"2["tock"]"#));
         subs.off("tick");
-        assert!(!subs.pass(&tick), "Off forgets the remembered pass");
+        assert!(!passes(&subs, true, r#"2["tock"]"#));
+        assert!(
+            !passes(&subs, false, r#"2["tick"]"#),
+            "Off forgets the pass"
+        );
         subs.on("*".into());
-        assert!(subs.pass(&tick) && subs.pass(&tock));
+        assert!(passes(&subs, true, r#"2["tick"]"#));
+        assert!(passes(&subs, false, r#"2["tock"]"#));
         subs.off("*");
-        assert!(!subs.pass(&tock));
+        assert!(!passes(&subs, true, r#"2["tock"]"#));
         subs.on("tock".into());
-        assert!(subs.pass(&tock));
+        assert!(passes(&subs, true, r#"2["tock"]"#));
         subs.off_all();
-        assert!(!subs.pass(&tock), "OffAll forgets it too");
+        assert!(
+            !passes(&subs, true, r#"2["tock"]"#),
+            "OffAll forgets it too"
+        );
     }
 
     #[test]
     fn a_reused_text_is_the_rendered_text() {
         let mut last = LastMessage::default();
+        let mut subs = Subscriptions::default();
+        subs.on("*".into());
         let slash: Arc<str> = Arc::from("/");
         let chat: Arc<str> = Arc::from("/chat");
         let cases = [
-            (&slash, "tick", MessageType::String, None),
-            (&slash, "tick", MessageType::String, None),
-            (&slash, "tick", MessageType::String, Some(3)),
-            (&slash, "tick", MessageType::String, None),
-            (&slash, "tick", MessageType::Binary, None),
-            (&slash, "tock", MessageType::Binary, None),
-            (&chat, "tock", MessageType::Binary, None),
-            (&chat, "tock", MessageType::Binary, None),
-            (&chat, "tock", MessageType::Binary, Some(4)),
+            (&slash, r#"2["tick",0]"#, None),
+            (&slash, r#"2["tick",1]"#, None),
+            (&slash, r#"2["tick",2]"#, Some(3)),
+            (&slash, r#"2["tick",3]"#, None),
+            (&slash, r#"51-["tick",4]"#, None),
+            (&slash, r#"51-["tock",5]"#, None),
+            (&chat, r#"51-["tock",6]"#, None),
+            (&chat, r#"51-["tock",7]"#, None),
+            (&chat, r#"51-["tock",8]"#, Some(4)),
+            (&chat, r#"2["t\u00f6ck",9]"#, None),
+            (&chat, r#"2["t\"ck",10]"#, None),
         ];
-        for (i, (namespace, name, kind, ack_id)) in cases.into_iter().enumerate() {
-            let data = format!("[{i}]");
-            let got = last.render(namespace.clone(), name.into(), kind, ack_id, data.clone());
-            let want = events::message(namespace, name, kind, ack_id, data);
+        for (i, (namespace, text, ack_id)) in cases.into_iter().enumerate() {
+            let got = render(&mut last, &subs, namespace, ack_id, text).unwrap();
+            let e = event(text);
+            let kind = match e.binary {
+                true => MessageType::Binary,
+                false => MessageType::String,
+            };
+            let want = events::message(namespace, e.name(), kind, ack_id, e.args().into());
             assert_eq!(got, want, "case {i}");
         }
     }

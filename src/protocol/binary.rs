@@ -460,12 +460,9 @@ mod tests {
             packet.payload.as_deref(),
             Some(r#"["echo",{"_placeholder":true,"num":0,"base64":"AQID"},"Q8JpUqD"]"#)
         );
-        assert_eq!(
-            socketio::split_event(packet.payload.as_deref().unwrap())
-                .unwrap()
-                .name,
-            "echo"
-        );
+        let mut event = socketio::Event::from_packet(packet).unwrap();
+        assert_eq!(event.name(), "echo");
+        assert_eq!(event.take_offset().as_deref(), Some("Q8JpUqD"));
     }
 
     #[test]

@@ -41,10 +41,28 @@ pub const MAX_DEPTH: usize = 128;
 pub fn validate(text: &str) -> Result<&str, DecodeError> {
     // One pass over the text for what is valid (every payload a server sends); the error of
     // anything else comes from the thorough check, so errors stay exactly as they were.
-    if let Some(value) = scan(text.as_bytes()).and_then(|range| text.get(range)) {
-        return Ok(value);
+    match scanned(text) {
+        Some((value, _)) => Ok(value),
+        None => validate_thoroughly(text),
     }
-    validate_thoroughly(text)
+}
+
+/// The value in `text` and whether it is loose, by [`scan`].
+fn scanned(text: &str) -> Option<(&str, bool)> {
+    let (range, loose) = scan(text.as_bytes())?;
+    Some((text.get(range)?, loose))
+}
+
+/// [`validate`], and the value as [`compact`] writes it, in the same pass: the text is rewritten
+/// only when the pass met something `compact` changes (whitespace between tokens, a `\u` or
+/// `\/` escape), so what a JavaScript server sends is scanned once and borrowed.
+pub fn validate_compact(text: &str) -> Result<Cow<'_, str>, DecodeError> {
+    let value = match scanned(text) {
+        Some((value, false)) => return Ok(Cow::Borrowed(value)),
+        Some((value, true)) => value,
+        None => validate_thoroughly(text)?,
+    };
+    Ok(compact(value))
 }
 
 /// [`validate`] by serde_json, after a separate nesting check: the reference the one-pass
@@ -62,13 +80,17 @@ fn validate_thoroughly(text: &str) -> Result<&str, DecodeError> {
 /// exactly one well-formed value nested at most [`MAX_DEPTH`] levels; `None` otherwise (then
 /// [`validate_thoroughly`] says why). One pass, no allocation, no recursion. Accepts what
 /// serde_json accepts (RFC 8259; `\u` escapes are checked for four hex digits, not for
-/// surrogate pairs) and nothing more.
-fn scan(bytes: &[u8]) -> Option<std::ops::Range<usize>> {
+/// surrogate pairs) and nothing more. Also says whether the value is loose: not in
+/// [`compact`]'s form (only then may `compact` change it).
+fn scan(bytes: &[u8]) -> Option<(std::ops::Range<usize>, bool)> {
     // Open containers, innermost at bit `depth - 1`: set for an object, clear for an array.
     const _: () = assert!(MAX_DEPTH <= 128);
     let mut objects: u128 = 0;
     let mut depth = 0usize;
-    let mut i = skip_ws(bytes, 0);
+    // A local, so that it stays in a register: the functions that find out return it.
+    let mut loose = false;
+    // Whitespace around the value is not part of it.
+    let mut i = skip_ws(bytes, 0, &mut false);
     let start = i;
     'value: loop {
         // A value starts at `i`.
@@ -80,19 +102,25 @@ fn scan(bytes: &[u8]) -> Option<std::ops::Range<usize>> {
                 let object = open == b'{';
                 objects = (objects & !(1 << depth)) | (u128::from(object) << depth);
                 depth += 1;
-                i = skip_ws(bytes, i + 1);
+                i = skip_ws(bytes, i + 1, &mut loose);
                 let close = if object { b'}' } else { b']' };
                 if bytes.get(i) == Some(&close) {
                     depth -= 1;
                     i += 1;
                 } else {
                     if object {
-                        i = scan_key(bytes, i)?;
+                        let (value, key_loose) = scan_key(bytes, i)?;
+                        loose |= key_loose;
+                        i = value;
                     }
                     continue 'value;
                 }
             }
-            b'"' => i = scan_string(bytes, i)?,
+            b'"' => {
+                let (end, escapes) = scan_string(bytes, i)?;
+                loose |= escapes;
+                i = end;
+            }
             b'-' | b'0'..=b'9' => i = scan_number(bytes, i)?,
             b't' => i = scan_literal(bytes, i, b"true")?,
             b'f' => i = scan_literal(bytes, i, b"false")?,
@@ -104,13 +132,15 @@ fn scan(bytes: &[u8]) -> Option<std::ops::Range<usize>> {
             if depth == 0 {
                 break 'value;
             }
-            i = skip_ws(bytes, i);
+            i = skip_ws(bytes, i, &mut loose);
             let object = objects & (1 << (depth - 1)) != 0;
             match bytes.get(i)? {
                 b',' => {
-                    i = skip_ws(bytes, i + 1);
+                    i = skip_ws(bytes, i + 1, &mut loose);
                     if object {
-                        i = scan_key(bytes, i)?;
+                        let (value, key_loose) = scan_key(bytes, i)?;
+                        loose |= key_loose;
+                        i = value;
                     }
                     continue 'value;
                 }
@@ -123,36 +153,47 @@ fn scan(bytes: &[u8]) -> Option<std::ops::Range<usize>> {
         }
     }
     let end = i;
-    (skip_ws(bytes, end) == bytes.len()).then_some(start..end)
+    (skip_ws(bytes, end, &mut false) == bytes.len()).then_some((start..end, loose))
 }
 
-fn skip_ws(bytes: &[u8], mut i: usize) -> usize {
+/// The index of the first byte at or after `i` that is not whitespace; sets `skipped` when there
+/// was some.
+fn skip_ws(bytes: &[u8], mut i: usize, skipped: &mut bool) -> usize {
     while bytes.get(i).is_some_and(|&b| is_ws(b)) {
+        *skipped = true;
         i += 1;
     }
     i
 }
 
-/// An object key, its colon and the whitespace up to the value; where the value starts.
-fn scan_key(bytes: &[u8], i: usize) -> Option<usize> {
+/// An object key, its colon and the whitespace up to the value; where the value starts, and
+/// whether the key is loose (see [`scan`]).
+fn scan_key(bytes: &[u8], i: usize) -> Option<(usize, bool)> {
     if bytes.get(i) != Some(&b'"') {
         return None;
     }
-    let i = skip_ws(bytes, scan_string(bytes, i)?);
-    (bytes.get(i) == Some(&b':')).then(|| skip_ws(bytes, i + 1))
+    let (end, mut loose) = scan_string(bytes, i)?;
+    let i = skip_ws(bytes, end, &mut loose);
+    (bytes.get(i) == Some(&b':')).then(|| (skip_ws(bytes, i + 1, &mut loose), loose))
 }
 
 /// The index after the string literal at `bytes[i]` (a `"`): valid escapes, no control
-/// characters.
-fn scan_string(bytes: &[u8], mut i: usize) -> Option<usize> {
+/// characters; and whether it has an escape that [`compact`] may rewrite.
+fn scan_string(bytes: &[u8], mut i: usize) -> Option<(usize, bool)> {
+    let mut escapes = false;
     i += 1;
     loop {
         match *bytes.get(i)? {
-            b'"' => return Some(i + 1),
+            b'"' => return Some((i + 1, escapes)),
             b'\\' => match *bytes.get(i + 1)? {
-                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
+                b'"' | b'\\' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
+                b'/' => {
+                    escapes = true;
+                    i += 2;
+                }
                 b'u' => {
                     hex4(bytes, i + 2)?;
+                    escapes = true;
                     i += 6;
                 }
                 _ => return None,
@@ -571,7 +612,7 @@ mod tests {
         cases.push(format!("{}1{}", "{\"a\":[".repeat(65), "]}".repeat(65)));
         cases.push(format!("{}1", "[".repeat(200)));
         for case in &cases {
-            let fast = scan(case.as_bytes()).map(|r| &case[r]);
+            let fast = scan(case.as_bytes()).map(|(r, _)| &case[r]);
             let reference = validate_thoroughly(case).ok();
             assert_eq!(fast, reference, "{case:?}");
             assert_eq!(validate(case).ok(), reference, "{case:?}");
@@ -580,19 +621,20 @@ mod tests {
         let text = r#" {"a":[1,-2.5e+3,"x\"y\u00e9",true,false,null,{}],"b":{"c":[]}} "#;
         for end in 0..=text.len() {
             if let Some(prefix) = text.get(..end) {
-                let fast = scan(prefix.as_bytes()).map(|r| &prefix[r]);
+                let fast = scan(prefix.as_bytes()).map(|(r, _)| &prefix[r]);
                 assert_eq!(fast, validate_thoroughly(prefix).ok(), "{prefix:?}");
             }
         }
     }
 
     /// Short strings over JSON's alphabet, pseudo-random but the same every run: the scan and
-    /// serde_json agree on each.
+    /// serde_json agree on each, and validating while compacting gives what compacting the
+    /// validated value gives.
     #[test]
     fn the_scan_agrees_with_serde_json_on_generated_text() {
         const ALPHABET: &[&str] = &[
             "[", "]", "{", "}", ",", ":", " ", "\"", "\\", "u", "0", "1", "-", ".", "e", "+", "t",
-            "true", "null", "false", "\"a\"", "a", "é", "\n", "\\u00e9", "\u{1}",
+            "true", "null", "false", "\"a\"", "a", "é", "\n", "\\u00e9", "\u{1}", "\\/",
         ];
         let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
         let mut next = || {
@@ -607,9 +649,11 @@ mod tests {
             let text: String = (0..len)
                 .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize])
                 .collect();
-            let fast = scan(text.as_bytes()).map(|r| &text[r]);
+            let fast = scan(text.as_bytes()).map(|(r, _)| &text[r]);
             let reference = validate_thoroughly(&text).ok();
             assert_eq!(fast, reference, "{text:?}");
+            let compacted = validate_compact(&text).ok();
+            assert_eq!(compacted, reference.map(compact), "{text:?}");
             accepted += usize::from(reference.is_some());
         }
         assert!(accepted > 1000, "too few valid texts generated: {accepted}");
@@ -671,6 +715,7 @@ mod tests {
         let js = r#"["echo","€😀",{"a":1.50,"z":[true,null]}]"#;
         assert!(matches!(compact(js), Cow::Borrowed(_)));
         assert_eq!(compact(js), js);
+        assert!(matches!(validate_compact(js), Ok(Cow::Borrowed(_))));
     }
 
     #[test]
@@ -678,6 +723,7 @@ mod tests {
         // python-socketio: json.dumps(..., separators=(',', ':')) escapes non-ASCII.
         let py = r#"["echo","\u20ac\ud83d\ude00"]"#;
         assert_eq!(compact(py), r#"["echo","€😀"]"#);
+        assert_eq!(validate_compact(py).unwrap(), r#"["echo","€😀"]"#);
         let spaced = "[ \"a b\" ,\n {\"k\" : \"\\/\\u0022\\u005c\\n\\u001f\"} ]";
         assert_eq!(compact(spaced), r#"["a b",{"k":"/\"\\\n\u001f"}]"#);
         // A lone surrogate must stay escaped.

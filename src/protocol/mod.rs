@@ -10,14 +10,16 @@
 //! - [`polling`]: HTTP long-polling bodies: EIO4 `\x1e`-separated text, EIO3 `<len>:<packet>` text
 //!   (UTF-16 lengths) and the EIO3 `application/octet-stream` form; version sniffing.
 //! - [`socketio`]: Socket.IO packets `<type>[<n>-][<nsp>,][<id>][<json>]` for protocol rev 4 and 5,
-//!   event/ack encoders that work on raw JSON text, CONNECT / CONNECT_ERROR payload helpers.
+//!   the server's events decoded once ([`socketio::Event`]), event/ack encoders that work on raw
+//!   JSON text, CONNECT / CONNECT_ERROR payload helpers.
 //! - [`binary`]: binary attachments: reassembly of `5`/`6` packets with their binary frames
 //!   (placeholders get a `"base64"` field) and deconstruction of outgoing binary arguments.
 //! - [`heartbeat`]: the ping/pong [`heartbeat::Watchdog`], a timer state machine fed with `Instant`s.
 //! - [`recovery`]: connection-state recovery: the offset servers append to events, and the
 //!   CONNECT payload that asks for the session back.
-//! - [`json`]: raw JSON text helpers (validate, escape a string, compact), never a `Value` tree,
-//!   so the server's key order and number spelling reach 1C untouched.
+//! - [`json`]: raw JSON text helpers (validate, escape a string, compact, the first and the last
+//!   in one pass), never a `Value` tree, so the server's key order and number spelling reach 1C
+//!   untouched.
 //!
 //! Shared types live here: [`EioVersion`], [`Frame`] and the module-wide [`DecodeError`]
 //! (defined in `error.rs`, one enum for every decoder).

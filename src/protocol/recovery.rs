@@ -8,16 +8,16 @@
 
 use super::json;
 
-/// Splits the offset off an event's argument array: `["ev",1,"Q8JpgYB"]` gives
-/// `(["ev",1], "Q8JpgYB")`.
+/// Finds the offset at the end of an event's argument array: `["ev",1,"Q8JpgYB"]` gives
+/// `(7, "Q8JpgYB")`: the array without it is `["ev",1` (its first 7 bytes) and a `]`.
 ///
 /// The offset is the last element when that element is a JSON string and is not the event name
 /// itself (an array of one element is left alone). `None` when there is no such element, or the
-/// text is not an array. `array` must be valid JSON (as decoded packets are); whitespace around
-/// tokens is allowed. Scans backwards from the end: no parse of the arguments.
-pub fn split_offset(array: &str) -> Option<(String, String)> {
-    let body = json::trim(array);
-    let bytes = body.as_bytes();
+/// text is not an array. `array` must be valid JSON without whitespace around it (as decoded
+/// packets are); whitespace between tokens is allowed. Scans backwards from the end: no parse of
+/// the arguments.
+pub fn split_offset(array: &str) -> Option<(usize, String)> {
+    let bytes = array.as_bytes();
     let last = bytes.len().checked_sub(1)?;
     if bytes.first() != Some(&b'[') || bytes.get(last) != Some(&b']') {
         return None;
@@ -40,11 +40,8 @@ pub fn split_offset(array: &str) -> Option<(String, String)> {
     if bytes.get(comma) != Some(&b',') {
         return None;
     }
-    let offset = json::string_value(body, open, close + 1)?.into_owned();
-    let mut rest = String::with_capacity(comma + 1);
-    rest.push_str(body.get(..comma)?);
-    rest.push(']');
-    Some((rest, offset))
+    let offset = json::string_value(array, open, close + 1)?.into_owned();
+    Some((comma, offset))
 }
 
 /// The index of the first of the whitespace bytes that end just before `end`.
@@ -96,8 +93,9 @@ pub fn connect_payload(auth: &str, pid: &str, offset: Option<&str>) -> String {
 mod tests {
     use super::*;
 
+    /// The array without its offset, and the offset.
     fn split(s: &str) -> Option<(String, String)> {
-        split_offset(s)
+        split_offset(s).map(|(end, offset)| (format!("{}]", &s[..end]), offset))
     }
 
     #[test]
@@ -107,7 +105,7 @@ mod tests {
             Some((r#"["echo",1]"#.into(), "Q8JpgYB".into()))
         );
         assert_eq!(
-            split(r#" [ "ev" , {"a":"]"} , "x\"y\\" ] "#),
+            split(r#"[ "ev" , {"a":"]"} , "x\"y\\" ]"#),
             Some((r#"[ "ev" , {"a":"]"} ]"#.into(), "x\"y\\".into()))
         );
         assert_eq!(

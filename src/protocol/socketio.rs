@@ -1,11 +1,11 @@
 //! Socket.IO packets (`<type>[<n>-][<nsp>,][<ackId>][<JSON>]`) for protocol rev 4 (socket.io
 //! 1.x/2.x) and rev 5 (3.x/4.x), which share this format, plus the helpers a client needs around
-//! them: event name and arguments, event/ack encoders working on raw JSON text, CONNECT replies
-//! and CONNECT_ERROR messages, reserved event names.
+//! them: the server's events decoded once ([`Event`]), event/ack encoders working on raw JSON
+//! text, CONNECT replies and CONNECT_ERROR messages, reserved event names.
 //!
 //! Payloads stay raw JSON text (validated, never turned into a `Value` tree) so they reach 1C
-//! exactly as the server wrote them, and outgoing arguments from 1C go out without
-//! re-serialisation.
+//! as the server wrote them (arguments only compacted, as `JSON.stringify` writes them), and
+//! outgoing arguments from 1C go out without re-serialisation.
 //!
 //! Does NOT add or strip the Engine.IO `4` (see [`super::engineio`]), collect binary attachments
 //! (see [`super::binary`]), or track namespaces and ack ids: that is the connection's state.
@@ -84,6 +84,14 @@ impl PacketKind {
     pub fn is_binary(self) -> bool {
         matches!(self, PacketKind::BinaryEvent | PacketKind::BinaryAck)
     }
+
+    /// True for the kinds whose payload is an argument array: events and acknowledgements.
+    pub fn carries_args(self) -> bool {
+        !matches!(
+            self,
+            PacketKind::Connect | PacketKind::Disconnect | PacketKind::ConnectError
+        )
+    }
 }
 
 /// One Socket.IO packet.
@@ -100,7 +108,8 @@ pub struct Packet {
     pub id: Option<u64>,
     /// The number of binary attachments that follow a binary packet (0 for other kinds).
     pub attachments: usize,
-    /// The JSON payload as raw text, validated and without surrounding whitespace.
+    /// The JSON payload as raw text, validated and without surrounding whitespace; the arguments
+    /// of events and acknowledgements (which reach 1C) as [`json::compact`] writes them.
     pub payload: Option<String>,
 }
 
@@ -141,12 +150,15 @@ struct Header {
 /// Follows the reference decoder: the namespace runs to a `,` or to the end of the text
 /// (`40/admin`, sent by socket.io 1.x); the ack id is the digits after it. Also checks the
 /// payload is well-formed JSON whose top-level type fits the packet (CONNECT: object;
-/// DISCONNECT: none; CONNECT_ERROR: string or object; EVENT and ACK kinds: array). The event
-/// name is checked by [`split_event`].
+/// DISCONNECT: none; CONNECT_ERROR: string or object; EVENT and ACK kinds: array), and compacts
+/// the arguments of events and acknowledgements in the same pass. The event name is checked by
+/// [`Event::from_packet`].
 pub fn decode(text: &str) -> Result<Packet, DecodeError> {
     let header = parse_header(text)?;
-    let payload =
-        payload_range(text, &header)?.map(|range| text.get(range).unwrap_or_default().to_owned());
+    let payload = find_payload(text, &header)?.map(|found| match found {
+        Found::At(range) => text.get(range).unwrap_or_default().to_owned(),
+        Found::Compacted(payload) => payload,
+    });
     Ok(packet(text, header, payload))
 }
 
@@ -154,17 +166,18 @@ pub fn decode(text: &str) -> Result<Packet, DecodeError> {
 /// in place), which saves a copy per received event.
 pub fn decode_owned(mut text: String) -> Result<Packet, DecodeError> {
     let header = parse_header(&text)?;
-    let range = payload_range(&text, &header)?;
+    let found = find_payload(&text, &header)?;
     let nsp = namespace(&text, &header);
-    let payload = match range {
+    let payload = match found {
         // Both ends sit next to ASCII bytes, so they are char boundaries; `get` re-checks that
         // so `truncate` and `drain` can never panic.
-        Some(range) if text.get(range.clone()).is_some() => {
+        Some(Found::At(range)) if text.get(range.clone()).is_some() => {
             text.truncate(range.end);
             text.drain(..range.start);
             Some(text)
         }
-        Some(_) => return Err(DecodeError::InvalidUtf8),
+        Some(Found::At(_)) => return Err(DecodeError::InvalidUtf8),
+        Some(Found::Compacted(payload)) => Some(payload),
         None => None,
     };
     Ok(Packet {
@@ -276,17 +289,38 @@ fn parse_decimal(bytes: &[u8], from: usize, len: usize) -> Option<u64> {
         })
 }
 
-/// Where the trimmed, validated payload is in `text`; `None` if the packet has none.
-fn payload_range(text: &str, header: &Header) -> Result<Option<Range<usize>>, DecodeError> {
+/// A validated payload, as [`find_payload`] finds it.
+enum Found {
+    /// In the packet's text, as it is (trimmed).
+    At(Range<usize>),
+    /// Arguments that had to be compacted.
+    Compacted(String),
+}
+
+/// The trimmed, validated payload (arguments compacted); `None` if the packet has none.
+fn find_payload(text: &str, header: &Header) -> Result<Option<Found>, DecodeError> {
     let rest = text.get(header.payload_start..).unwrap_or_default();
     if rest.is_empty() {
         return Ok(None);
     }
-    let value = json::validate(rest)?;
-    check_shape(header.kind, value)?;
-    // `validate` skips the same whitespace as `trim_start_matches`, so `value` starts here.
-    let start = header.payload_start + (rest.len() - rest.trim_start_matches(is_json_ws).len());
-    Ok(Some(start..start + value.len()))
+    // Arguments reach 1C compact (python servers escape non-ASCII and put spaces between
+    // tokens); the validating pass tells whether that needs a copy.
+    let value = if header.kind.carries_args() {
+        json::validate_compact(rest)?
+    } else {
+        Cow::Borrowed(json::validate(rest)?)
+    };
+    check_shape(header.kind, &value)?;
+    Ok(Some(match value {
+        Cow::Borrowed(value) => {
+            // `validate` skips the same whitespace as `trim_start_matches`, so `value` starts
+            // here.
+            let start =
+                header.payload_start + (rest.len() - rest.trim_start_matches(is_json_ws).len());
+            Found::At(start..start + value.len())
+        }
+        Cow::Owned(compacted) => Found::Compacted(compacted),
+    }))
 }
 
 fn is_json_ws(c: char) -> bool {
@@ -433,26 +467,84 @@ pub fn encode_ack_into(out: &mut String, nsp: &str, id: u64, args_json: &[&str])
     out.push(']');
 }
 
-/// An event's name and its whole argument array, as [`split_event`] finds them.
+/// An EVENT or BINARY_EVENT from the server, decoded once: the Engine makes it of the complete
+/// packet, and the Connection, the Registry and the text 1C receives take it as it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventArgs<'a> {
-    /// The event name, unescaped (borrowed from the payload unless it had escapes). A numeric
-    /// name (allowed by the server's rules) is its JSON text, e.g. `"1"`.
-    pub name: Cow<'a, str>,
-    /// The whole payload array, name first, as raw JSON text without surrounding whitespace:
-    /// what 1C receives as the message data.
-    pub array: &'a str,
+pub struct Event {
+    /// The whole argument array, name first, compact (see [`Packet::payload`]): what 1C
+    /// receives as the message data.
+    args: String,
+    name: Name,
+    /// The ack id, when the server asks for an acknowledgement.
+    pub ack_id: Option<u64>,
+    /// A BINARY_EVENT: its attachments are in `args` (see [`super::binary`]).
+    pub binary: bool,
 }
 
-/// Finds the event name in the payload of an EVENT or BINARY_EVENT.
-///
-/// The payload must be a non-empty JSON array whose first element is a string or a number.
-/// Reserved names are not rejected here: check [`is_reserved_event`] if needed. For speed only the
-/// name is read: the rest is assumed to be valid JSON, as [`decode`] guarantees.
-pub fn split_event(payload: &str) -> Result<EventArgs<'_>, DecodeError> {
+/// Where an event's name is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Name {
+    /// In the arguments, as it is: the inside of a string literal without escapes, or the text
+    /// of a number (no allocation: almost every name).
+    At(Range<usize>),
+    /// A literal with escapes, unescaped.
+    Unescaped(Box<str>),
+}
+
+impl Event {
+    /// The event in a decoded EVENT or BINARY_EVENT packet (its attachments in place).
+    ///
+    /// The payload must be a non-empty JSON array whose first element is a string or a number.
+    /// Reserved names are not rejected here: check [`is_reserved_event`] if needed. Only the
+    /// name is read: the rest is valid JSON, as [`decode`] guarantees.
+    pub fn from_packet(packet: Packet) -> Result<Event, DecodeError> {
+        let args = packet.payload.unwrap_or_default();
+        let name = find_name(&args)?;
+        Ok(Event {
+            args,
+            name,
+            ack_id: packet.id,
+            binary: packet.kind == PacketKind::BinaryEvent,
+        })
+    }
+
+    /// The event name, unescaped. A numeric name (allowed by the server's rules) is its JSON
+    /// text, e.g. `"1"`.
+    pub fn name(&self) -> &str {
+        match &self.name {
+            Name::At(range) => self.args.get(range.clone()).unwrap_or_default(),
+            Name::Unescaped(name) => name,
+        }
+    }
+
+    /// The whole argument array, name first.
+    pub fn args(&self) -> &str {
+        &self.args
+    }
+
+    /// The argument array, for 1C.
+    pub fn into_args(self) -> String {
+        self.args
+    }
+
+    /// Takes the connection-state recovery offset off the arguments (see
+    /// [`super::recovery::split_offset`]) and returns it; `None` when there is none. The server
+    /// appends one only to events without an ack id, and only when recovery is on: call it then.
+    pub fn take_offset(&mut self) -> Option<String> {
+        if self.ack_id.is_some() {
+            return None;
+        }
+        let (end, offset) = super::recovery::split_offset(&self.args)?;
+        self.args.truncate(end);
+        self.args.push(']');
+        Some(offset)
+    }
+}
+
+/// Where the name is in `array`, an event's payload.
+fn find_name(array: &str) -> Result<Name, DecodeError> {
     const NOT_ARRAY: DecodeError =
         DecodeError::InvalidPayload("an EVENT payload must be a JSON array");
-    let array = json::trim(payload);
     let bytes = array.as_bytes();
     if bytes.first() != Some(&b'[') {
         return Err(NOT_ARRAY);
@@ -466,8 +558,18 @@ pub fn split_event(payload: &str) -> Result<EventArgs<'_>, DecodeError> {
         }
         Some(b'"') => {
             let end = json::skip_string(bytes, start).ok_or(NOT_ARRAY)?;
-            let name = json::string_value(array, start, end)
-                .ok_or_else(|| DecodeError::InvalidJson("invalid event name".to_owned()))?;
+            let inside = start + 1..end - 1;
+            let name = if bytes
+                .get(inside.clone())
+                .unwrap_or_default()
+                .contains(&b'\\')
+            {
+                let name = json::string_value(array, start, end)
+                    .ok_or_else(|| DecodeError::InvalidJson("invalid event name".to_owned()))?;
+                Name::Unescaped(name.into())
+            } else {
+                Name::At(inside)
+            };
             (name, end)
         }
         Some(b'-' | b'0'..=b'9') => {
@@ -477,11 +579,7 @@ pub fn split_event(payload: &str) -> Result<EventArgs<'_>, DecodeError> {
                 .iter()
                 .take_while(|b| matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
                 .count();
-            let end = start + len;
-            (
-                Cow::Borrowed(array.get(start..end).unwrap_or_default()),
-                end,
-            )
+            (Name::At(start..start + len), start + len)
         }
         Some(_) => {
             return Err(DecodeError::InvalidPayload(
@@ -491,7 +589,7 @@ pub fn split_event(payload: &str) -> Result<EventArgs<'_>, DecodeError> {
         None => return Err(NOT_ARRAY),
     };
     match bytes.get(end + count_ws(bytes, end)) {
-        Some(b',' | b']') => Ok(EventArgs { name, array }),
+        Some(b',' | b']') => Ok(name),
         _ => Err(NOT_ARRAY),
     }
 }
@@ -727,8 +825,16 @@ mod tests {
             dec(r#"218446744073709551615["a"]"#).unwrap().id,
             Some(u64::MAX)
         );
-        // Whitespace around the payload is dropped.
+        // Whitespace around the payload is dropped; arguments are compacted, nothing else is.
         assert_eq!(dec("2 [\"a\"]\n").unwrap().payload.unwrap(), r#"["a"]"#);
+        assert_eq!(
+            dec("3/admin,0[ \"\\u00e9\" ]").unwrap().payload.unwrap(),
+            r#"["é"]"#
+        );
+        assert_eq!(
+            dec(r#"4{ "message": "\u00e9" }"#).unwrap().payload.unwrap(),
+            r#"{ "message": "\u00e9" }"#
+        );
     }
 
     #[test]
@@ -915,64 +1021,78 @@ mod tests {
         assert_eq!(encode_ack("/", 5, &["1", "null"]), "35[1,null]");
         // What we encode, we decode.
         let text = encode_event("/a", Some(1), "x\u{1}", &["[1,2]", "\"s\""]);
-        let packet = decode(&text).unwrap();
-        assert_eq!(
-            split_event(packet.payload.as_deref().unwrap())
-                .unwrap()
-                .name,
-            "x\u{1}"
-        );
+        assert_eq!(event(&text).unwrap().name(), "x\u{1}");
+    }
+
+    /// The event of a packet's text, as the Engine makes it.
+    fn event(text: &str) -> Result<Event, DecodeError> {
+        Event::from_packet(decode(text)?)
+    }
+
+    /// The event of a payload that need not be valid JSON (only the name is read).
+    fn event_of(payload: &str) -> Result<Event, DecodeError> {
+        Event::from_packet(p(PacketKind::Event, "/", None, 0, Some(payload)))
     }
 
     #[test]
-    fn splits_events() {
-        let e = split_event(r#"["new message","Привет мир!"]"#).unwrap();
+    fn events_are_decoded_into_their_name_and_compact_arguments() {
+        let e = event(r#"2["new message","Привет мир!"]"#).unwrap();
         assert_eq!(
-            e,
-            EventArgs {
-                name: "new message".into(),
-                array: r#"["new message","Привет мир!"]"#
-            }
+            (e.name(), e.args(), e.ack_id, e.binary),
+            (
+                "new message",
+                r#"["new message","Привет мир!"]"#,
+                None,
+                false
+            )
         );
+        // A python server's spacing and escapes, compacted while validated.
+        let e = event("2/chat,7 [ \"a\" , \"\\u20ac\\/\" ] ").unwrap();
         assert_eq!(
-            split_event(r#" [ "a" , 1 ] "#).unwrap(),
-            EventArgs {
-                name: "a".into(),
-                array: r#"[ "a" , 1 ]"#
-            }
+            (e.name(), e.args(), e.ack_id),
+            ("a", r#"["a","€/"]"#, Some(7))
         );
-        assert_eq!(split_event(r#"["\u0065cho\"",1]"#).unwrap().name, "echo\"");
-        assert_eq!(split_event("[\"only\"]").unwrap().name, "only");
-        assert_eq!(split_event("[1,2]").unwrap().name, "1");
-        assert_eq!(split_event("[-1.5e3]").unwrap().name, "-1.5e3");
-        assert_eq!(split_event("[\"disconnect\"]").unwrap().name, "disconnect");
+        let e = event(r#"2["\u0065cho\"",1]"#).unwrap();
+        assert_eq!((e.name(), e.args()), ("echo\"", r#"["echo\"",1]"#));
+        let e = event(r#"51-["b",{"_placeholder":true,"num":0}]"#).unwrap();
+        assert_eq!((e.name(), e.binary), ("b", true));
+        for (payload, name) in [
+            ("[\"only\"]", "only"),
+            ("[1,2]", "1"),
+            ("[-1.5e3]", "-1.5e3"),
+            ("[\"disconnect\"]", "disconnect"),
+        ] {
+            assert_eq!(event_of(payload).unwrap().name(), name);
+        }
+        let empty = DecodeError::InvalidPayload("an EVENT payload must not be an empty array");
+        assert_eq!(event("2[]"), Err(empty.clone()));
+        assert_eq!(event("2 [ ] "), Err(empty));
         let not_array = DecodeError::InvalidPayload("an EVENT payload must be a JSON array");
-        assert_eq!(
-            split_event("[]"),
-            Err(DecodeError::InvalidPayload(
-                "an EVENT payload must not be an empty array"
-            ))
-        );
-        assert_eq!(
-            split_event(" [ ] "),
-            Err(DecodeError::InvalidPayload(
-                "an EVENT payload must not be an empty array"
-            ))
-        );
-        assert_eq!(split_event("{}"), Err(not_array.clone()));
-        assert_eq!(split_event(""), Err(not_array.clone()));
-        assert_eq!(split_event("["), Err(not_array.clone()));
-        assert_eq!(split_event("[\"a"), Err(not_array.clone()));
-        assert_eq!(split_event("[\"a\"x]"), Err(not_array.clone()));
+        for bad in ["{}", "", "[", "[\"a", "[\"a\"x]"] {
+            assert_eq!(event_of(bad), Err(not_array.clone()), "{bad}");
+        }
         for bad in ["[null]", "[{\"a\":1}]", "[[\"a\"]]", "[true]"] {
             assert_eq!(
-                split_event(bad),
+                event_of(bad),
                 Err(DecodeError::InvalidPayload(
                     "the event name must be a JSON string or number"
                 )),
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn the_recovery_offset_comes_off_events_without_an_ack_id() {
+        let mut e = event(r#"2["echo",1,"Q8JpgYB"]"#).unwrap();
+        assert_eq!(e.take_offset().as_deref(), Some("Q8JpgYB"));
+        assert_eq!((e.name(), e.args()), ("echo", r#"["echo",1]"#));
+        let mut e = event(r#"23["echo","x"]"#).unwrap();
+        assert_eq!(e.take_offset(), None);
+        assert_eq!(e.args(), r#"["echo","x"]"#);
+        let mut e = event(r#"2["only"]"#).unwrap();
+        assert_eq!(e.take_offset(), None);
+        assert_eq!(e.args(), r#"["only"]"#);
     }
 
     #[test]
@@ -1037,8 +1157,8 @@ mod tests {
                 .map(|i| alphabet[((seed >> (i * 4 % 60)) % alphabet.len() as u64) as usize])
                 .collect();
             let text = String::from_utf8_lossy(&bytes);
-            let _ = dec(&text);
-            let _ = split_event(&text);
+            let _ = dec(&text).and_then(Event::from_packet);
+            let _ = event_of(&text);
             let _ = connect_error_message(Some(&text));
             let _ = connect_reply(Some(&text));
         }

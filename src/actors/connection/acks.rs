@@ -13,7 +13,6 @@ use std::time::Instant;
 use super::{Connection, Phase};
 use crate::actors::messages::AckRequest;
 use crate::events::{self, AckState};
-use crate::protocol::json;
 use crate::protocol::socketio::Packet as SioPacket;
 
 /// One `SendWithAck` waiting for its acknowledgement.
@@ -191,11 +190,8 @@ impl Connection {
             return;
         };
         let id = packet.id.unwrap_or_default();
-        let payload = packet.payload.unwrap_or_else(|| "[]".to_owned());
-        let args = match json::compact(&payload) {
-            std::borrow::Cow::Borrowed(_) => payload,
-            std::borrow::Cow::Owned(compacted) => compacted,
-        };
+        // Compact already: the engine's decode made it so.
+        let args = packet.payload.unwrap_or_else(|| "[]".to_owned());
         self.report(events::ack(id, &name, AckState::Ok, args))
             .await;
     }

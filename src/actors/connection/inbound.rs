@@ -1,29 +1,28 @@
-//! The namespace's Socket.IO packets from the server (the engine routed them here): CONNECT
-//! replies, events, acknowledgements, refusals, disconnects.
+//! The namespace's Socket.IO packets from the server (the engine decoded and routed them here):
+//! CONNECT replies, events, acknowledgements, refusals, disconnects; and the hand-over of what
+//! they make to the Registry.
 
 use futures::future::BoxFuture;
-use std::borrow::Cow;
-use std::sync::Arc;
 
 use super::lifecycle::Leave;
 use super::{Connection, Phase, MAX_EARLY_EVENTS};
 use crate::actors::messages::Lane;
-use crate::actors::messages::{AckAsked, Inbound};
-use crate::events::{self, CloseReason, MessageType};
+use crate::actors::messages::{AckAsked, Batch, Inbound, RegistryCmd};
+use crate::events::{self, CloseReason};
 use crate::log::Level;
-use crate::protocol::json;
-use crate::protocol::socketio::{self, Packet as SioPacket, PacketKind};
+use crate::protocol::socketio::{self, Event, Packet as SioPacket, PacketKind};
+use crate::protocol::DecodeError;
 use crate::text;
 
 impl Connection {
-    fn parse_error(&mut self, why: String) -> BoxFuture<'_, ()> {
+    pub(super) fn parse_error(&mut self, why: String) -> BoxFuture<'_, ()> {
         Box::pin(async move {
             let text = text!("the server sent invalid data: {}", why; "сервер прислал неверные данные: {}", why);
             self.end(CloseReason::ParseError, Some(text)).await;
         })
     }
 
-    /// A complete Socket.IO packet (attachments already put in place).
+    /// A complete Socket.IO packet other than an event (attachments already put in place).
     pub(super) async fn on_packet(&mut self, packet: SioPacket) {
         match packet.kind {
             PacketKind::Connect => {
@@ -75,64 +74,59 @@ impl Connection {
                 self.report(events::error(&text.en, data.as_deref())).await;
                 self.session_ended().await;
             }
-            PacketKind::Event | PacketKind::BinaryEvent => {
-                let kind = if packet.kind == PacketKind::BinaryEvent {
-                    MessageType::Binary
-                } else {
-                    MessageType::String
-                };
-                let payload = packet.payload.unwrap_or_default();
-                let name = match socketio::split_event(&payload) {
-                    Ok(args) => self.event_name(&args.name),
-                    Err(err) => return self.parse_error(err.to_string()).await,
-                };
-                // 1C gets the arguments as compact JSON with non-ASCII as it is (python servers
-                // escape it); JavaScript servers' text passes through without a copy.
-                let args_json = match json::compact(&payload) {
-                    Cow::Borrowed(_) => payload,
-                    Cow::Owned(compacted) => compacted,
-                };
-                // The server appends the recovery offset only to events without an ack id.
-                let (ack_id, args_json) = match packet.id {
-                    Some(id) => {
-                        let asked = AckAsked {
-                            session: self.gen,
-                            id,
-                        };
-                        (Some(self.shared.ask_ack(asked)), args_json)
-                    }
-                    None => (None, self.strip_offset(args_json)),
-                };
-                let item = Inbound::Message {
-                    namespace: self.namespace.clone(),
-                    name,
-                    kind,
-                    ack_id,
-                    args_json,
-                };
-                match &mut self.phase {
-                    // Handed over at the end of this turn of the loop, with the rest of the batch.
-                    Phase::Open(_) => self.to_registry.push(item),
-                    Phase::Joining(s) if s.early.len() < MAX_EARLY_EVENTS => s.early.push(item),
-                    _ => {
-                        self.parse_error("too many events before the CONNECT reply".into())
-                            .await
-                    }
-                }
-            }
+            // Never here: the engine hands events over decoded (`SocketEvent::Event`).
+            PacketKind::Event | PacketKind::BinaryEvent => {}
             PacketKind::Ack | PacketKind::BinaryAck => self.on_ack(packet).await,
         }
     }
 }
 
 impl Connection {
-    /// `name` as the Registry gets it: the previous event's name again when it is the same (a
-    /// stream of one event is the common case), so such a stream allocates no name.
-    fn event_name(&mut self, name: &str) -> Arc<str> {
-        if *self.last_event_name != *name {
-            self.last_event_name = Arc::from(name);
+    /// An event of the namespace, as the engine decoded it: to the Registry (with the AckId 1C
+    /// answers with, or without its recovery offset). Not async (it runs for every event, and
+    /// needs no wait): what is wrong with the event, for the caller to end the connection with.
+    pub(super) fn on_event(&mut self, event: Result<Event, DecodeError>) -> Result<(), String> {
+        let mut event = event.map_err(|err| err.to_string())?;
+        // The server appends the recovery offset only to events without an ack id.
+        let ack_id = match event.ack_id {
+            Some(id) => {
+                let asked = AckAsked {
+                    session: self.gen,
+                    id,
+                };
+                Some(self.shared.ask_ack(asked))
+            }
+            None => {
+                self.strip_offset(&mut event);
+                None
+            }
+        };
+        let item = Inbound::Message {
+            namespace: self.namespace.clone(),
+            ack_id,
+            event,
+        };
+        match &mut self.phase {
+            // Handed over at the end of this turn of the loop, with the rest of the batch.
+            Phase::Open(_) => self.to_registry.push(item),
+            Phase::Joining(s) if s.early.len() < MAX_EARLY_EVENTS => s.early.push(item),
+            _ => return Err("too many events before the CONNECT reply".into()),
         }
-        self.last_event_name.clone()
+        Ok(())
+    }
+
+    /// Hands an event to the Registry now, after the items decoded before it.
+    pub(super) async fn report(&mut self, event: events::HostEvent) {
+        self.to_registry.push(Inbound::Always(event));
+        self.hand_to_registry().await;
+    }
+
+    /// Hands the items decoded so far to the Registry, in one message (waiting while it is
+    /// busy: backpressure, no loss).
+    pub(super) async fn hand_to_registry(&mut self) {
+        if let Some(items) = Batch::take(&mut self.to_registry) {
+            let _ = self.registry.send(RegistryCmd::Deliver(items)).await;
+        }
     }
 }
 

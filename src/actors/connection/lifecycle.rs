@@ -9,7 +9,7 @@ use async_channel::Receiver;
 
 use super::{Connection, Phase, Session, SOCKET_CAPACITY};
 use crate::actors::engine::{self, table};
-use crate::actors::messages::{Batch, Inbound, OpenSession, Outbound, RegistryCmd};
+use crate::actors::messages::{OpenSession, Outbound};
 use crate::config::ConnectRequest;
 use crate::config::SYSTEM_PROXY;
 use crate::events::{self, CloseReason};
@@ -238,20 +238,6 @@ impl Connection {
                 let _ = rt::timeout(ENGINE_END_WAIT, ended.recv()).await;
             }
         })
-    }
-
-    /// Hands an event to the Registry now, after the items decoded before it.
-    pub(super) async fn report(&mut self, event: events::HostEvent) {
-        self.to_registry.push(Inbound::Always(event));
-        self.hand_to_registry().await;
-    }
-
-    /// Hands the items decoded so far to the Registry, in one message (waiting while it is
-    /// busy: backpressure, no loss).
-    pub(super) async fn hand_to_registry(&mut self) {
-        if let Some(items) = Batch::take(&mut self.to_registry) {
-            let _ = self.registry.send(RegistryCmd::Deliver(items)).await;
-        }
     }
 
     pub(super) fn on_deadline(&mut self) -> BoxFuture<'_, ()> {

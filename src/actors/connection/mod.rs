@@ -1,11 +1,12 @@
 //! The Connection actor: one `Client`'s namespace socket on an Engine.IO connection.
 //!
-//! It runs the namespace's life cycle (attach to an engine, CONNECT, open, close), decodes the
-//! namespace's packets into [`Inbound`] items for the Registry, and writes the packets waiting in
-//! the outbox once the namespace is joined. The Engine.IO connection itself (dial, transport,
-//! heartbeat, upgrade) belongs to an [`engine`](crate::actors::engine) that may be shared with
-//! other objects' namespaces; the Connection writes through the engine's shared writer and gets
-//! its namespace's packets over a channel of its own (one per attach). One select loop waits on:
+//! It runs the namespace's life cycle (attach to an engine, CONNECT, open, close), turns the
+//! namespace's packets (decoded by the engine) into [`Inbound`] items for the Registry, and
+//! writes the packets waiting in the outbox once the namespace is joined. The Engine.IO
+//! connection itself (dial, transport, heartbeat, upgrade) belongs to an
+//! [`engine`](crate::actors::engine) that may be shared with other objects' namespaces; the
+//! Connection writes through the engine's shared writer and gets its namespace's packets over a
+//! channel of its own (one per attach). One select loop waits on:
 //! control commands, the engine's [`SocketEvent`]s, the outbox (while not joined its packets
 //! move to the offline buffer), the connect deadline and the wake-up timer (acknowledgement
 //! timeouts, reconnect backoff).
@@ -17,7 +18,8 @@
 //!
 //! - this file: the actor's state and its select loop;
 //! - `lifecycle`: Connect, attach, join, Disconnect, and every way a connection ends;
-//! - `inbound`: Socket.IO packets of the namespace (CONNECT replies, events, refusals, …);
+//! - `inbound`: Socket.IO packets of the namespace (CONNECT replies, events, refusals, …), and
+//!   the hand-over to the Registry;
 //! - `outbound`: packets from the outbox to the server, and the offline buffer;
 //! - `acks`: `SendWithAck` Ids waiting for their acknowledgement;
 //! - `reconnect`: reconnection with backoff, and connection-state recovery;
@@ -120,8 +122,6 @@ struct Connection {
     /// more: a `SendWithAck` that the facade writes itself needs no wake-up of this actor while
     /// this timer fires before its own deadline (see [`Connection::arm_wake`]).
     ack_timer: Option<Instant>,
-    /// The name of the last event received, shared with the Registry (see `event_name`).
-    last_event_name: Arc<str>,
     /// Items for the Registry decoded in this turn of the loop, handed over together at its
     /// end (or before anything reported: the order holds). Empty between turns.
     to_registry: Vec<Inbound>,
@@ -160,7 +160,6 @@ pub async fn run(channels: Channels, shared: Arc<Shared>) {
         written_acks: Vec::new(),
         reconnect: reconnect::Reconnect::default(),
         ack_timer: None,
-        last_event_name: Arc::from(""),
         to_registry: Vec::new(),
     };
     let mut deadline = rt::Alarm::new();
@@ -298,6 +297,11 @@ impl Connection {
         match event {
             SocketEvent::Opened(open) => self.on_opened(open).await,
             SocketEvent::Packet(packet) => self.on_packet(packet).await,
+            SocketEvent::Event(event) => {
+                if let Err(why) = self.on_event(event) {
+                    self.parse_error(why).await
+                }
+            }
             SocketEvent::Closed { reason, why } => self.end(reason, why).await,
         }
     }

@@ -23,6 +23,7 @@ use crate::config::ConnectRequest;
 use crate::events::{self, CloseReason};
 use crate::log::Level;
 use crate::protocol::recovery;
+use crate::protocol::socketio::Event;
 use crate::rt;
 
 /// The jitter of the backoff: ±50 % of the delay (`randomizationFactor` of the JS client).
@@ -187,18 +188,15 @@ impl Connection {
         recovered
     }
 
-    /// The arguments of an ack-less event as 1C should see them: when the session has a pid, the
-    /// server appended the event's offset; it is kept for the next reconnect and taken off.
-    pub(super) fn strip_offset(&mut self, args_json: String) -> String {
+    /// Makes the arguments of an event what 1C should see: when the session has a pid, the
+    /// server appended the offset of each ack-less event; it is kept for the next reconnect and
+    /// taken off.
+    pub(super) fn strip_offset(&mut self, event: &mut Event) {
         if self.reconnect.pid.is_none() {
-            return args_json;
+            return;
         }
-        match recovery::split_offset(&args_json) {
-            Some((rest, offset)) => {
-                self.reconnect.offset = Some(offset);
-                rest
-            }
-            None => args_json,
+        if let Some(offset) = event.take_offset() {
+            self.reconnect.offset = Some(offset);
         }
     }
 }

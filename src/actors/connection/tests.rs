@@ -14,7 +14,7 @@ use crate::actors::messages::{AckRequest, Arg, ConnCmd, Inbound, Outbound, Regis
 use crate::actors::outbox::OUTBOX_MAX_BYTES;
 use crate::actors::shared::Shared;
 use crate::config::{ConnectionConfig, ProtocolChoice};
-use crate::events::{self, AckState, CloseReason, HostEvent, MessageType};
+use crate::events::{self, AckState, CloseReason, HostEvent};
 use crate::rt::{self, Task};
 use crate::transport::memory::{MemoryServer, ServerConn, WAIT};
 
@@ -102,13 +102,11 @@ impl Rig {
         match self.next().await {
             Some(Inbound::Message {
                 namespace,
-                name,
-                kind,
                 ack_id,
-                args_json,
+                event,
             }) => {
-                assert_eq!((&*namespace, kind), ("/", MessageType::String));
-                (name.to_string(), ack_id, args_json)
+                assert_eq!((&*namespace, event.binary), ("/", false));
+                (event.name().to_owned(), ack_id, event.into_args())
             }
             other => panic!("expected a message, got {other:?}"),
         }

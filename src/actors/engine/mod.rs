@@ -2,8 +2,9 @@
 //! ride on it (the JavaScript client's manager).
 //!
 //! It dials with the first `Connect`'s settings, owns the transport's reader, answers pings,
-//! runs the upgrade from polling to websocket, reassembles binary packets and routes each
-//! Socket.IO packet to the Connection of its namespace. The writer is shared
+//! runs the upgrade from polling to websocket, reassembles binary packets, decodes each
+//! Socket.IO packet (an event into its name and compact arguments, once for all the actors after
+//! it) and routes it to the Connection of its namespace. The writer is shared
 //! ([`SharedWriter`]): Connections write their own packets, so an emit costs no extra hop.
 //! It has a Heartbeat actor of its own, because heartbeats belong to the Engine.IO connection,
 //! not to a namespace.
@@ -356,7 +357,8 @@ impl Engine {
         }
     }
 
-    /// A complete Socket.IO packet: to the Connection of its namespace.
+    /// A complete Socket.IO packet: to the Connection of its namespace, an event as the
+    /// [`socketio::Event`] that everything after this passes on.
     async fn route(&mut self, packet: SioPacket, commands: &Receiver<EngineCmd>) {
         let Phase::Open(session) = &self.phase else {
             return;
@@ -373,7 +375,12 @@ impl Engine {
         }
         match self.sockets.get_mut(&packet.nsp) {
             // Handed over at the end of this run of reads.
-            Some(outlet) => outlet.push(SocketEvent::Packet(packet)),
+            Some(outlet) => outlet.push(match packet.kind {
+                PacketKind::Event | PacketKind::BinaryEvent => {
+                    SocketEvent::Event(socketio::Event::from_packet(packet))
+                }
+                _ => SocketEvent::Packet(packet),
+            }),
             None if packet.kind == PacketKind::Connect
                 && version == EioVersion::V3
                 && packet.nsp == "/" =>

@@ -12,8 +12,8 @@ use crate::actors::messages::{OpenSession, SocketEvent, Unbatched};
 use crate::config::{ConnectionConfig, ProtocolChoice};
 use crate::events::CloseReason;
 use crate::lang::Text;
-use crate::protocol::socketio::{self, Packet as SioPacket};
-use crate::protocol::EioVersion;
+use crate::protocol::socketio::{self, Event, Packet as SioPacket};
+use crate::protocol::{DecodeError, EioVersion};
 use crate::rt;
 use crate::transport::memory::{MemoryServer, WAIT};
 
@@ -49,6 +49,13 @@ impl Attached {
         match self.next().await {
             SocketEvent::Packet(packet) => packet,
             other => panic!("expected a packet, got {other:?}"),
+        }
+    }
+
+    async fn event(&mut self) -> Event {
+        match self.next().await {
+            SocketEvent::Event(Ok(event)) => event,
+            other => panic!("expected an event, got {other:?}"),
         }
     }
 
@@ -95,14 +102,38 @@ fn packets_reach_the_namespace_they_name() {
         conn.send(r#"42/other,["c"]"#);
         conn.send(r#"451-["bin",{"_placeholder":true,"num":0}]"#);
         conn.send_binary(b"hi");
-        assert_eq!(socketio::encode(&root.packet().await), r#"2["a",1]"#);
-        assert_eq!(socketio::encode(&chat.packet().await), r#"2/chat,["b",2]"#);
+        let a = root.event().await;
+        assert_eq!((a.name(), a.args()), ("a", r#"["a",1]"#));
+        assert_eq!(chat.event().await.args(), r#"["b",2]"#);
         // The attachment is in place of its placeholder.
-        let binary = root.packet().await;
+        let binary = root.event().await;
+        assert!(binary.binary);
         assert_eq!(
-            binary.payload.as_deref(),
-            Some(r#"["bin",{"_placeholder":true,"num":0,"base64":"aGk="}]"#)
+            binary.args(),
+            r#"["bin",{"_placeholder":true,"num":0,"base64":"aGk="}]"#
         );
+    });
+}
+
+/// An event whose payload is no event ends its namespace only: the engine goes on.
+#[test]
+fn an_invalid_event_is_handed_to_its_namespace() {
+    rt::block_on(async {
+        let server = MemoryServer::listen();
+        let mut root = attach(&server, "/", ConnectionConfig::default());
+        let conn = server.accept().await;
+        conn.open("e1", QUIET_MS, QUIET_MS);
+        root.opened().await;
+        conn.send("42[]");
+        conn.send(r#"43["ack"]"#);
+        match root.next().await {
+            SocketEvent::Event(Err(err)) => assert_eq!(
+                err,
+                DecodeError::InvalidPayload("an EVENT payload must not be an empty array")
+            ),
+            other => panic!("expected an invalid event, got {other:?}"),
+        }
+        assert_eq!(socketio::encode(&root.packet().await), r#"3["ack"]"#);
     });
 }
 
