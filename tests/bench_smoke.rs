@@ -185,13 +185,16 @@ fn read_floor_reads_a_flood() {
 
 #[test]
 fn bench_scale_connects_a_few_objects() {
-    let (ok, out) = run_example("bench_scale", &["--counts", "1,5"]);
+    let (ok, out) = run_example("bench_scale", &["--counts", "1,5", "--idle", "1"]);
     assert!(ok, "bench_scale failed:\n{out}");
     for n in ["| 1 |", "| 5 |"] {
-        assert!(
-            out.lines().any(|l| l.starts_with(n)),
-            "no row for {n} objects in:\n{out}"
-        );
+        for client in ["ours", "node"] {
+            assert!(
+                out.lines()
+                    .any(|l| l.starts_with(n) && l.contains(&format!("| {client} |"))),
+                "no row for {n} objects of {client} in:\n{out}"
+            );
+        }
     }
 }
 
