@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use async_channel::Receiver;
 
 use super::{Connection, Phase, Session, SOCKET_CAPACITY};
-use crate::actors::engine::{self, table};
+use crate::actors::engine;
 use crate::actors::messages::{OpenSession, Outbound};
 use crate::config::ConnectRequest;
 use crate::config::SYSTEM_PROXY;
@@ -82,7 +82,7 @@ impl Connection {
             )
         });
         let (to, socket) = async_channel::bounded(SOCKET_CAPACITY);
-        let link = table::attach(&request, self.namespace.clone(), to);
+        let link = engine::attach(&request, self.namespace.clone(), to);
         self.socket = Some(Box::pin(socket));
         self.phase = Phase::Attaching(link);
     }
