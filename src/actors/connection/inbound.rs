@@ -5,7 +5,7 @@
 use futures::future::BoxFuture;
 
 use super::lifecycle::Leave;
-use super::{Connection, Phase, MAX_EARLY_EVENTS};
+use super::state::{Connection, Phase, MAX_EARLY_EVENTS};
 use crate::actors::messages::Lane;
 use crate::actors::messages::{AckAsked, Batch, Inbound, RegistryCmd};
 use crate::events::{self, CloseReason};

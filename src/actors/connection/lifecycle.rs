@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use async_channel::Receiver;
 
-use super::{Connection, Phase, Session, SOCKET_CAPACITY};
+use super::state::{Connection, Phase, Session, SOCKET_CAPACITY};
 use crate::actors::engine;
 use crate::actors::messages::{OpenSession, Outbound};
 use crate::config::ConnectRequest;
