@@ -109,7 +109,7 @@ impl Component {
     pub fn done(&mut self) {
         self.shared.set_closing();
         // A dispatcher waiting for room in a full queue must not hold Done up.
-        self.shared.queue_close();
+        self.shared.queue().close();
         if let Some(actors) = self.actors.take() {
             actors.shutdown(DONE_WAIT);
         }
@@ -150,12 +150,14 @@ impl Component {
     pub fn get_prop(&self, index: usize) -> Result<Value, Error> {
         let s = &self.settings;
         let string = |v: &str| Value::String(v.to_owned());
+        // What the actors write (Connected, SessionID, LastError), copied at the read.
+        let status = || self.shared.status().snapshot();
         let Some((prop, _)) = PROPS.get(index) else {
             return Err(self.error(crate::text!("there is no property number {}", index; "нет свойства с номером {}", index)));
         };
         Ok(match prop {
-            Prop::SessionId => Value::String(self.shared.session_id()),
-            Prop::Connected => Value::Bool(self.shared.connected()),
+            Prop::SessionId => Value::String(status().session_id),
+            Prop::Connected => Value::Bool(status().connected),
             Prop::Timeout => string(&s.connection.timeout_text),
             Prop::Version => string(env!("CARGO_PKG_VERSION")),
             Prop::EventSource => string(&s.event_source),
@@ -180,10 +182,9 @@ impl Component {
             Prop::LogLevel => string(s.log_level.as_str()),
             Prop::DeliveryMode => string(s.delivery_mode_text()),
             Prop::EventBufferDepth => Value::I32(s.event_buffer_depth),
-            Prop::QueueLength => number(self.shared.queue_receiver().len() as f64),
+            Prop::QueueLength => number(self.shared.queue().receiver().len() as f64),
             Prop::LastError => Value::String(
-                self.shared
-                    .last_error()
+                (status().last_error)
                     .map(|t| t.get(self.lang).to_owned())
                     .unwrap_or_default(),
             ),
@@ -296,14 +297,14 @@ impl Component {
     /// Stores the text of a failure that happened outside a normal call (a caught panic) so that
     /// `LastError` shows it.
     pub fn record_error(&mut self, text: &str) {
-        self.shared.set_last_error(Text::new(text, text));
+        self.shared.status().set_last_error(Text::new(text, text));
     }
 
     /// Records `text` as `LastError` and turns it into the call's error, in the interface
     /// language.
     fn error(&self, text: Text) -> Error {
         let message = text.get(self.lang).to_owned();
-        self.shared.set_last_error(text);
+        self.shared.status().set_last_error(text);
         Error(message)
     }
 }

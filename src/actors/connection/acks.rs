@@ -22,7 +22,7 @@ impl Connection {
     pub(super) fn adopt_written_acks(&mut self) -> bool {
         let open = matches!(self.phase, Phase::Open(_));
         let mut written = std::mem::take(&mut self.written_acks);
-        self.shared.take_written_acks(&mut written);
+        self.shared.acks().take_written(&mut written);
         let any = !written.is_empty();
         for written in written.drain(..) {
             if open && written.gen == self.gen {

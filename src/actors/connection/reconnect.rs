@@ -64,7 +64,7 @@ impl Connection {
             random_unit(),
         );
         self.reconnect.due = Some(rt::now() + delay);
-        self.shared.set_busy(true);
+        self.shared.status().set_busy(true);
         let attempt = self.reconnect.attempts + 1;
         self.log(Level::Info, || {
             format!("reconnect attempt {attempt} in {} ms", delay.as_millis())
@@ -78,7 +78,7 @@ impl Connection {
         let waiting = self.reconnect.due.is_some();
         self.reconnect = Reconnect::default();
         if waiting {
-            self.shared.set_busy(false);
+            self.shared.status().set_busy(false);
         }
         waiting
     }
@@ -105,7 +105,7 @@ impl Connection {
                 // Unreachable: a reconnect is only planned with a request. Stay consistent anyway.
                 None => {
                     self.reconnect = Reconnect::default();
-                    self.shared.set_busy(false);
+                    self.shared.status().set_busy(false);
                 }
             }
         })
