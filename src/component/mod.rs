@@ -150,14 +150,24 @@ impl Component {
     pub fn get_prop(&self, index: usize) -> Result<Value, Error> {
         let s = &self.settings;
         let string = |v: &str| Value::String(v.to_owned());
-        // What the actors write (Connected, SessionID, LastError), copied at the read.
-        let status = || self.shared.status().snapshot();
         let Some((prop, _)) = PROPS.get(index) else {
             return Err(self.error(crate::text!("there is no property number {}", index; "нет свойства с номером {}", index)));
         };
         Ok(match prop {
-            Prop::SessionId => Value::String(status().session_id),
-            Prop::Connected => Value::Bool(status().connected),
+            // What the actors write, copied at the read (one copy, whichever of the three).
+            Prop::SessionId | Prop::Connected | Prop::LastError => {
+                let status = self.shared.status().snapshot();
+                match prop {
+                    Prop::Connected => Value::Bool(status.connected),
+                    Prop::SessionId => Value::String(status.session_id),
+                    // LastError.
+                    _ => Value::String(
+                        (status.last_error)
+                            .map(|t| t.get(self.lang).to_owned())
+                            .unwrap_or_default(),
+                    ),
+                }
+            }
             Prop::Timeout => string(&s.connection.timeout_text),
             Prop::Version => string(env!("CARGO_PKG_VERSION")),
             Prop::EventSource => string(&s.event_source),
@@ -183,11 +193,6 @@ impl Component {
             Prop::DeliveryMode => string(s.delivery_mode_text()),
             Prop::EventBufferDepth => Value::I32(s.event_buffer_depth),
             Prop::QueueLength => number(self.shared.queue().receiver().len() as f64),
-            Prop::LastError => Value::String(
-                (status().last_error)
-                    .map(|t| t.get(self.lang).to_owned())
-                    .unwrap_or_default(),
-            ),
         })
     }
 
