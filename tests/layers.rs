@@ -10,22 +10,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// Cycles that exist today and are being taken apart (issue 16), each as its sorted files.
-/// The test fails on any other cycle, and on a listed one that is gone (so the list shrinks).
-const KNOWN_CYCLES: &[&[&str]] = &[
-    &[
-        "actors/engine/mod.rs",
-        "actors/engine/session.rs",
-        "actors/engine/table.rs",
-    ],
-    &[
-        "actors/connection/acks.rs",
-        "actors/connection/lifecycle.rs",
-        "actors/connection/mod.rs",
-        "actors/connection/reconnect.rs",
-    ],
-];
-
 fn src_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
 }
@@ -423,17 +407,7 @@ fn no_file_imports_a_higher_layer() {
 #[test]
 fn no_files_import_each_other_in_a_cycle() {
     let found = cycles(&graph());
-    let known: Vec<Vec<String>> = KNOWN_CYCLES
-        .iter()
-        .map(|c| c.iter().map(|s| s.to_string()).collect())
-        .collect();
-    let new: Vec<_> = found.iter().filter(|c| !known.contains(c)).collect();
-    assert!(new.is_empty(), "import cycles:\n{new:#?}");
-    let gone: Vec<_> = known.iter().filter(|c| !found.contains(c)).collect();
-    assert!(
-        gone.is_empty(),
-        "cycles no longer there: take them off KNOWN_CYCLES:\n{gone:#?}"
-    );
+    assert!(found.is_empty(), "import cycles:\n{found:#?}");
 }
 
 #[test]

@@ -81,7 +81,7 @@ pub async fn run(
             } else {
                 // Bounded: waits while the queue is full, which in the end stops the socket
                 // reads. Nothing is dropped.
-                shared.queue_push(event).await
+                shared.queue().push(event).await
             }
         }
         if shared.closing() {
@@ -121,7 +121,7 @@ impl Notify {
         mut event: HostEvent,
     ) {
         loop {
-            match shared.queue_try_push(event) {
+            match shared.queue().try_push(event) {
                 Ok(waiting) => {
                     self.started |= waiting == 1;
                     return;
@@ -136,7 +136,7 @@ impl Notify {
             let until_check = self
                 .check_at
                 .map_or(RESEND_AFTER, |at| at.saturating_duration_since(rt::now()));
-            rt::timeout(until_check, shared.queue_wait_room()).await;
+            rt::timeout(until_check, shared.queue().wait_room()).await;
         }
     }
 
@@ -144,8 +144,8 @@ impl Notify {
     fn remind(&mut self, sink: &dyn EventSink, shared: &Shared, buffers: &mut Buffers) {
         let now = rt::now();
         // Read before the event goes out: a `GetEvent` that answers it counts as "since".
-        let pulls = shared.pulls();
-        let waiting = shared.queue_receiver().len();
+        let pulls = shared.queue().pulls();
+        let waiting = shared.queue().receiver().len();
         let started = std::mem::take(&mut self.started);
         self.check_at = match self.reminder.due(now, waiting, started, pulls) {
             Due::Now => {
@@ -200,7 +200,7 @@ async fn deliver_or_queue(
     if overflow.active {
         // Once 1C has read everything that was moved, the order is safe again: one try (no
         // retries, the platform has just been refusing) decides whether its buffer has room.
-        if shared.queue_receiver().is_empty() && hand(sink, shared, buffers, &event) {
+        if shared.queue().receiver().is_empty() && hand(sink, shared, buffers, &event) {
             overflow.active = false;
             return;
         }
@@ -211,12 +211,12 @@ async fn deliver_or_queue(
         overflow.active = true;
         overflow.notice_due = true;
         let note = moved_note(overflow.moved + 1);
-        shared.queue_push(events::error(&note.en, None)).await;
+        shared.queue().push(events::error(&note.en, None)).await;
     }
     overflow.moved += 1;
     shared.count_undelivered();
-    shared.set_last_error(moved_note(overflow.moved));
-    shared.queue_push(event).await;
+    shared.status().set_last_error(moved_note(overflow.moved));
+    shared.queue().push(event).await;
 }
 
 /// The text that says events were moved to the queue.
@@ -357,7 +357,7 @@ mod tests {
 
         /// What `GetEvent` finds next in the queue.
         async fn queued(&self) -> HostEvent {
-            let queued = rt::timeout(WAIT, self.shared.queue_receiver().recv()).await;
+            let queued = rt::timeout(WAIT, self.shared.queue().receiver().recv()).await;
             queued.expect("the queue stayed empty").unwrap()
         }
 
@@ -392,7 +392,7 @@ mod tests {
                 rig.taken().await,
                 events::close(events::CloseReason::Normal)
             );
-            assert!(rig.shared.queue_receiver().is_empty());
+            assert!(rig.shared.queue().receiver().is_empty());
         });
     }
 
@@ -437,7 +437,7 @@ mod tests {
             assert_eq!(rig.queued().await, numbered(1));
             assert_eq!(rig.queued().await, numbered(2));
             assert!(rig.platform.offered.load(Ordering::Relaxed) >= 4, "retried");
-            assert_eq!(rig.shared.last_error(), Some(moved_note(2)));
+            assert_eq!(rig.shared.status().last_error(), Some(moved_note(2)));
             rig.platform.full.store(false, Ordering::Relaxed);
             assert_eq!(rig.taken().await, events::error(&moved_note(2).en, None));
             rig.deliver(vec![numbered(3)]).await;

@@ -98,7 +98,7 @@ pub fn offer(shared: &Shared, out: Outbound) -> Offer {
     let deadline = ack.as_ref().map(|a| a.request.deadline);
     let result = writer.send_now(EioPacket::Message(text), || {
         if let Some(ack) = ack {
-            shared.push_written_ack(ack);
+            shared.acks().push_written(ack);
         }
     });
     match result {

@@ -68,7 +68,7 @@ impl ConnectionHandle {
         if let Some(ticket) = take() {
             return Ok(ticket);
         }
-        if !self.shared.connected() {
+        if !self.shared.status().connected() {
             return Err(Refused::Full);
         }
         rt::block_on(rt::timeout(wait, outbox.wait_for_room(take))).ok_or(Refused::Full)
@@ -87,7 +87,7 @@ impl ConnectionHandle {
         // bound is exact.
         let outbox = self.shared.outbox();
         if outbox.packets() >= OUTBOX_CAPACITY {
-            if !self.shared.connected() {
+            if !self.shared.status().connected() {
                 return Err(Refused::Full);
             }
             let room = outbox.wait_for_room(|| (outbox.packets() < OUTBOX_CAPACITY).then_some(()));

@@ -45,7 +45,11 @@
 //!   wake-up of the Connection on the way out); `encode`: the packets of emits.
 //! - `messages`: every message type; `outbox`: what waits to be written, counted and bounded
 //!   in packets and bytes, with a wake-up for a `Send` that waits for room.
-//! - `shared`: what the 1C thread reads while the actors run (Connected, SessionID, …).
+//! - `shared`: what the 1C thread and the actors share while they run, in parts by job:
+//!   `status` (Connected, SessionID, LastError: a [`status::Snapshot`] for the properties),
+//!   `event_queue` (queue and notify modes' events, `GetEvent`'s end), `ack_book` (`SendWithAck`
+//!   Ids, the server's acknowledgement requests, the acks written on the fast lane); `shared`
+//!   itself keeps the delivery mode, the event source, the outbox and the fast lane.
 //! - `connection`, `registry`, `dispatcher`: one actor each per object; `pending`: when the
 //!   dispatcher sends notify mode's Pending event (pure).
 //! - `engine`, `heartbeat`: one each per Engine.IO connection.
@@ -64,17 +68,20 @@
 //! - Heartbeat: its time comes in as an [`rt::Clock`]. The tests give it an `rt::ManualClock`
 //!   and poll the actor on their own thread until it waits, so they move time by hand and see
 //!   "not yet" as surely as "now".
-//! - Dispatcher: a recording [`EventSink`] is the platform; the queue is [`Shared`]'s.
+//! - Dispatcher: a recording [`EventSink`] is the platform; the queue is [`Shared`]'s
+//!   ([`event_queue`]).
 //!
 //! Never sleep and hope: wait for the expected message, bounded by `memory::WAIT` so that a
 //! failing test fails instead of hanging. Timings that the server or the properties set
 //! (pingInterval, ReconnectionDelay, an ack's timeout) are made a few milliseconds in the Engine
 //! and Connection tests.
 
+pub mod ack_book;
 pub mod connection;
 pub mod dispatcher;
 pub mod encode;
 pub mod engine;
+pub mod event_queue;
 pub mod fast_lane;
 pub mod handles;
 pub mod heartbeat;
@@ -83,6 +90,7 @@ pub mod outbox;
 pub mod pending;
 pub mod registry;
 pub mod shared;
+pub mod status;
 
 use std::sync::Arc;
 use std::time::Duration;

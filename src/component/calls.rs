@@ -94,7 +94,7 @@ impl Component {
             );
         };
         let endpoint = Endpoint::parse(uri)?;
-        if self.shared.busy() {
+        if self.shared.status().busy() {
             return Err(
                 text!("already connected or connecting; call Disconnect first";
                              "подключение уже установлено или устанавливается; сначала вызовите Отключиться"),
@@ -109,10 +109,10 @@ impl Component {
         };
         // Marked busy here, not only in the actor, so that a second Connect right after the
         // first is refused even before the actor has seen the first.
-        self.shared.set_busy(true);
+        self.shared.status().set_busy(true);
         let result = self.command(ConnCmd::Connect(Arc::new(request)));
         if result.is_err() {
-            self.shared.set_busy(false);
+            self.shared.status().set_busy(false);
         }
         result
     }
@@ -157,7 +157,7 @@ impl Component {
         let json = json_args(arg(args, 1))?;
         let timeout = ack_timeout(arg(args, 2), self.settings.connection.timeout)?;
         let ticket = self.outbox_ticket(&name, &json)?;
-        let id = self.shared.next_ack_id();
+        let id = self.shared.acks().next_id();
         let ack = AckRequest {
             id,
             deadline: rt::now() + timeout,
@@ -175,7 +175,7 @@ impl Component {
     fn ack(&self, args: &[Value]) -> Result<(), Text> {
         let id = ack_id(arg(args, 0))?;
         let json = json_args(arg(args, 1))?;
-        let asked = self.shared.take_ack_request(id).ok_or_else(|| {
+        let asked = self.shared.acks().take_request(id).ok_or_else(|| {
             text!("Ack: there is no acknowledgement request with Id {}: it was answered already, its connection has closed, or the server never asked", id;
                   "Подтвердить: нет запроса подтверждения с Ид {}: на него уже ответили, его соединение закрылось, или сервер не запрашивал подтверждение", id)
         })?;
@@ -189,7 +189,7 @@ impl Component {
         });
         if result.is_err() {
             // Not handed over: 1C may try again.
-            self.shared.restore_ack_request(id, asked);
+            self.shared.acks().restore_request(id, asked);
         }
         result
     }
@@ -254,8 +254,8 @@ impl Component {
             );
         }
         // Notify mode reminds 1C of waiting events only while it does not pull.
-        self.shared.count_pull();
-        let queue = self.shared.queue_receiver();
+        self.shared.queue().count_pull();
+        let queue = self.shared.queue().receiver();
         let event = match queue.try_recv() {
             Ok(event) => Some(event),
             Err(_) if wait_ms > 0.0 => rt::block_on(rt::timeout(
@@ -267,7 +267,7 @@ impl Component {
         };
         Ok(match event {
             Some(event) => {
-                self.shared.queue_taken();
+                self.shared.queue().taken();
                 if let [first, second, ..] = args {
                     *first = Value::String(event.event.to_string());
                     *second = Value::String(event.data);

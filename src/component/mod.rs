@@ -109,7 +109,7 @@ impl Component {
     pub fn done(&mut self) {
         self.shared.set_closing();
         // A dispatcher waiting for room in a full queue must not hold Done up.
-        self.shared.queue_close();
+        self.shared.queue().close();
         if let Some(actors) = self.actors.take() {
             actors.shutdown(DONE_WAIT);
         }
@@ -154,8 +154,20 @@ impl Component {
             return Err(self.error(crate::text!("there is no property number {}", index; "нет свойства с номером {}", index)));
         };
         Ok(match prop {
-            Prop::SessionId => Value::String(self.shared.session_id()),
-            Prop::Connected => Value::Bool(self.shared.connected()),
+            // What the actors write, copied at the read (one copy, whichever of the three).
+            Prop::SessionId | Prop::Connected | Prop::LastError => {
+                let status = self.shared.status().snapshot();
+                match prop {
+                    Prop::Connected => Value::Bool(status.connected),
+                    Prop::SessionId => Value::String(status.session_id),
+                    // LastError.
+                    _ => Value::String(
+                        (status.last_error)
+                            .map(|t| t.get(self.lang).to_owned())
+                            .unwrap_or_default(),
+                    ),
+                }
+            }
             Prop::Timeout => string(&s.connection.timeout_text),
             Prop::Version => string(env!("CARGO_PKG_VERSION")),
             Prop::EventSource => string(&s.event_source),
@@ -180,13 +192,7 @@ impl Component {
             Prop::LogLevel => string(s.log_level.as_str()),
             Prop::DeliveryMode => string(s.delivery_mode_text()),
             Prop::EventBufferDepth => Value::I32(s.event_buffer_depth),
-            Prop::QueueLength => number(self.shared.queue_receiver().len() as f64),
-            Prop::LastError => Value::String(
-                self.shared
-                    .last_error()
-                    .map(|t| t.get(self.lang).to_owned())
-                    .unwrap_or_default(),
-            ),
+            Prop::QueueLength => number(self.shared.queue().receiver().len() as f64),
         })
     }
 
@@ -296,14 +302,14 @@ impl Component {
     /// Stores the text of a failure that happened outside a normal call (a caught panic) so that
     /// `LastError` shows it.
     pub fn record_error(&mut self, text: &str) {
-        self.shared.set_last_error(Text::new(text, text));
+        self.shared.status().set_last_error(Text::new(text, text));
     }
 
     /// Records `text` as `LastError` and turns it into the call's error, in the interface
     /// language.
     fn error(&self, text: Text) -> Error {
         let message = text.get(self.lang).to_owned();
-        self.shared.set_last_error(text);
+        self.shared.status().set_last_error(text);
         Error(message)
     }
 }

@@ -5,7 +5,7 @@
 use futures::future::BoxFuture;
 
 use super::lifecycle::Leave;
-use super::{Connection, Phase, MAX_EARLY_EVENTS};
+use super::state::{Connection, Phase, MAX_EARLY_EVENTS};
 use crate::actors::messages::Lane;
 use crate::actors::messages::{AckAsked, Batch, Inbound, RegistryCmd};
 use crate::events::{self, CloseReason};
@@ -37,7 +37,7 @@ impl Connection {
                 let sid = reply
                     .sid
                     .unwrap_or_else(|| eio3_socket_id(&self.namespace, &session.open.engine_sid));
-                self.shared.set_session(Some(&sid));
+                self.shared.status().set_session(Some(&sid));
                 self.deadline = None;
                 let recovered = self.joined(reply.pid);
                 let early = std::mem::take(&mut session.early);
@@ -66,7 +66,7 @@ impl Connection {
                 let socketio::ConnectError { message, data } =
                     socketio::connect_error_message(packet.payload.as_deref());
                 let text = text!("the server refused the connection: {}", message; "сервер отказал в подключении: {}", message);
-                self.shared.set_last_error(text.clone());
+                self.shared.status().set_last_error(text.clone());
                 self.teardown(Leave::Now).await;
                 // A refusal is final, also in the middle of reconnecting (as the JS client).
                 self.stop_reconnecting();
@@ -94,7 +94,7 @@ impl Connection {
                     session: self.gen,
                     id,
                 };
-                Some(self.shared.ask_ack(asked))
+                Some(self.shared.acks().ask(asked))
             }
             None => {
                 self.strip_offset(&mut event);

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use async_channel::Receiver;
 
-use super::{Connection, Phase, Session, SOCKET_CAPACITY};
-use crate::actors::engine::{self, table};
+use super::state::{Connection, Phase, Session, SOCKET_CAPACITY};
+use crate::actors::engine;
 use crate::actors::messages::{OpenSession, Outbound};
 use crate::config::ConnectRequest;
 use crate::config::SYSTEM_PROXY;
@@ -57,7 +57,7 @@ impl Connection {
         self.namespace = Arc::from(request.endpoint.namespace.as_str());
         self.deadline = Some(deadline);
         self.request = Some(request.clone());
-        self.shared.set_busy(true);
+        self.shared.status().set_busy(true);
         if let Some(log) = &request.log {
             log.check();
         }
@@ -82,7 +82,7 @@ impl Connection {
             )
         });
         let (to, socket) = async_channel::bounded(SOCKET_CAPACITY);
-        let link = table::attach(&request, self.namespace.clone(), to);
+        let link = engine::attach(&request, self.namespace.clone(), to);
         self.socket = Some(Box::pin(socket));
         self.phase = Phase::Attaching(link);
     }
@@ -187,7 +187,7 @@ impl Connection {
             // Decided before anything is reported, so that Connect stays refused meanwhile.
             let retrying = self.plan_reconnect(was_open, reason);
             if let Some(why) = &why {
-                self.shared.set_last_error(why.clone());
+                self.shared.status().set_last_error(why.clone());
             }
             if was_open {
                 self.report(events::close(reason)).await;
@@ -204,7 +204,7 @@ impl Connection {
                     text!("the connection closed before the namespace was joined";
                           "соединение закрылось до подключения к пространству имён")
                 });
-                self.shared.set_last_error(why.clone());
+                self.shared.status().set_last_error(why.clone());
                 self.report(events::fail()).await;
                 self.report(events::error(&why.en, None)).await;
             }
@@ -229,11 +229,11 @@ impl Connection {
             let ended = link.and_then(|link| link.detach());
             self.deadline = None;
             self.gen += 1;
-            self.shared.set_session(None);
+            self.shared.status().set_session(None);
             // The server forgets its acknowledgement requests with the session; before any Close
             // is reported, so that `Ack` refuses them from then on.
-            self.shared.clear_ack_requests();
-            self.shared.set_busy(false);
+            self.shared.acks().clear_requests();
+            self.shared.status().set_busy(false);
             if let (Some(ended), Leave::WaitForClose) = (ended, leave) {
                 let _ = rt::timeout(ENGINE_END_WAIT, ended.recv()).await;
             }

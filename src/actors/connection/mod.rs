@@ -16,54 +16,49 @@
 //! anything (waiting, bounded, for the transport to close when it was the engine's last
 //! namespace) and drops its sender to the Registry, which then ends.
 //!
-//! - this file: the actor's state and its select loop;
+//! - this file: the select loop and the engine's events;
+//! - `state`: the actor's state, which every file below works on (so none of them imports this
+//!   one, nor another both ways);
 //! - `lifecycle`: Connect, attach, join, Disconnect, and every way a connection ends;
 //! - `inbound`: Socket.IO packets of the namespace (CONNECT replies, events, refusals, …), and
 //!   the hand-over to the Registry;
 //! - `outbound`: packets from the outbox to the server, and the offline buffer;
-//! - `acks`: `SendWithAck` Ids waiting for their acknowledgement;
-//! - `reconnect`: reconnection with backoff, and connection-state recovery;
+//! - `acks`: the Ack events of `SendWithAck`; `ack_ids`: the Ids waiting for their
+//!   acknowledgement (pure bookkeeping);
+//! - `reconnect`: reconnection with backoff, and connection-state recovery; `backoff`: its
+//!   state and the delay before each attempt;
 //! - `tests`: the loop against a scripted server in memory.
 
+mod ack_ids;
 mod acks;
+mod backoff;
 mod inbound;
 mod lifecycle;
-use lifecycle::Leave;
 mod outbound;
 mod reconnect;
+mod state;
 
 use std::collections::VecDeque;
-use std::pin::{pin, Pin};
+use std::pin::pin;
 use std::sync::Arc;
 use std::time::Instant;
 
 use async_channel::{Receiver, Sender};
 use futures::{FutureExt, StreamExt};
 
-use super::engine::table::Link;
-use super::messages::WrittenAck;
-use super::messages::{Batch, ConnCmd, Inbound, OpenSession, Outbound, RegistryCmd, SocketEvent};
+use super::messages::{Batch, ConnCmd, Outbound, RegistryCmd, SocketEvent};
 use super::shared::Shared;
-use crate::config::ConnectRequest;
 use crate::events::CloseReason;
 use crate::log::Level;
 use crate::rt;
-
-/// How many outbox packets are written before one flush.
-const WRITE_BATCH: usize = 64;
-
-/// Capacity of the channel from the engine (batches of the namespace's packets, at most the
-/// engine's READ_STREAK each): a full channel makes the engine wait, and so slows the socket
-/// reads instead of growing memory.
-const SOCKET_CAPACITY: usize = 16;
+use ack_ids::Acks;
+use backoff::Reconnect;
+use lifecycle::Leave;
+use state::{Connection, Phase};
 
 /// After this many engine events in a row, no further batch is taken before the loop has looked
 /// at its other inputs again.
 const SOCKET_BATCH: usize = 64;
-
-/// Most events kept while the namespace is not yet joined (python-socketio 4 sends events
-/// before its CONNECT reply); more is a protocol error.
-const MAX_EARLY_EVENTS: usize = 1024;
 
 /// The channels a Connection actor is built from.
 pub struct Channels {
@@ -73,58 +68,6 @@ pub struct Channels {
     pub outbox: Receiver<Outbound>,
     /// To the Registry actor.
     pub registry: Sender<RegistryCmd>,
-}
-
-/// Where the connection stands.
-enum Phase {
-    /// No connection and no attempt.
-    Idle,
-    /// On an engine whose Engine.IO session is not open yet.
-    Attaching(Link),
-    /// The Engine.IO session is open; waiting for the namespace CONNECT reply.
-    Joining(Session),
-    /// The namespace is joined: events flow both ways.
-    Open(Session),
-}
-
-/// The namespace on an open Engine.IO session.
-struct Session {
-    link: Link,
-    open: OpenSession,
-    /// Events that arrived before the CONNECT reply, delivered right after Open.
-    early: Vec<Inbound>,
-}
-
-/// The actor's state.
-struct Connection {
-    shared: Arc<Shared>,
-    registry: Sender<RegistryCmd>,
-    /// The current attempt; the server's acknowledgement requests are tied to it.
-    gen: u64,
-    phase: Phase,
-    /// The engine's events for the current attempt (a new channel per attach). Pinned: the
-    /// select loop polls it as a stream.
-    socket: Option<Pin<Box<Receiver<Batch<SocketEvent>>>>>,
-    request: Option<Arc<ConnectRequest>>,
-    namespace: Arc<str>,
-    /// When the current attempt fails if it has not reached Open.
-    deadline: Option<Instant>,
-    /// Emits waiting for the namespace to be joined, in order (the offline buffer).
-    send_buffer: VecDeque<Outbound>,
-    /// `SendWithAck` Ids waiting for their acknowledgement.
-    acks: acks::Acks,
-    /// The buffer [`Connection::adopt_written_acks`] swaps with the facade's (no allocation per
-    /// `SendWithAck` written on the fast lane).
-    written_acks: Vec<WrittenAck>,
-    /// Reconnection and recovery state.
-    reconnect: reconnect::Reconnect,
-    /// The acknowledgement timer as last armed. Kept until it fires, also once no Id waits any
-    /// more: a `SendWithAck` that the facade writes itself needs no wake-up of this actor while
-    /// this timer fires before its own deadline (see [`Connection::arm_wake`]).
-    ack_timer: Option<Instant>,
-    /// Items for the Registry decoded in this turn of the loop, handed over together at its
-    /// end (or before anything reported: the order holds). Empty between turns.
-    to_registry: Vec<Inbound>,
 }
 
 /// One thing the select loop woke up for.
@@ -156,9 +99,9 @@ pub async fn run(channels: Channels, shared: Arc<Shared>) {
         namespace: Arc::from("/"),
         deadline: None,
         send_buffer: VecDeque::new(),
-        acks: acks::Acks::default(),
+        acks: Acks::default(),
         written_acks: Vec::new(),
-        reconnect: reconnect::Reconnect::default(),
+        reconnect: Reconnect::default(),
         ack_timer: None,
         to_registry: Vec::new(),
     };

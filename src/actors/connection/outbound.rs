@@ -9,7 +9,7 @@
 use async_channel::Receiver;
 use futures::future::BoxFuture;
 
-use super::{Connection, Phase, WRITE_BATCH};
+use super::state::{Connection, Phase, WRITE_BATCH};
 use crate::actors::encode::{encode_ack, encode_event};
 use crate::actors::messages::{Outbound, SharedWriter};
 use crate::actors::outbox::OutboxTicket;

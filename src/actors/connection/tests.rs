@@ -160,8 +160,8 @@ fn connect_sends_the_namespace_connect_with_auth_and_opens_on_the_reply() {
         conn.send(r#"40/chat,{"sid":"s1"}"#);
         let mut rig = rig;
         assert_eq!(rig.event().await, events::open(false));
-        assert!(rig.shared.connected());
-        assert_eq!(rig.shared.session_id(), "s1");
+        assert!(rig.shared.status().connected());
+        assert_eq!(rig.shared.status().session_id(), "s1");
     });
 }
 
@@ -183,7 +183,7 @@ fn eio3_the_root_namespace_is_joined_by_the_servers_own_connect() {
         conn.open("e3", QUIET_MS, QUIET_MS);
         conn.send("40");
         assert_eq!(rig.event().await, events::open(false));
-        assert_eq!(rig.shared.session_id(), "e3");
+        assert_eq!(rig.shared.status().session_id(), "e3");
         rig.emit("x", "1", None);
         assert_eq!(conn.next().await.as_deref(), Some(r#"42["x",1]"#));
     });
@@ -206,7 +206,7 @@ fn inbound_events_reach_the_registry_in_order_with_their_ack_requests() {
         let (name, ack_id, _) = rig.message().await;
         assert_eq!(name, "ask");
         // 1C answers by the AckId it got; the facade finds the server's id by it.
-        let asked = rig.shared.take_ack_request(ack_id.expect("an AckId"));
+        let asked = rig.shared.acks().take_request(ack_id.expect("an AckId"));
         assert_eq!(asked.map(|a| a.id), Some(1));
     });
 }
@@ -308,7 +308,7 @@ fn reconnecting_stops_after_the_allowed_attempts() {
         assert_eq!(rig.event().await, events::fail());
         let error = rig.event().await;
         assert!(error.event.starts_with(r#"{"Event": "Error""#), "{error:?}");
-        assert!(!rig.shared.busy(), "no further attempt");
+        assert!(!rig.shared.status().busy(), "no further attempt");
     });
 }
 
@@ -325,8 +325,8 @@ fn the_server_disconnecting_the_namespace_is_not_retried() {
             rig.event().await,
             events::close(CloseReason::ServerDisconnect)
         );
-        assert!(!rig.shared.busy());
-        assert!(!rig.shared.connected());
+        assert!(!rig.shared.status().busy());
+        assert!(!rig.shared.status().connected());
     });
 }
 

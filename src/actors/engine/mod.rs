@@ -17,14 +17,17 @@
 //! transport and the Heartbeat are gone: the last Connection to leave waits for that, so no task
 //! of an object outlives its `Done`.
 //!
-//! - this file: the actor's state, its select loop, and the routing by namespace;
+//! - this file: the select loop, the routing by namespace, and [`attach`];
 //! - `outlet`: where a namespace's events go, a run of reads' packets in one message;
 //! - `session`: dial, open, the upgrade, and closing the transport;
-//! - `table`: which engines exist and who may share them;
+//! - `state`: the actor's state (the session, the upgrade), which this file and `session` share;
+//! - `table`: which engines exist and who may share them (it does not know the actor: this
+//!   file hands it the spawn);
 //! - `tests`: the loop against a scripted server in memory.
 
 mod outlet;
 mod session;
+mod state;
 pub mod table;
 
 use std::pin::pin;
@@ -34,93 +37,25 @@ use std::task::Poll;
 use async_channel::{Receiver, Sender};
 use futures::{FutureExt, StreamExt};
 
-use super::messages::{Batch, EngineCmd, EngineEvent, HeartbeatMsg, SharedWriter, SocketEvent};
+use super::messages::{Batch, EngineCmd, EngineEvent, HeartbeatMsg, SocketEvent};
 use crate::config::ConnectRequest;
 use crate::events::CloseReason;
 use crate::lang::Text;
 use crate::log::Level;
-use crate::protocol::binary::Reassembler;
 use crate::protocol::engineio::Packet as EioPacket;
 use crate::protocol::socketio::{self, Packet as SioPacket, PacketKind};
 use crate::protocol::EioVersion;
-use crate::rt::{self, Task};
+use crate::rt;
 use crate::text;
-use crate::transport::upgrade::Probed;
-use crate::transport::{Incoming, Reader, TransportError};
+use crate::transport::{Incoming, TransportError};
 use outlet::{Flushed, Outlet, Outlets};
-use table::EngineKey;
-
-/// Most binary attachments accepted in one inbound packet (socket.io's own parser stops at 10;
-/// servers may send more).
-const MAX_ATTACHMENTS: usize = 256;
-
-/// Most attachment bytes accepted in one inbound packet.
-const MAX_ATTACHMENT_BYTES: usize = crate::config::MAX_MESSAGE_BYTES;
+pub(super) use state::send;
+use state::{Engine, Phase, CLOSE_WAIT};
+use table::{Link, Start};
 
 /// Capacity of the channels to and from the Heartbeat and from the dial and probe tasks (a few
 /// messages per heartbeat interval).
 const EVENTS_CAPACITY: usize = 4;
-
-/// What [`table::attach`] starts an engine with.
-pub(super) struct Start {
-    pub id: u64,
-    pub key: Arc<EngineKey>,
-    /// The first `Connect`: the settings the engine dials with.
-    pub request: Arc<ConnectRequest>,
-    pub commands: Receiver<EngineCmd>,
-    /// Dropped when the engine is completely gone.
-    pub ended: Sender<()>,
-}
-
-/// Where the Engine.IO connection stands.
-enum Phase {
-    /// A dial task runs.
-    Dialing(Task<()>),
-    /// The session is open.
-    Open(Session),
-    /// Closed; the actor is about to end.
-    Closed,
-}
-
-/// An open Engine.IO session.
-struct Session {
-    writer: SharedWriter,
-    version: EioVersion,
-    engine_sid: Arc<str>,
-    upgrade: Upgrade,
-    reassembler: Reassembler,
-}
-
-/// The upgrade of a polling session to websocket.
-enum Upgrade {
-    /// None under way (a websocket session, an upgrade done, refused or not possible).
-    None,
-    /// The probe task runs.
-    Probing(Task<()>),
-    /// The websocket answered the probe; polling is pausing (until the reader is drained).
-    Ready(Box<Probed>),
-}
-
-/// The actor's state.
-struct Engine {
-    id: u64,
-    key: Arc<EngineKey>,
-    request: Arc<ConnectRequest>,
-    /// The attached namespaces and where their packets go.
-    sockets: Outlets,
-    heartbeat: Sender<HeartbeatMsg>,
-    events_tx: Sender<EngineEvent>,
-    /// The current dial; answers from older ones are ignored.
-    gen: u64,
-    phase: Phase,
-    /// The reader of the open session.
-    reader: Option<Reader>,
-    /// The Engine.IO revision was corrected once (see `session::on_engine_io_3_server`).
-    version_corrected: bool,
-    /// Engine.IO 3 servers join `/` by themselves: their CONNECT reply for `/`, kept until a `/`
-    /// socket attaches.
-    root_reply: Option<SioPacket>,
-}
 
 /// Most packets read in a row before the loop looks at its commands and events (the reader
 /// comes first in its select, so under a flood they would wait for the flood's end otherwise:
@@ -134,8 +69,20 @@ enum Input {
     Incoming(Option<Result<Incoming, TransportError>>),
 }
 
+/// Puts `namespace` on an engine for `request` ([`table::attach`]), spawning the engine when a
+/// new one is needed.
+pub fn attach(
+    request: &Arc<ConnectRequest>,
+    namespace: Arc<str>,
+    to: Sender<Batch<SocketEvent>>,
+) -> Link {
+    table::attach(request, namespace, to, |start| {
+        rt::spawn(run(start));
+    })
+}
+
 /// Runs the engine until its session ends or its last namespace leaves.
-pub(super) async fn run(start: Start) {
+async fn run(start: Start) {
     let Start {
         id,
         key,
@@ -440,34 +387,9 @@ impl Engine {
             }
             self.teardown().await;
             if let Some(writer) = writer {
-                writer.close(session::CLOSE_WAIT).await;
+                writer.close(CLOSE_WAIT).await;
             }
         })
-    }
-}
-
-/// Sends one packet on a shared writer now. Boxed: a transport's write future is large, and
-/// the rare packets sent this way (pongs, CONNECT, DISCONNECT) should not make every idle
-/// actor's state that large.
-pub(super) fn send(
-    writer: &SharedWriter,
-    packet: EioPacket,
-) -> futures::future::BoxFuture<'_, Result<(), TransportError>> {
-    Box::pin(async move {
-        match writer.lock().await.as_mut() {
-            Some(w) => w.send(packet).await,
-            None => Err(TransportError::Closed),
-        }
-    })
-}
-
-impl Session {
-    fn open_info(&self) -> super::messages::OpenSession {
-        super::messages::OpenSession {
-            writer: self.writer.clone(),
-            version: self.version,
-            engine_sid: self.engine_sid.clone(),
-        }
     }
 }
 

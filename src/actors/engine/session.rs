@@ -7,7 +7,9 @@ use std::time::Duration;
 use async_channel::Receiver;
 use futures::future::BoxFuture;
 
-use super::{send, Engine, Phase, Session, Upgrade, MAX_ATTACHMENTS, MAX_ATTACHMENT_BYTES};
+use super::state::{
+    send, Engine, Phase, Session, Upgrade, CLOSE_WAIT, MAX_ATTACHMENTS, MAX_ATTACHMENT_BYTES,
+};
 use crate::actors::messages::{EngineCmd, EngineEvent, HeartbeatMsg, SocketEvent};
 use crate::config::ProtocolChoice;
 use crate::events::CloseReason;
@@ -19,10 +21,6 @@ use crate::rt;
 use crate::text;
 use crate::transport::upgrade::{self, Probed};
 use crate::transport::{self, Dialed, Reader, TransportError, Writer};
-
-/// How long a polite close (websocket close, polling close packet) may take before the socket
-/// is simply dropped.
-pub(super) const CLOSE_WAIT: Duration = Duration::from_millis(500);
 
 impl Engine {
     /// Starts dial `gen + 1` in a task of its own.

@@ -21,7 +21,6 @@ use once_cell::sync::Lazy;
 use crate::actors::messages::{Batch, EngineCmd, SocketEvent};
 use crate::config::ConnectRequest;
 use crate::config::{ProtocolChoice, TransportKind};
-use crate::rt;
 
 /// What must be equal for two `Connect`s to share an Engine.IO connection.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -63,6 +62,17 @@ impl EngineKey {
     }
 }
 
+/// What [`attach`] starts an engine with.
+pub(super) struct Start {
+    pub(super) id: u64,
+    pub(super) key: Arc<EngineKey>,
+    /// The first `Connect`: the settings the engine dials with.
+    pub(super) request: Arc<ConnectRequest>,
+    pub(super) commands: Receiver<EngineCmd>,
+    /// Dropped when the engine is completely gone.
+    pub(super) ended: Sender<()>,
+}
+
 /// One engine in the table.
 struct Entry {
     id: u64,
@@ -99,12 +109,15 @@ pub struct Link {
 }
 
 /// Puts `namespace` on an engine for `request`: a shareable one if there is, a new one
-/// (spawned here, dialing with `request`) if not. The engine sends `to` the session when it is
-/// open, the namespace's packets, and the end.
-pub fn attach(
+/// (started by `spawn`, under the table's lock, dialing with `request`) if not. The engine
+/// sends `to` the session when it is open, the namespace's packets, and the end. (The engine
+/// itself is [`super::attach`]'s `spawn`: the table does not import the actor, which imports
+/// the table.)
+pub(super) fn attach(
     request: &Arc<ConnectRequest>,
     namespace: Arc<str>,
     to: Sender<Batch<SocketEvent>>,
+    spawn: impl FnOnce(Start),
 ) -> Link {
     let key = Arc::new(EngineKey::of(request));
     let mut table = table();
@@ -119,13 +132,13 @@ pub fn attach(
             // sending never waits (so leaving never waits for a busy engine).
             let (commands, commands_rx) = async_channel::unbounded();
             let (ended_tx, ended) = async_channel::bounded(1);
-            rt::spawn(super::run(super::Start {
+            spawn(Start {
                 id,
                 key: key.clone(),
                 request: request.clone(),
                 commands: commands_rx,
                 ended: ended_tx,
-            }));
+            });
             engines.push(Entry {
                 id,
                 commands,

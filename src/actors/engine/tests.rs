@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use crate::actors::engine::table::{self, Link};
+use crate::actors::engine::table::Link;
 use crate::actors::messages::{OpenSession, SocketEvent, Unbatched};
 use crate::config::{ConnectionConfig, ProtocolChoice};
 use crate::events::CloseReason;
@@ -26,7 +26,7 @@ struct Attached {
 fn attach(server: &MemoryServer, namespace: &str, config: ConnectionConfig) -> Attached {
     let request = server.request(namespace, config);
     let (to, events) = async_channel::bounded(32);
-    let link = table::attach(&request, Arc::from(namespace), to);
+    let link = super::attach(&request, Arc::from(namespace), to);
     Attached {
         link,
         events: Unbatched::new(events),
