@@ -15,7 +15,7 @@ use crate::lang::Text;
 use crate::protocol::socketio::{self, Event, Packet as SioPacket};
 use crate::protocol::{DecodeError, EioVersion};
 use crate::rt;
-use crate::transport::memory::{MemoryServer, WAIT};
+use crate::transport::memory::{MemoryServer, ServerConn, WAIT};
 
 /// A namespace on the server's engine, attached as its Connection would be.
 struct Attached {
@@ -31,6 +31,16 @@ fn attach(server: &MemoryServer, namespace: &str, config: ConnectionConfig) -> A
         link,
         events: Unbatched::new(events),
     }
+}
+
+/// `/` attached and its session open (engine sid `e1`, a heartbeat too slow to matter): how
+/// most tests start.
+async fn open_root(server: &MemoryServer) -> (Attached, ServerConn) {
+    let mut root = attach(server, "/", ConnectionConfig::default());
+    let conn = server.accept().await;
+    conn.open("e1", QUIET_MS, QUIET_MS);
+    root.opened().await;
+    (root, conn)
 }
 
 impl Attached {
@@ -57,6 +67,13 @@ impl Attached {
             SocketEvent::Event(Ok(event)) => event,
             other => panic!("expected an event, got {other:?}"),
         }
+    }
+
+    /// Closed for `reason`, with a text for LastError.
+    async fn closed_because(&mut self, reason: CloseReason) {
+        let (got, why) = self.closed().await;
+        assert_eq!(got, reason);
+        assert!(why.is_some(), "{reason:?} without a text");
     }
 
     async fn closed(&mut self) -> (CloseReason, Option<Text>) {
@@ -120,10 +137,7 @@ fn packets_reach_the_namespace_they_name() {
 fn an_invalid_event_is_handed_to_its_namespace() {
     rt::block_on(async {
         let server = MemoryServer::listen();
-        let mut root = attach(&server, "/", ConnectionConfig::default());
-        let conn = server.accept().await;
-        conn.open("e1", QUIET_MS, QUIET_MS);
-        root.opened().await;
+        let (mut root, conn) = open_root(&server).await;
         conn.send("42[]");
         conn.send(r#"43["ack"]"#);
         match root.next().await {
@@ -141,10 +155,7 @@ fn an_invalid_event_is_handed_to_its_namespace() {
 fn a_ping_is_answered_with_a_pong() {
     rt::block_on(async {
         let server = MemoryServer::listen();
-        let mut root = attach(&server, "/", ConnectionConfig::default());
-        let conn = server.accept().await;
-        conn.open("e1", QUIET_MS, QUIET_MS);
-        root.opened().await;
+        let (_root, conn) = open_root(&server).await;
         conn.send("2");
         assert_eq!(conn.next().await.as_deref(), Some("3"));
     });
@@ -177,10 +188,7 @@ fn the_servers_close_ends_the_session_for_every_namespace() {
 fn a_transport_the_server_drops_is_a_transport_close() {
     rt::block_on(async {
         let server = MemoryServer::listen();
-        let mut root = attach(&server, "/", ConnectionConfig::default());
-        let conn = server.accept().await;
-        conn.open("e1", QUIET_MS, QUIET_MS);
-        root.opened().await;
+        let (mut root, conn) = open_root(&server).await;
         drop(conn);
         assert_eq!(root.closed().await, (CloseReason::TransportClose, None));
     });
@@ -190,10 +198,7 @@ fn a_transport_the_server_drops_is_a_transport_close() {
 fn invalid_data_is_a_parse_error() {
     rt::block_on(async {
         let server = MemoryServer::listen();
-        let mut root = attach(&server, "/", ConnectionConfig::default());
-        let conn = server.accept().await;
-        conn.open("e1", QUIET_MS, QUIET_MS);
-        root.opened().await;
+        let (mut root, conn) = open_root(&server).await;
         conn.send("4{not socket.io");
         let (reason, why) = root.closed().await;
         assert_eq!(reason, CloseReason::ParseError);
@@ -210,9 +215,7 @@ fn a_dial_the_server_refuses_fails_every_waiting_namespace() {
         let mut chat = attach(&server, "/chat", ConnectionConfig::default());
         drop(server.accept().await);
         for namespace in [&mut root, &mut chat] {
-            let (reason, why) = namespace.closed().await;
-            assert_eq!(reason, CloseReason::TransportError);
-            assert!(why.is_some());
+            namespace.closed_because(CloseReason::TransportError).await;
         }
     });
 }
@@ -226,9 +229,7 @@ fn a_server_that_stops_pinging_is_a_ping_timeout() {
         let conn = server.accept().await;
         conn.open("e1", 100, 100);
         root.opened().await;
-        let (reason, why) = root.closed().await;
-        assert_eq!(reason, CloseReason::PingTimeout);
-        assert!(why.is_some());
+        root.closed_because(CloseReason::PingTimeout).await;
     });
 }
 
