@@ -64,7 +64,7 @@ fn bench_runs_against_every_server_and_both_clients() {
             "--warmup-runs",
             "0",
             "--servers",
-            "real,fake,sio2,polling",
+            "real,fake,sio2,polling,wss",
             "--inbound",
             "2000",
             "--outbound",
@@ -92,6 +92,7 @@ fn bench_runs_against_every_server_and_both_clients() {
         "| socket.io 4.8 server |",
         "| socket.io 2.5 server (EIO3; node: client 2.5) |",
         "| socket.io 4.8 server, polling only |",
+        "| socket.io 4.8 server over TLS (wss) |",
     ];
     let every_figure = [
         "inbound events/s (wall)",

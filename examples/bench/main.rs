@@ -14,8 +14,8 @@
 //! `tests/servers/bench/node-client.js` in its own process. The servers are separate processes:
 //! the real socket.io 4.8 server (`tests/servers/server.js --quiet`) and the fake blast server
 //! (`tests/servers/bench/fake-server.js`); on request also a socket.io 2.5 server (Engine.IO 3,
-//! against node's socket.io-client 2.5) and the 4.8 server with both clients on HTTP long-polling
-//! only. Each run starts fresh servers, connects a fresh client of each kind to each, warms
+//! against node's socket.io-client 2.5), the 4.8 server with both clients on HTTP long-polling
+//! only, and the 4.8 server over TLS (`wss`: rustls against node's OpenSSL). Each run starts fresh servers, connects a fresh client of each kind to each, warms
 //! both up with 200 echoes and a flood of 20 000 events, and measures each scenario with one
 //! client, then the other (the order alternates per run):
 //! - inbound: `flood` of N `tick` events; events/s of wall time and per client-CPU-second;
@@ -46,8 +46,8 @@
 //! Flags: `--runs R` (5), `--warmup-runs W` (1), `--inbound N` (200000), `--outbound N`
 //! (100000), `--rtt N` (2000), `--acks N` (20000), `--window K` (100), `--binary N` (20000),
 //! `--bytes B` (1024), `--connects N` (200), `--rates R,…` (1000,10000,50000), `--objects K,…`
-//! (1,100), `--pace-seconds S` (3), `--only ours|node`, `--servers real,fake,sio2,polling`
-//! (real,fake), `--scenarios inbound,core,notify,outbound,rtt,acks,binary,connect,paced` (all but
+//! (1,100), `--pace-seconds S` (3), `--only ours|node`, `--servers real,fake,sio2,polling,wss`
+//! (real,fake; `wss`: socket.io 4.8 over TLS, both clients trusting the test CA), `--scenarios inbound,core,notify,outbound,rtt,acks,binary,connect,paced` (all but
 //! paced), `--pin` (server on CPU 0, clients on CPU 1, via taskset).
 
 mod fake;
@@ -160,6 +160,9 @@ pub enum Kind {
     Sio2,
     /// socket.io 4.8, HTTP long-polling only (both clients).
     Polling,
+    /// socket.io 4.8 over TLS (`wss://`), websocket; both clients trust the test CA through the
+    /// environment (`servers::trust_test_ca`).
+    Wss,
 }
 
 impl Kind {
@@ -170,6 +173,7 @@ impl Kind {
             Kind::Fake => "fake",
             Kind::Sio2 => "sio2",
             Kind::Polling => "polling",
+            Kind::Wss => "wss",
         }
     }
 
@@ -288,12 +292,12 @@ fn parse_args() -> Opts {
                 }
             }
             "--servers" => {
-                let all = [Kind::Real, Kind::Fake, Kind::Sio2, Kind::Polling];
+                let all = [Kind::Real, Kind::Fake, Kind::Sio2, Kind::Polling, Kind::Wss];
                 o.servers = value()
                     .split(',')
                     .map(|s| {
                         all.into_iter().find(|k| k.flag() == s).unwrap_or_else(|| {
-                            panic!("--servers takes real,fake,sio2,polling; not {s}")
+                            panic!("--servers takes real,fake,sio2,polling,wss; not {s}")
                         })
                     })
                     .collect()
@@ -355,6 +359,10 @@ fn main() {
         node_version()
     );
 
+    if o.servers.contains(&Kind::Wss) {
+        // Before node starts and before our first TLS connection: both read it once.
+        servers::trust_test_ca();
+    }
     let mut node = o.clients.contains(&Client::Node).then(NodeClient::start);
     let mut results = Results::new();
     let mut rtt_mode = RttMode::Echo;

@@ -15,6 +15,7 @@ pub fn server_name(k: Kind) -> &'static str {
         Kind::Fake => "fake blast server",
         Kind::Sio2 => "socket.io 2.5 server (EIO3; node: client 2.5)",
         Kind::Polling => "socket.io 4.8 server, polling only",
+        Kind::Wss => "socket.io 4.8 server over TLS (wss)",
     }
 }
 

@@ -1,8 +1,10 @@
 //! The servers of one benchmark run: the node socket.io servers (4.8 for `real` and `polling`,
-//! 2.5 for `sio2`) and the fake blast server, started afresh for every run, and pinned to CPU 0
-//! with `--pin`.
+//! 4.8 over TLS for `wss`, 2.5 for `sio2`) and the fake blast server, started afresh for every
+//! run, and pinned to CPU 0 with `--pin`.
 
-use testkit::servers::{Flavor, Server, ServerOptions};
+use std::sync::OnceLock;
+
+use testkit::servers::{Flavor, Server, ServerOptions, TestCerts};
 
 use crate::fake::FakeServer;
 use crate::measure::pin;
@@ -24,6 +26,24 @@ pub struct Servers {
     sio4: Option<Server>,
     sio2: Option<Server>,
     fake: Option<FakeServer>,
+    /// socket.io 4.8 over TLS: `Wss`.
+    wss: Option<Server>,
+}
+
+/// The test CA and the server certificate of every `wss` server of this process.
+fn test_certs() -> &'static TestCerts {
+    static CERTS: OnceLock<TestCerts> = OnceLock::new();
+    CERTS.get_or_init(TestCerts::generate)
+}
+
+/// Makes both clients trust the test CA, as a company CA is trusted: through the system store
+/// for ours (`SSL_CERT_FILE`, read at our first TLS connection; `SystemCertificates` is on by
+/// default) and `NODE_EXTRA_CA_CERTS` for node (read when it starts). Call before either.
+pub fn trust_test_ca() {
+    let ca = &test_certs().ca_cert;
+    // Set while this process has no other thread that reads the environment yet.
+    std::env::set_var("SSL_CERT_FILE", ca);
+    std::env::set_var("NODE_EXTRA_CA_CERTS", ca);
 }
 
 impl Servers {
@@ -33,9 +53,15 @@ impl Servers {
             sio4: wants(&[Kind::Real, Kind::Polling]).then(|| start_server(Flavor::Sio4)),
             sio2: wants(&[Kind::Sio2]).then(|| start_server(Flavor::Sio2)),
             fake: wants(&[Kind::Fake]).then(FakeServer::start),
+            wss: wants(&[Kind::Wss]).then(|| {
+                let mut opts = ServerOptions::new(Flavor::Sio4).with_tls(test_certs());
+                opts.extra_args.push("--quiet".into());
+                Server::start(opts)
+            }),
         };
         if o.pin {
-            let sio = servers.sio4.iter().chain(&servers.sio2).map(Server::pid);
+            let sio = servers.sio4.iter().chain(&servers.sio2).chain(&servers.wss);
+            let sio = sio.map(Server::pid);
             sio.chain(servers.fake.iter().map(FakeServer::pid))
                 .for_each(|pid| pin(pid, 0));
         }
@@ -49,6 +75,10 @@ impl Servers {
                 (s.url("/"), s.http_url("/"))
             }
             (Kind::Fake, _, _, Some(f)) => (f.url(), f.http_url()),
+            (Kind::Wss, ..) => {
+                let s = self.wss.as_ref().expect("the wss server was started");
+                (s.url("/"), s.http_url("/"))
+            }
             _ => unreachable!("every requested server was started"),
         };
         let verify = match kind {
