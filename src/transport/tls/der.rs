@@ -141,7 +141,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The next element, which must have `tag`.
-    pub fn expect(&mut self, tag: u8) -> Result<Tlv<'a>, Malformed> {
+    pub fn next_tagged(&mut self, tag: u8) -> Result<Tlv<'a>, Malformed> {
         let tlv = self.next()?;
         if tlv.tag != tag {
             return Err(Malformed);
@@ -221,7 +221,7 @@ mod tests {
         long.extend([7; 200]);
         long.extend([INTEGER, 2, 0x00, 0x80]);
         let mut r = Reader(&long);
-        let s = r.expect(OCTET_STRING).unwrap();
+        let s = r.next_tagged(OCTET_STRING).unwrap();
         assert_eq!(s.content.len(), 200);
         assert_eq!(s.raw.len(), 203);
         assert_eq!(r.next().unwrap().unsigned(), Ok(128));
@@ -240,7 +240,7 @@ mod tests {
             0x30, 0x80, 0x24, 0x80, 0x04, 2, b'a', b'b', 0x04, 1, b'c', 0, 0, 0, 0, 0xff,
         ];
         let mut r = Reader(&ber);
-        let seq = r.expect(SEQUENCE).unwrap();
+        let seq = r.next_tagged(SEQUENCE).unwrap();
         assert_eq!(seq.raw.len(), 15);
         assert_eq!(r.0, &[0xff]);
         let s = seq.reader().next().unwrap();

@@ -59,12 +59,12 @@ impl From<Malformed> for Pkcs12Error {
 
 /// Reads `file` with `password`.
 pub fn read(file: &[u8], password: &str) -> Result<Contents, Pkcs12Error> {
-    let pfx = Reader(file).expect(SEQUENCE)?;
+    let pfx = Reader(file).next_tagged(SEQUENCE)?;
     let mut pfx = pfx.reader();
     if pfx.next()?.unsigned()? != 3 {
         return Err(Pkcs12Error::Malformed);
     }
-    let auth_safe = pfx.expect(SEQUENCE)?;
+    let auth_safe = pfx.next_tagged(SEQUENCE)?;
     let mut auth_safe = auth_safe.reader();
     if !auth_safe.next()?.is_oid(DATA) {
         // signedData: the public-key integrity mode, which nothing in practice writes.
@@ -76,9 +76,9 @@ pub fn read(file: &[u8], password: &str) -> Result<Contents, Pkcs12Error> {
         check_mac(&mac, &password, &data)?;
     }
     let mut contents = Contents::default();
-    let mut infos = Reader(&data).expect(SEQUENCE)?.reader();
+    let mut infos = Reader(&data).next_tagged(SEQUENCE)?.reader();
     while !infos.is_empty() {
-        let info = infos.expect(SEQUENCE)?;
+        let info = infos.next_tagged(SEQUENCE)?;
         let mut info = info.reader();
         let kind = info.next()?;
         if kind.is_oid(DATA) {
@@ -89,10 +89,10 @@ pub fn read(file: &[u8], password: &str) -> Result<Contents, Pkcs12Error> {
             let encrypted = explicit(&mut info)?;
             let mut encrypted = encrypted.reader();
             encrypted.next()?;
-            let content_info = encrypted.expect(SEQUENCE)?;
+            let content_info = encrypted.next_tagged(SEQUENCE)?;
             let mut content_info = content_info.reader();
             content_info.next()?;
-            let algorithm = content_info.expect(SEQUENCE)?;
+            let algorithm = content_info.next_tagged(SEQUENCE)?;
             let ciphertext = content_info.next()?;
             if ciphertext.tag & 0x1f != 0 || ciphertext.tag & 0xc0 != 0x80 {
                 return Err(Pkcs12Error::Malformed);
@@ -138,7 +138,7 @@ impl Password {
 
 /// The `[0] EXPLICIT` element's inner element.
 fn explicit<'a>(reader: &mut Reader<'a>) -> Result<Tlv<'a>, Malformed> {
-    reader.expect(EXPLICIT_0)?.reader().next()
+    reader.next_tagged(EXPLICIT_0)?.reader().next()
 }
 
 /// The value `oid` names in `table`.
@@ -177,12 +177,12 @@ fn iterations(tlv: &Tlv<'_>) -> Result<NonZeroU32, Pkcs12Error> {
 /// Checks the file's MAC: `MacData { DigestInfo { algorithm, digest }, salt, iterations }`.
 fn check_mac(mac: &Tlv<'_>, password: &Password, data: &[u8]) -> Result<(), Pkcs12Error> {
     let mut mac = mac.reader();
-    let digest_info = mac.expect(SEQUENCE)?;
+    let digest_info = mac.next_tagged(SEQUENCE)?;
     let mut digest_info = digest_info.reader();
-    let algorithm = digest_info.expect(SEQUENCE)?;
+    let algorithm = digest_info.next_tagged(SEQUENCE)?;
     let hash = hash(&algorithm.reader().next()?)?;
-    let expected = digest_info.expect(OCTET_STRING)?;
-    let salt = mac.expect(OCTET_STRING)?;
+    let expected = digest_info.next_tagged(OCTET_STRING)?;
+    let salt = mac.next_tagged(OCTET_STRING)?;
     let rounds = match mac.optional(super::der::INTEGER)? {
         Some(n) => iterations(&n)?,
         None => NonZeroU32::MIN,
@@ -277,13 +277,13 @@ fn decrypt(
 ) -> Result<Vec<u8>, Pkcs12Error> {
     let mut algorithm = algorithm.reader();
     let oid = algorithm.next()?;
-    let params = algorithm.expect(SEQUENCE)?;
+    let params = algorithm.next_tagged(SEQUENCE)?;
     if oid.is_oid(PBES2) {
         return decrypt_pbes2(&params, password, ciphertext);
     }
     // pbeWithSHAAnd…: { salt, iterations }, key and IV by the PKCS#12 derivation with SHA-1.
     let mut params = params.reader();
-    let salt = params.expect(OCTET_STRING)?;
+    let salt = params.next_tagged(OCTET_STRING)?;
     let rounds = iterations(&params.next()?)?;
     let sha1 = &digest::SHA1_FOR_LEGACY_USE_ONLY;
     // (cipher, key bytes); RC2's effective key bits are its key's.
@@ -315,16 +315,16 @@ fn decrypt_pbes2(
     ciphertext: &[u8],
 ) -> Result<Vec<u8>, Pkcs12Error> {
     let mut params = params.reader();
-    let kdf = params.expect(SEQUENCE)?;
-    let scheme = params.expect(SEQUENCE)?;
+    let kdf = params.next_tagged(SEQUENCE)?;
+    let scheme = params.next_tagged(SEQUENCE)?;
     let mut kdf = kdf.reader();
     let kdf_oid = kdf.next()?;
     if !kdf_oid.is_oid(PBKDF2) {
         return Err(unsupported("key derivation", &kdf_oid));
     }
-    let kdf_params = kdf.expect(SEQUENCE)?;
+    let kdf_params = kdf.next_tagged(SEQUENCE)?;
     let mut kdf_params = kdf_params.reader();
-    let salt = kdf_params.expect(OCTET_STRING)?;
+    let salt = kdf_params.next_tagged(OCTET_STRING)?;
     let rounds = iterations(&kdf_params.next()?)?;
     kdf_params.optional(super::der::INTEGER)?;
     let prf = match kdf_params.optional(SEQUENCE)? {
@@ -342,7 +342,7 @@ fn decrypt_pbes2(
     };
     let mut scheme = scheme.reader();
     let cipher = scheme.next()?;
-    let iv = scheme.expect(OCTET_STRING)?;
+    let iv = scheme.next_tagged(OCTET_STRING)?;
     let table = [
         ("2.16.840.1.101.3.4.1.2", (Modern::Aes128, 16)),
         ("2.16.840.1.101.3.4.1.22", (Modern::Aes192, 24)),
@@ -392,9 +392,9 @@ fn read_bags(
     if depth > MAX_NESTING {
         return Err(Pkcs12Error::Malformed);
     }
-    let mut bags = Reader(safe).expect(SEQUENCE)?.reader();
+    let mut bags = Reader(safe).next_tagged(SEQUENCE)?.reader();
     while !bags.is_empty() {
-        let bag = bags.expect(SEQUENCE)?;
+        let bag = bags.next_tagged(SEQUENCE)?;
         let mut bag = bag.reader();
         let kind = bag.next()?;
         let value = explicit(&mut bag)?;
@@ -408,7 +408,7 @@ fn read_bags(
         } else if kind.is_oid(SHROUDED_KEY_BAG) {
             // EncryptedPrivateKeyInfo { algorithm, encrypted data }
             let mut shrouded = value.reader();
-            let algorithm = shrouded.expect(SEQUENCE)?;
+            let algorithm = shrouded.next_tagged(SEQUENCE)?;
             let ciphertext = shrouded.next()?.octets()?;
             let der = decrypt(&algorithm, password, &ciphertext)?;
             contents.keys.push(Item { der, local_key_id });
@@ -431,10 +431,10 @@ fn read_bags(
 fn local_key_id(attributes: &Tlv<'_>) -> Result<Option<Vec<u8>>, Malformed> {
     let mut attributes = attributes.reader();
     while !attributes.is_empty() {
-        let attribute = attributes.expect(SEQUENCE)?;
+        let attribute = attributes.next_tagged(SEQUENCE)?;
         let mut attribute = attribute.reader();
         if attribute.next()?.is_oid(LOCAL_KEY_ID) {
-            let values = attribute.expect(SET)?;
+            let values = attribute.next_tagged(SET)?;
             return Ok(Some(values.reader().next()?.octets()?.into_owned()));
         }
     }

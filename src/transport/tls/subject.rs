@@ -6,22 +6,22 @@ use super::der::{Reader, Tlv, EXPLICIT_0, SEQUENCE, SET};
 /// The subject of the DER certificate `cert`, in the certificate's order; `None` when it cannot
 /// be read.
 pub fn subject(cert: &[u8]) -> Option<String> {
-    let cert = Reader(cert).expect(SEQUENCE).ok()?;
-    let tbs = cert.reader().expect(SEQUENCE).ok()?;
+    let cert = Reader(cert).next_tagged(SEQUENCE).ok()?;
+    let tbs = cert.reader().next_tagged(SEQUENCE).ok()?;
     let mut tbs = tbs.reader();
     tbs.optional(EXPLICIT_0).ok()?; // version
     tbs.next().ok()?; // serial number
-    tbs.expect(SEQUENCE).ok()?; // signature algorithm
-    tbs.expect(SEQUENCE).ok()?; // issuer
-    tbs.expect(SEQUENCE).ok()?; // validity
-    let name = tbs.expect(SEQUENCE).ok()?;
+    tbs.next_tagged(SEQUENCE).ok()?; // signature algorithm
+    tbs.next_tagged(SEQUENCE).ok()?; // issuer
+    tbs.next_tagged(SEQUENCE).ok()?; // validity
+    let name = tbs.next_tagged(SEQUENCE).ok()?;
     let mut parts = Vec::new();
     let mut rdns = name.reader();
     while !rdns.is_empty() {
-        let rdn = rdns.expect(SET).ok()?;
+        let rdn = rdns.next_tagged(SET).ok()?;
         let mut attributes = rdn.reader();
         while !attributes.is_empty() {
-            let attribute = attributes.expect(SEQUENCE).ok()?;
+            let attribute = attributes.next_tagged(SEQUENCE).ok()?;
             let mut attribute = attribute.reader();
             let kind = attribute.next().ok()?;
             let value = attribute.next().ok()?;
