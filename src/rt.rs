@@ -75,6 +75,13 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
     async_std::task::block_on(future)
 }
 
+/// Runs blocking work (a file read, thousands of key-derivation rounds) on the runtime's pool of
+/// blocking threads, so that the one executor thread goes on serving every other object.
+pub async fn unblock<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    configure();
+    async_std::task::spawn_blocking(work).await
+}
+
 /// Waits for `duration`.
 pub async fn sleep(duration: Duration) {
     async_std::task::sleep(duration).await

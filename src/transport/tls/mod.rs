@@ -48,6 +48,7 @@ use super::error::{CertSource, ClientCertProblem, TlsError, TransportError, Untr
 use super::io::BoxedIo;
 use crate::config::{ConnectRequest, ConnectionConfig};
 use crate::log::Level;
+use crate::rt;
 
 /// How many configurations with extra roots are kept (objects of one process rarely use more
 /// than one or two CAs; the bound only keeps a misuse from growing memory).
@@ -126,13 +127,18 @@ static CUSTOM_CONFIGS: Lazy<Mutex<CustomConfigs>> = Lazy::new(|| Mutex::new(Vec:
 
 /// The rustls configuration for these connection settings, and the subject of the client
 /// certificate it offers (for the log).
-fn client_config(
+async fn client_config(
     config: &ConnectionConfig,
 ) -> Result<(Arc<ClientConfig>, Option<String>), TlsError> {
-    let identity = client_cert::load(
-        &config.client_certificate,
-        &config.client_certificate_password,
-    )?;
+    let identity = if config.client_certificate.trim().is_empty() {
+        None
+    } else {
+        // Read at each connect (a renewed file counts at the next one), off the executor
+        // thread: a `.pfx` is a file read and thousands of key-derivation rounds.
+        let path = config.client_certificate.clone();
+        let password = config.client_certificate_password.clone();
+        rt::unblock(move || client_cert::load(&path, &password)).await?
+    };
     let offered = identity.as_ref().map(|identity| {
         let own = identity.chain.first();
         own.and_then(|cert| subject::subject(cert))
@@ -277,7 +283,7 @@ pub async fn connect(
     request: &ConnectRequest,
 ) -> Result<BoxedIo, TransportError> {
     let config = &request.config;
-    let (tls_config, offered) = client_config(config).map_err(TransportError::Tls)?;
+    let (tls_config, offered) = client_config(config).await.map_err(TransportError::Tls)?;
     let name = ServerName::try_from(host.to_owned()).map_err(|err| {
         TransportError::Tls(TlsError::ServerName {
             host: host.to_owned(),
@@ -429,19 +435,31 @@ mod tests {
 
     #[test]
     fn default_and_insecure_configs_are_built_once() {
-        let a = client_config(&connection(true, "")).ok().unwrap().0;
-        let b = client_config(&connection(true, "  ")).ok().unwrap().0;
+        let a = rt::block_on(client_config(&connection(true, "")))
+            .ok()
+            .unwrap()
+            .0;
+        let b = rt::block_on(client_config(&connection(true, "  ")))
+            .ok()
+            .unwrap()
+            .0;
         assert!(Arc::ptr_eq(&a, &b));
         assert_eq!(a.alpn_protocols, vec![b"http/1.1".to_vec()]);
         // Without verification CACertificate is not read: garbage there does not matter.
-        let c = client_config(&connection(false, "garbage")).ok().unwrap().0;
-        let d = client_config(&connection(false, "")).ok().unwrap().0;
+        let c = rt::block_on(client_config(&connection(false, "garbage")))
+            .ok()
+            .unwrap()
+            .0;
+        let d = rt::block_on(client_config(&connection(false, "")))
+            .ok()
+            .unwrap()
+            .0;
         assert!(Arc::ptr_eq(&c, &d) && !Arc::ptr_eq(&a, &c));
     }
 
     #[test]
     fn a_bad_ca_certificate_is_told_by_kind() {
-        let err = |ca: &str| match client_config(&connection(true, ca)) {
+        let err = |ca: &str| match rt::block_on(client_config(&connection(true, ca))) {
             Err(e) => e,
             Ok(_) => panic!("{ca}: accepted"),
         };
