@@ -11,7 +11,7 @@ impl Object {
     /// `Значение = Объект.<name>`: FindProp → IsPropReadable → GetPropVal, each its own ABI call
     /// as in 1C.
     pub fn get(&self, name: &str) -> Result<V, CallError> {
-        self.get_index(self.found(self.find_prop(name), "property", name)?)
+        self.get_index(found(self.find_prop(name), "property", name)?)
     }
 
     /// `GetPropVal` of the property with index `n`, after `IsPropReadable`.
@@ -33,21 +33,10 @@ impl Object {
         value.map_err(|m| CallError::host(ErrorKind::Unsupported, m))
     }
 
-    /// The index `FindProp`/`FindMethod` answered, or the error 1C raises for -1.
-    fn found(&self, index: i64, what: &str, name: &str) -> Result<i64, CallError> {
-        if index < 0 {
-            return Err(CallError::host(
-                ErrorKind::NotFound,
-                format!("no {what} {name:?}"),
-            ));
-        }
-        Ok(index)
-    }
-
     /// `Объект.<name> = value`: FindProp → IsPropWritable → SetPropVal. A string or blob is
     /// allocated with this host's memory manager and freed by the host after the call.
     pub fn set(&self, name: &str, value: impl Into<V>) -> Result<(), CallError> {
-        self.set_index(self.found(self.find_prop(name), "property", name)?, value)
+        self.set_index(found(self.find_prop(name), "property", name)?, value)
     }
 
     /// `SetPropVal` of the property with index `n`, after `IsPropWritable`.
@@ -95,7 +84,7 @@ impl Object {
     /// it answers false) → HasRetVal ? CallAsFunc : CallAsProc → free every string and blob
     /// left in the return value and the parameters.
     pub fn call_out(&self, name: &str, args: &mut [V]) -> Result<V, CallError> {
-        self.call_index(self.found(self.find_method(name), "method", name)?, args)
+        self.call_index(found(self.find_method(name), "method", name)?, args)
     }
 
     /// The call sequence of [`Object::call_out`] for method index `m`.
@@ -184,4 +173,15 @@ impl Object {
         call.verdict(ok)?;
         ret_value.map_err(|m| CallError::host(ErrorKind::Unsupported, m))
     }
+}
+
+/// The index `FindProp`/`FindMethod` answered, or the error 1C raises for -1.
+fn found(index: i64, what: &str, name: &str) -> Result<i64, CallError> {
+    if index < 0 {
+        return Err(CallError::host(
+            ErrorKind::NotFound,
+            format!("no {what} {name:?}"),
+        ));
+    }
+    Ok(index)
 }
