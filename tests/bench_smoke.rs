@@ -79,6 +79,10 @@ fn bench_runs_against_every_server_and_both_clients() {
             "200",
             "--bytes",
             "64",
+            "--sends",
+            "20",
+            "--send-bytes",
+            "65536",
             "--connects",
             "5",
         ],
@@ -105,13 +109,15 @@ fn bench_runs_against_every_server_and_both_clients() {
     let rows = socket_io_servers
         .iter()
         .chain(&["| fake blast server |"])
-        .flat_map(|server| every_figure.iter().map(move |figure| (server, figure)))
+        .flat_map(|server| every_figure.iter().map(move |figure| (*server, *figure)))
         // The fake server blasts text frames only: no binary scenario there.
-        .chain(
-            socket_io_servers
-                .iter()
-                .map(|server| (server, &"binary inbound events/s (wall)")),
-        );
+        .chain(socket_io_servers.iter().flat_map(|server| {
+            [
+                "binary inbound events/s (wall)",
+                "binary sends/s received (wall)",
+            ]
+            .map(|figure| (*server, figure))
+        }));
     for (server, figure) in rows {
         let row = format!("{server} {figure} | **");
         let line = out

@@ -26,6 +26,8 @@
 //!   again): the events wait in the add-in's queue and the 1C thread, told by a Pending event,
 //!   takes them with one `GetEvent` call each, against inbound in events mode;
 //! - outbound: N `Send("bench", i)` then an echo marker; sends/s received by the server;
+//! - sends: N `Send("bench", BinaryData)` of B bytes each (1 MiB), then an echo marker, against
+//!   node's `emit("bench", Buffer)`; sends/s received by the server (issue 19, item 3);
 //! - rtt: N sequential round trips (SendWithAck when the build has it, else echo), p50/p99;
 //! - acks: N `SendWithAck`s with up to K unanswered at a time (a new one per answer), acks/s;
 //! - binary: a `flood` of N events of one B-byte binary attachment each (not against the fake
@@ -45,9 +47,9 @@
 //!
 //! Flags: `--runs R` (5), `--warmup-runs W` (1), `--inbound N` (200000), `--outbound N`
 //! (100000), `--rtt N` (2000), `--acks N` (20000), `--window K` (100), `--binary N` (20000),
-//! `--bytes B` (1024), `--connects N` (200), `--rates R,…` (1000,10000,50000), `--objects K,…`
+//! `--bytes B` (1024), `--sends N` (200), `--send-bytes B` (1048576), `--connects N` (200), `--rates R,…` (1000,10000,50000), `--objects K,…`
 //! (1,100), `--pace-seconds S` (3), `--only ours|node`, `--servers real,fake,sio2,polling,wss`
-//! (real,fake; `wss`: socket.io 4.8 over TLS, both clients trusting the test CA), `--scenarios inbound,core,notify,outbound,rtt,acks,binary,connect,paced` (all but
+//! (real,fake; `wss`: socket.io 4.8 over TLS, both clients trusting the test CA), `--scenarios inbound,core,notify,outbound,rtt,acks,binary,sends,connect,paced` (all but
 //! paced), `--pin` (server on CPU 0, clients on CPU 1, via taskset).
 
 mod fake;
@@ -77,7 +79,7 @@ const WARMUP_ECHOES: usize = 200;
 const WARMUP_FLOOD: usize = 20_000;
 
 /// The names `--scenarios` takes.
-const SCENARIOS: &str = "inbound,core,notify,outbound,rtt,acks,binary,connect,paced";
+const SCENARIOS: &str = "inbound,core,notify,outbound,rtt,acks,binary,sends,connect,paced";
 
 /// One measurement of one scenario by one client.
 #[derive(Debug, Clone, Default)]
@@ -143,6 +145,8 @@ pub enum Scenario {
     Acks,
     /// Inbound events with one binary attachment each (socket.io servers only).
     Binary,
+    /// Outbound events with one big binary attachment each (socket.io servers only).
+    BinarySends,
     /// Sequential connects of new sockets, `Connect` to Open (node: `io()` to `connect`).
     Connect,
     /// Evenly paced inbound events (socket.io servers only).
@@ -216,6 +220,9 @@ pub struct Opts {
     /// Events of the `binary` scenario, and the size of each one's attachment.
     pub binary: usize,
     pub bytes: usize,
+    /// Sends of the `sends` scenario, and the size of each one's attachment.
+    pub sends: usize,
+    pub send_bytes: usize,
     /// Connects of the `connect` scenario.
     pub connects: usize,
     /// The `paced` scenario: rates (events a second), objects the events are spread over, and
@@ -240,6 +247,8 @@ fn parse_args() -> Opts {
         window: 100,
         binary: 20_000,
         bytes: 1024,
+        sends: 200,
+        send_bytes: 1 << 20,
         connects: 200,
         rates: vec![1_000, 10_000, 50_000],
         pace_objects: vec![1, 100],
@@ -254,6 +263,7 @@ fn parse_args() -> Opts {
             Scenario::Rtt,
             Scenario::Acks,
             Scenario::Binary,
+            Scenario::BinarySends,
             Scenario::Connect,
         ],
         pin: false,
@@ -278,6 +288,8 @@ fn parse_args() -> Opts {
             "--window" => o.window = num(value()).max(1),
             "--binary" => o.binary = num(value()),
             "--bytes" => o.bytes = num(value()).max(1),
+            "--sends" => o.sends = num(value()),
+            "--send-bytes" => o.send_bytes = num(value()).max(1),
             "--rates" => o.rates = nums(value()),
             "--objects" => o.pace_objects = nums(value()),
             "--pace-seconds" => {
@@ -316,6 +328,7 @@ fn parse_args() -> Opts {
                         "rtt" => Scenario::Rtt,
                         "acks" => Scenario::Acks,
                         "binary" => Scenario::Binary,
+                        "sends" => Scenario::BinarySends,
                         "connect" => Scenario::Connect,
                         other => panic!("--scenarios takes {SCENARIOS}; not {other}"),
                     })
@@ -411,8 +424,9 @@ fn main() {
                     continue; // a build without SendWithAck
                 }
                 let paced = matches!(scenario, Scenario::Paced(_));
-                if (scenario == Scenario::Binary || paced) && kind == Kind::Fake {
-                    continue; // the fake server blasts text frames only, and has no pacer
+                let binary = matches!(scenario, Scenario::Binary | Scenario::BinarySends);
+                if (binary || paced) && kind == Kind::Fake {
+                    continue; // the fake server speaks text frames only, and has no pacer
                 }
                 for &client in &order {
                     let sample = match (client, &ours, node.as_mut()) {
@@ -449,6 +463,7 @@ fn measure_ours(o: &Opts, c: &Ours, t: &Target, kind: Kind, scenario: Scenario) 
         Scenario::InboundCore => c.inbound_core(o.inbound),
         Scenario::InboundNotify => c.inbound_notify(o.inbound),
         Scenario::Outbound => c.outbound(o.outbound, t.verify),
+        Scenario::BinarySends => c.outbound_binary(o.sends, o.send_bytes, t.verify),
         Scenario::Rtt => c.rtt(o.rtt),
         Scenario::Acks => c.acks(o.acks, o.window),
         Scenario::Binary => c.inbound_binary(o.binary, o.bytes),
@@ -470,7 +485,8 @@ fn measure_node(
             n.inbound(o.inbound, 0)
         }
         Scenario::Binary => n.inbound(o.binary, o.bytes),
-        Scenario::Outbound => n.outbound(o.outbound, t.verify),
+        Scenario::Outbound => n.outbound(o.outbound, 0, t.verify),
+        Scenario::BinarySends => n.outbound(o.sends, o.send_bytes, t.verify),
         Scenario::Rtt => n.rtt(
             o.rtt,
             match mode {

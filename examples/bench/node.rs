@@ -94,14 +94,19 @@ impl NodeClient {
         sample(&self.ask(serde_json::json!({"cmd": "inbound", "n": n, "bytes": bytes})))
     }
 
-    /// `n` emits of `bench`, ended by an echo.
-    pub fn outbound(&mut self, n: usize, verify: Received) -> Sample {
+    /// `n` emits of `bench`, ended by an echo: of `i`, or of one `bytes`-long Buffer when
+    /// `bytes` > 0.
+    pub fn outbound(&mut self, n: usize, bytes: usize, verify: Received) -> Sample {
         let verify = match verify {
             Received::Stats => "stats",
             Received::Count => "count",
             Received::None => "none",
         };
-        sample(&self.ask(serde_json::json!({"cmd": "outbound", "n": n, "verify": verify})))
+        sample(
+            &self.ask(
+                serde_json::json!({"cmd": "outbound", "n": n, "bytes": bytes, "verify": verify}),
+            ),
+        )
     }
 
     /// `n` sequential round trips, `mode` "echo" or "ack".

@@ -199,12 +199,32 @@ impl Ours {
     /// `n` calls of `Send("bench", i)`, then `Send("echo", "done")`; ends when that echo is
     /// back, so every `bench` was received by the server before (one websocket, in order).
     pub fn outbound(&self, n: usize, verify: Received) -> Sample {
+        self.sends(n, verify, V::I32(0), |i, message| {
+            *message = V::I32(i as i32)
+        })
+    }
+
+    /// [`Ours::outbound`] with one `bytes`-long `BinaryData` as each `bench`'s message: the host
+    /// copies it into a new tVariant for every call and back after it, as 1C passes a variable.
+    pub fn outbound_binary(&self, n: usize, bytes: usize, verify: Received) -> Sample {
+        self.sends(n, verify, V::Blob(vec![0x5a; bytes]), |_, _| {})
+    }
+
+    /// `n` calls of `Send("bench", message)`, `next(i, message)` before each, ended by an echo
+    /// marker.
+    fn sends(
+        &self,
+        n: usize,
+        verify: Received,
+        message: V,
+        next: impl Fn(usize, &mut V),
+    ) -> Sample {
         let before = self.received(verify);
+        let mut args = [V::from("bench"), message];
         let mut sample = measure(|| {
             for i in 0..n {
-                self.obj
-                    .call("Send", &[V::from("bench"), V::I32(i as i32)])
-                    .expect("Send bench");
+                next(i, &mut args[1]);
+                self.obj.call_out("Send", &mut args).expect("Send bench");
             }
             self.obj
                 .call("Send", &[V::from("echo"), V::from("done")])

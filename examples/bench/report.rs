@@ -141,6 +141,11 @@ fn metrics(s: Scenario, mode: RttMode) -> Vec<Metric> {
             "binary inbound events per client-CPU-s",
             |o| o.binary,
         )),
+        Scenario::BinarySends => figures.extend(rates(
+            "binary sends/s received (wall)",
+            "binary sends per client-CPU-s",
+            |o| o.sends,
+        )),
         Scenario::Paced(pace) => figures.extend(paced_report::metrics(pace)),
     }
     figures
@@ -173,8 +178,18 @@ fn cell(xs: &[f64]) -> String {
 pub fn print(o: &Opts, results: &Results, mode: RttMode) {
     println!();
     println!(
-        "{} runs (after {} warm-up), inbound N={}, outbound N={}, rtt N={}, acks N={} (window {}), binary N={} ({} bytes each); median (min–max)",
-        o.runs, o.warmup_runs, o.inbound, o.outbound, o.rtt, o.acks, o.window, o.binary, o.bytes
+        "{} runs (after {} warm-up), inbound N={}, outbound N={}, rtt N={}, acks N={} (window {}), binary N={} ({} bytes each), sends N={} ({} bytes each); median (min–max)",
+        o.runs,
+        o.warmup_runs,
+        o.inbound,
+        o.outbound,
+        o.rtt,
+        o.acks,
+        o.window,
+        o.binary,
+        o.bytes,
+        o.sends,
+        o.send_bytes
     );
     if o.scenarios.iter().any(|s| matches!(s, Scenario::Paced(_))) {
         println!(

@@ -54,9 +54,9 @@ impl Servers {
             sio2: wants(&[Kind::Sio2]).then(|| start_server(Flavor::Sio2)),
             fake: wants(&[Kind::Fake]).then(FakeServer::start),
             wss: wants(&[Kind::Wss]).then(|| {
-                let mut opts = ServerOptions::new(Flavor::Sio4).with_tls(test_certs());
-                opts.extra_args.push("--quiet".into());
-                Server::start(opts)
+                Server::start(bench_options(
+                    ServerOptions::new(Flavor::Sio4).with_tls(test_certs()),
+                ))
             }),
         };
         if o.pin {
@@ -93,9 +93,15 @@ impl Servers {
     }
 }
 
-/// A node socket.io server of `flavor` that prints no line per event.
+/// A node socket.io server of `flavor` for the benchmark.
 fn start_server(flavor: Flavor) -> Server {
-    let mut opts = ServerOptions::new(flavor);
-    opts.extra_args.push("--quiet".into());
-    Server::start(opts)
+    Server::start(bench_options(ServerOptions::new(flavor)))
+}
+
+/// No line per event, and room for the `sends` scenario's attachments (socket.io's default
+/// `maxHttpBufferSize` is 1 MB, less than a 1 MiB attachment and its framing).
+fn bench_options(mut opts: ServerOptions) -> ServerOptions {
+    opts.extra_args
+        .extend(["--quiet", "--max-payload", "67108864"].map(String::from));
+    opts
 }

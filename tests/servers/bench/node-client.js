@@ -16,9 +16,11 @@
 //   {"cmd":"inbound","n":N,"bytes":B}  emit flood {n:N,event:"tick"}; wait for N `tick` events;
 //                                    with B > 0 flood {n:N,event:"blob",bytes:B}: N `blob`
 //                                    events of a B-byte Buffer each
-//   {"cmd":"outbound","n":N,"verify":"stats"|"count"|"none"}
-//                                    emit `bench` i for i in 0..N in one loop, then `echo` "done"
-//                                    and wait for it; then ask the server how many it received
+//   {"cmd":"outbound","n":N,"bytes":B,"verify":"stats"|"count"|"none"}
+//                                    emit `bench` i for i in 0..N in one loop (with B > 0: one
+//                                    B-byte Buffer N times; over polling, 16 per POST), then
+//                                    `echo` "done" and wait for it;
+//                                    then ask the server how many it received
 //   {"cmd":"rtt","n":N,"mode":"echo"|"ack"}   N sequential round trips: emit `echo` i and wait
 //                                    for the `echo` event, or emit `ack` i with a callback
 //   {"cmd":"acks","n":N,"window":K}  emit `ack` i with a callback for i in 0..N, at most K
@@ -141,8 +143,18 @@ const commands = {
 
   async outbound(c) {
     const before = await received(c.verify);
+    // One Buffer for every emit, as the add-in's side passes one BinaryData value.
+    const blob = c.bytes > 0 ? Buffer.alloc(c.bytes, 0x5a) : null;
     const r = await measure(async () => {
-      for (let i = 0; i < c.n; i++) socket.emit("bench", i);
+      if (blob && socket.io.engine.transport.name === "polling") {
+        // socket.io-client puts everything pending into one POST; a few dozen MiB of them fail
+        // ("xhr poll error"). Sixteen at a time, as the add-in sends them.
+        for (let i = 0; i < c.n; i++) {
+          socket.emit("bench", blob);
+          if (i % 16 === 15) await new Promise((done) => socket.io.engine.once("drain", done));
+        }
+      } else if (blob) for (let i = 0; i < c.n; i++) socket.emit("bench", blob);
+      else for (let i = 0; i < c.n; i++) socket.emit("bench", i);
       const done = once("echo");
       socket.emit("echo", "done");
       await done;
