@@ -49,7 +49,16 @@ pub struct OpenInfo {
     pub ping_timeout_ms: u64,
     /// `maxPayload` in bytes: only engine.io ≥ 6.2 sends it (to EIO3 clients too).
     pub max_payload: Option<u64>,
+    /// Most packets the server reads from one POST body, or `None` when `maxPayload` alone
+    /// bounds it: see [`OpenInfo::parse`].
+    pub packets_per_post: Option<usize>,
 }
+
+/// Most packets one POST may carry to a server not known to take more: python-engineio reads
+/// at most 16 (`Payload.max_decode_packets`, Engine.IO 3 and 4 alike), and for more it logs
+/// "Too many packets in payload", drops the whole body and answers **200**: the client cannot
+/// tell.
+pub const CAUTIOUS_PACKETS_PER_POST: usize = 16;
 
 impl OpenInfo {
     /// Parses the JSON object of an open packet (the text after the `0`).
@@ -57,6 +66,12 @@ impl OpenInfo {
     /// `sid` must be a non-empty string, `pingInterval` and `pingTimeout` non-negative integers;
     /// `upgrades` (an array of strings) and `maxPayload` (a non-negative integer) may be absent or
     /// `null`. Unknown fields are ignored.
+    ///
+    /// `packets_per_post` is `None` (no count, only `maxPayload`) for a server that writes the
+    /// packet as node's engine.io ≥ 6.2 and socketioxide do: `maxPayload` present and
+    /// `pingInterval` before `pingTimeout`. python-engineio writes `pingTimeout` first; older
+    /// node servers send no `maxPayload`; anything else may have a limit of its own. All of
+    /// those get [`CAUTIOUS_PACKETS_PER_POST`].
     pub fn parse(json: &str) -> Result<OpenInfo, DecodeError> {
         let bad = |why: &str| DecodeError::InvalidOpenPacket(why.to_owned());
         let map: Map<String, Value> = serde_json::from_str(json)
@@ -88,26 +103,39 @@ impl OpenInfo {
         let required = |key: &str| -> Result<u64, DecodeError> {
             ms(key)?.ok_or_else(|| DecodeError::InvalidOpenPacket(format!("\"{key}\" is missing")))
         };
+        let max_payload = ms("maxPayload")?;
+        let key_at = |key: &str| json.find(&format!("\"{key}\""));
+        let node_order = key_at("pingInterval") < key_at("pingTimeout");
         Ok(OpenInfo {
             sid,
             upgrades,
             ping_interval_ms: required("pingInterval")?,
             ping_timeout_ms: required("pingTimeout")?,
-            max_payload: ms("maxPayload")?,
+            max_payload,
+            packets_per_post: (max_payload.is_none() || !node_order)
+                .then_some(CAUTIOUS_PACKETS_PER_POST),
         })
     }
 
-    /// The JSON object a server sends for this handshake (for tests and fake servers).
+    /// The JSON object a server sends for this handshake (for tests and fake servers): as node
+    /// writes it, or with `pingTimeout` first (as python-engineio) when `packets_per_post` is set
+    /// and `maxPayload` is, so that [`OpenInfo::parse`] reads back the same.
     pub fn to_json(&self) -> String {
-        let mut map = Map::new();
-        map.insert("sid".into(), Value::from(self.sid.as_str()));
-        map.insert("upgrades".into(), Value::from(self.upgrades.clone()));
-        map.insert("pingInterval".into(), Value::from(self.ping_interval_ms));
-        map.insert("pingTimeout".into(), Value::from(self.ping_timeout_ms));
-        if let Some(max) = self.max_payload {
-            map.insert("maxPayload".into(), Value::from(max));
-        }
-        Value::Object(map).to_string()
+        let text = |s: &str| Value::from(s).to_string();
+        let upgrades = Value::from(self.upgrades.clone());
+        let (interval, timeout) = (self.ping_interval_ms, self.ping_timeout_ms);
+        let timings = if self.packets_per_post.is_some() && self.max_payload.is_some() {
+            format!(r#""pingTimeout":{timeout},"pingInterval":{interval}"#)
+        } else {
+            format!(r#""pingInterval":{interval},"pingTimeout":{timeout}"#)
+        };
+        let max_payload = self
+            .max_payload
+            .map_or(String::new(), |max| format!(r#","maxPayload":{max}"#));
+        format!(
+            r#"{{"sid":{},"upgrades":{upgrades},{timings}{max_payload}}}"#,
+            text(&self.sid)
+        )
     }
 }
 
@@ -254,6 +282,7 @@ mod tests {
                 ping_interval_ms: 25000,
                 ping_timeout_ms: 60000,
                 max_payload: None,
+                packets_per_post: Some(CAUTIOUS_PACKETS_PER_POST),
             })
         );
         let Packet::Open(info) = decode_text(OPEN_V4.into()).unwrap() else {
@@ -267,6 +296,27 @@ mod tests {
             decode_text(format!("0{}", info.to_json())).unwrap(),
             Packet::Open(info)
         );
+    }
+
+    /// What each server's open packet says about packets per POST (the texts as they were
+    /// captured from the servers in tests/servers).
+    #[test]
+    fn packets_per_post_by_server() {
+        let limit = |json: &str| match decode_text(json.into()).unwrap() {
+            Packet::Open(info) => {
+                let again = decode_text(format!("0{}", info.to_json())).unwrap();
+                assert_eq!(again, Packet::Open(info.clone()), "round trip of {json}");
+                info.packets_per_post
+            }
+            other => panic!("{other:?}"),
+        };
+        // socket.io 4.8 (engine.io 6.6), EIO4 and EIO3 alike; socketioxide writes the same order.
+        assert_eq!(limit(OPEN_V4), None);
+        // socket.io 2.x and 1.x (engine.io 3.x / 1.x): no maxPayload.
+        assert_eq!(limit(OPEN_V3), Some(16));
+        // python-engineio 4: pingTimeout first (and a limit of 16 that it enforces silently).
+        let python = r#"0{"sid":"Kx3sXQ","upgrades":["websocket"],"pingTimeout":20000,"pingInterval":25000,"maxPayload":1000000}"#;
+        assert_eq!(limit(python), Some(16));
     }
 
     #[test]

@@ -269,6 +269,7 @@ mod tests {
             ping_interval_ms: u64::MAX,
             ping_timeout_ms: u64::MAX,
             max_payload: None,
+            packets_per_post: Some(16),
         };
         let mut w = Watchdog::from_open(EioVersion::V4, &info, t0);
         assert_eq!(w.interval(), MAX_PERIOD);
@@ -289,6 +290,7 @@ mod tests {
             ping_interval_ms: 300,
             ping_timeout_ms: 200,
             max_payload: Some(1_000_000),
+            packets_per_post: None,
         };
         let w = Watchdog::from_open(EioVersion::V4, &info, t0);
         assert_eq!((w.interval(), w.timeout()), (ms(300), ms(200)));

@@ -26,7 +26,7 @@ use super::io::Incoming;
 use super::websocket::SendNow;
 use crate::config::{ConnectRequest, ConnectionConfig, ProtocolChoice};
 use crate::endpoint::Endpoint;
-use crate::protocol::engineio::{self, OpenInfo, Packet};
+use crate::protocol::engineio::{self, OpenInfo, Packet, CAUTIOUS_PACKETS_PER_POST};
 use crate::protocol::EioVersion;
 use crate::rt;
 
@@ -120,6 +120,7 @@ impl ServerConn {
             ping_interval_ms,
             ping_timeout_ms,
             max_payload: None,
+            packets_per_post: Some(CAUTIOUS_PACKETS_PER_POST),
         };
         let _ = self.to_client.try_send(Packet::Open(open));
     }

@@ -43,10 +43,6 @@ const BINARY_CONTENT_TYPE: &str = "application/octet-stream";
 /// before engine.io 6.2): socket.io's default `maxHttpBufferSize`.
 const DEFAULT_MAX_PAYLOAD: u64 = 1_000_000;
 
-/// Most packets in one POST: python-engineio refuses a body of more than 16 packets
-/// ("Too many packets in payload", `Payload.max_decode_packets`, in Engine.IO 3 and 4 alike).
-const MAX_PACKETS_PER_POST: usize = 16;
-
 /// Added to the server's heartbeat window for a request's timeout: a poll is answered at least
 /// once per ping interval, a POST at once.
 const REQUEST_SLACK: Duration = Duration::from_secs(5);
@@ -118,6 +114,7 @@ pub async fn open(
         target: target.clone(),
         version: found,
         max_payload: open.max_payload.unwrap_or(DEFAULT_MAX_PAYLOAD),
+        packets_per_post: open.packets_per_post.unwrap_or(usize::MAX),
         timeout,
         queue: Vec::new(),
     };
@@ -369,12 +366,13 @@ fn decode(response: Response, version: EioVersion) -> Result<Vec<Packet>, Transp
 /// The sending side of a polling session: packets are queued by [`PollingWriter::feed`] and
 /// POSTed by [`PollingWriter::flush`], one request at a time, each within `maxPayload` (as the
 /// text framing would count it, which is never less than the binary framing of Engine.IO 3) and
-/// `MAX_PACKETS_PER_POST` (16).
+/// the open packet's `packets_per_post` (16 unless the server is known to take more).
 pub struct PollingWriter {
     http: HttpClient,
     target: String,
     version: EioVersion,
     max_payload: u64,
+    packets_per_post: usize,
     timeout: Duration,
     queue: Vec<Packet>,
 }
@@ -390,7 +388,7 @@ impl PollingWriter {
     pub async fn flush(&mut self) -> Result<(), TransportError> {
         while !self.queue.is_empty() {
             let n = polling::fit_payload(self.version, &self.queue, self.max_payload)
-                .min(MAX_PACKETS_PER_POST)
+                .min(self.packets_per_post)
                 .clamp(1, self.queue.len());
             let packets = self.queue.get(..n).unwrap_or_default();
             let (content_type, body) = match self.version {
