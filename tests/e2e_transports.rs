@@ -731,7 +731,7 @@ fn polling_posts_stay_within_max_payload() {
     }
 }
 
-/// A burst of small sends over polling reaches every server whole. socket.io ≥ 4.6 and
+/// A burst of small sends over polling reaches every server whole. socket.io 4.5+ and
 /// socketioxide take it in as few POSTs as `maxPayload` allows; every other server gets at most
 /// 16 packets per POST, because python-engineio drops a body of more (and answers 200): without
 /// that limit this test loses events on python-socketio.
