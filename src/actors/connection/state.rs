@@ -21,8 +21,9 @@ pub(super) const WRITE_BATCH: usize = 64;
 
 /// Capacity of the channel from the engine (batches of the namespace's packets, at most the
 /// engine's READ_STREAK each): a full channel makes the engine wait, and so slows the socket
-/// reads instead of growing memory.
-pub(super) const SOCKET_CAPACITY: usize = 16;
+/// reads instead of growing memory. Its slots are allocated up front, per object: 8 (see
+/// `PIPE_CAPACITY`).
+pub(super) const SOCKET_CAPACITY: usize = 8;
 
 /// Most events kept while the namespace is not yet joined (python-socketio 4 sends events
 /// before its CONNECT reply); more is a protocol error.
