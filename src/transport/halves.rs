@@ -131,6 +131,17 @@ impl Writer {
         }
     }
 
+    /// How many packets one flush should carry at most: over polling, what one POST may take
+    /// (a POST is a round trip, and Engine.IO allows one at a time, so fewer per POST is
+    /// slower); over a websocket `usual` (each packet is its own message: the caller's batch
+    /// only bounds its turn).
+    pub fn batch_size(&self, usual: usize) -> usize {
+        match self {
+            Writer::Polling(polling) => polling.batch_size(),
+            _ => usual,
+        }
+    }
+
     /// Writes out everything queued.
     pub async fn flush(&mut self) -> Result<(), TransportError> {
         match self {

@@ -43,6 +43,11 @@ const BINARY_CONTENT_TYPE: &str = "application/octet-stream";
 /// before engine.io 6.2): socket.io's default `maxHttpBufferSize`.
 const DEFAULT_MAX_PAYLOAD: u64 = 1_000_000;
 
+/// Most packets queued for one flush ([`PollingWriter::batch_size`]) when the server takes any
+/// number per POST: a burst of small sends leaves in a few POSTs (`maxPayload` still splits a
+/// larger batch), and the caller's turn stays bounded.
+const POLLING_BATCH: usize = 1024;
+
 /// Added to the server's heartbeat window for a request's timeout: a poll is answered at least
 /// once per ping interval, a POST at once.
 const REQUEST_SLACK: Duration = Duration::from_secs(5);
@@ -378,6 +383,12 @@ pub struct PollingWriter {
 }
 
 impl PollingWriter {
+    /// How many packets a caller should queue before one flush: as many as one POST may carry,
+    /// up to [`POLLING_BATCH`].
+    pub fn batch_size(&self) -> usize {
+        self.packets_per_post.min(POLLING_BATCH)
+    }
+
     /// Queues one packet (sent by the next flush).
     pub fn feed(&mut self, packet: Packet) {
         log_sent(self.http.request().log.as_ref(), &packet);

@@ -109,7 +109,8 @@ impl Connection {
         self.send_buffer.push_back(out);
     }
 
-    /// Writes up to [`WRITE_BATCH`] packets that `next` hands out, then flushes once; the
+    /// Writes up to [`WRITE_BATCH`] packets that `next` hands out (over polling, as many as a
+    /// POST takes: `Writer::batch_size`), then flushes once; the
     /// shared writer is held for the batch, so other namespaces' packets go between batches.
     /// Call only while joined. Boxed: the transports' write futures are large, and inline they
     /// would sit in every idle Connection's state.
@@ -121,7 +122,7 @@ impl Connection {
         Box::pin(async move {
             let mut guard = writer.lock().await;
             let w = guard.as_mut().ok_or(TransportError::Closed)?;
-            for _ in 0..WRITE_BATCH {
+            for _ in 0..w.batch_size(WRITE_BATCH) {
                 let Some(out) = next(self) else { break };
                 if let Outbound::Flush { error } = out {
                     // The facade's write on the fast lane: what it left is flushed below (the
