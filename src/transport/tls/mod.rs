@@ -139,6 +139,16 @@ async fn client_config(
         let password = config.client_certificate_password.clone();
         rt::unblock(move || client_cert::load(&path, &password)).await?
     };
+    if config.verify_certificate && config.system_certificates && Lazy::get(&SYSTEM_ROOTS).is_none()
+    {
+        // The process's first connection that trusts the system store: it is read (a file of a
+        // few hundred KB, or the Windows stores) and parsed off the one executor thread, which
+        // every other object's events wait for.
+        rt::unblock(|| {
+            Lazy::force(&DEFAULT_CONFIG);
+        })
+        .await;
+    }
     let offered = identity.as_ref().map(|identity| {
         let own = identity.chain.first();
         own.and_then(|cert| subject::subject(cert))
