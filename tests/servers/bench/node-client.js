@@ -255,6 +255,21 @@ async function received(verify) {
 
 // One command at a time, in order.
 let chain = Promise.resolve();
+/** Longest any command may take: a client that stopped (an event that never comes, a transport
+ * error without reconnection) fails the benchmark with a message instead of hanging it. */
+const COMMAND_DEADLINE_MS = 10 * 60 * 1000;
+
+function withDeadline(promise, cmd) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${cmd}: no answer within ${COMMAND_DEADLINE_MS / 1000} s`)),
+      COMMAND_DEADLINE_MS,
+    );
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 readline.createInterface({ input: process.stdin, terminal: false }).on("line", (line) => {
   if (!line.trim()) return;
   chain = chain.then(async () => {
@@ -262,7 +277,7 @@ readline.createInterface({ input: process.stdin, terminal: false }).on("line", (
     try {
       const c = JSON.parse(line);
       const f = commands[c.cmd];
-      answer = f ? await f(c) : { ok: false, error: `unknown command ${c.cmd}` };
+      answer = f ? await withDeadline(f(c), c.cmd) : { ok: false, error: `unknown command ${c.cmd}` };
     } catch (err) {
       answer = { ok: false, error: String((err && err.message) || err) };
     }
