@@ -26,6 +26,9 @@
 //! high-water mark of a thousand concurrent dials and the second is closer to what an idle
 //! connection holds.
 //!
+//! `BENCH_SCALE_TRIM=1` also prints, per child, the connected RSS per object after glibc's
+//! `malloc_trim`: how much of it is free memory the allocator kept (stderr).
+//!
 //! Before the 1000 round the parent checks `MemAvailable` against the per-object figure of the
 //! previous round and stops with a note rather than push a shared machine into swap.
 
@@ -250,6 +253,28 @@ fn meminfo(field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// `BENCH_SCALE_TRIM=1`: how much of the connected objects' RSS was the allocator's free memory
+/// (glibc keeps freed pages inside its heap resident; `malloc_trim` returns them). Printed to
+/// stderr; the table is measured after it, so do not compare a trimmed run's table with others.
+fn report_trimmed(n: usize, rss_base: u64, rss_connected: u64) {
+    #[cfg(target_env = "gnu")]
+    {
+        extern "C" {
+            fn malloc_trim(pad: usize) -> i32;
+        }
+        // SAFETY: glibc's malloc_trim takes any pad and only releases free memory.
+        unsafe { malloc_trim(0) };
+        let kib = |rss: u64| rss.saturating_sub(rss_base) as f64 / 1024.0 / n as f64;
+        eprintln!(
+            "malloc_trim: {:.1} → {:.1} KiB per connected object",
+            kib(rss_connected),
+            kib(rss_bytes())
+        );
+    }
+    #[cfg(not(target_env = "gnu"))]
+    eprintln!("malloc_trim: glibc only ({n} objects, RSS {rss_base} → {rss_connected})");
+}
+
 fn new_object() -> Object {
     let obj = library()
         .create("Client", &HostOptions::default())
@@ -286,6 +311,9 @@ fn child(n: usize, url: &str, one_at_a_time: bool, idle: Duration) {
     let connect_s = t0.elapsed().as_secs_f64();
     std::thread::sleep(Duration::from_secs(2));
     let (rss_connected, threads_after) = (rss_bytes(), status_field("Threads"));
+    if std::env::var_os("BENCH_SCALE_TRIM").is_some() {
+        report_trimmed(n, rss_base, rss_connected);
+    }
 
     // The idle window: this thread sleeps, as 1C's does between events; what the process spends
     // now is the add-in's (heartbeats and their wake-ups).

@@ -82,6 +82,13 @@ pub async fn unblock<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'stati
     async_std::task::spawn_blocking(work).await
 }
 
+/// Lets the executor run the other tasks once before this one goes on: for a loop whose awaits
+/// may all be ready (a socket that always has data), which would otherwise never give the one
+/// executor thread back to the other objects, nor let a timeout around it fire.
+pub async fn yield_now() {
+    async_std::task::yield_now().await
+}
+
 /// Waits for `duration`.
 pub async fn sleep(duration: Duration) {
     async_std::task::sleep(duration).await

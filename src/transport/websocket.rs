@@ -45,6 +45,9 @@ pub struct WsWriter {
     log: Option<Arc<ObjectLog>>,
 }
 
+/// Frames [`WsReader::finish`] reads between two yields to the executor.
+const DRAIN_YIELD_EVERY: u32 = 64;
+
 /// The receiving half of an open websocket.
 pub struct WsReader {
     stream: WebSocketReceiver<BoxedIo>,
@@ -223,7 +226,17 @@ impl WsReader {
     /// socket with unread data makes the kernel answer with a reset, which can discard the
     /// server's copy of our last frames (a namespace DISCONNECT) before the server read them.
     pub async fn finish(mut self, wait: Duration) {
-        let drain = async { while let Some(Ok(_)) = self.stream.next().await {} };
+        let drain = async {
+            let mut read = 0u32;
+            while let Some(Ok(_)) = self.stream.next().await {
+                // A server that floods keeps every read ready: without a yield this loop would
+                // hold the executor thread (every object's) and its own timeout would never fire.
+                read = read.wrapping_add(1);
+                if read.is_multiple_of(DRAIN_YIELD_EVERY) {
+                    rt::yield_now().await;
+                }
+            }
+        };
         let _ = rt::timeout(wait, drain).await;
     }
 
@@ -421,5 +434,86 @@ mod tests {
         assert!(head.contains("\r\nx-api-key: k\r\n"), "{head}");
         assert!(head.contains("\r\ncookie: user=1; io=abc\r\n"), "{head}");
         assert!(!head.contains("forged"), "{head}");
+    }
+
+    /// A server's side that floods without end: every read is ready at once and brings more
+    /// one-byte text frames (`6`, an Engine.IO noop); every write is taken.
+    struct Flood {
+        at: usize,
+    }
+
+    const FRAME: [u8; 3] = [0x81, 0x01, b'6'];
+
+    impl futures::AsyncRead for Flood {
+        fn poll_read(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            buf: &mut [u8],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            for byte in buf.iter_mut() {
+                *byte = FRAME[self.at % FRAME.len()];
+                self.at += 1;
+            }
+            std::task::Poll::Ready(Ok(buf.len()))
+        }
+    }
+
+    impl futures::AsyncWrite for Flood {
+        fn poll_write(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            buf: &[u8],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            std::task::Poll::Ready(Ok(buf.len()))
+        }
+
+        fn poll_flush(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+
+        fn poll_close(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    /// Reading a flooding server up to its close frame ends at the deadline, and leaves the
+    /// executor to the other tasks meanwhile (it used to loop inside one poll for as long as the
+    /// server sent: the whole process's objects stalled).
+    #[test]
+    fn finishing_against_a_flood_ends_at_its_deadline() {
+        let io: BoxedIo = Box::new(Flood { at: 0 });
+        let stream = rt::block_on(async_tungstenite::WebSocketStream::from_raw_socket(
+            io,
+            async_tungstenite::tungstenite::protocol::Role::Client,
+            None,
+        ));
+        let (_, stream) = stream.split();
+        let reader = WsReader {
+            stream,
+            version: EioVersion::V4,
+            pending: None,
+        };
+        let (done_tx, done) = std::sync::mpsc::channel();
+        let _finish = rt::spawn(async move {
+            reader.finish(Duration::from_millis(100)).await;
+            let _ = done_tx.send(());
+        });
+        // Another task on the same executor gets its turn while the drain runs.
+        let (other_tx, other) = std::sync::mpsc::channel();
+        let _other = rt::spawn(async move {
+            let _ = other_tx.send(());
+        });
+        let deadline = Duration::from_secs(20);
+        assert!(
+            other.recv_timeout(deadline).is_ok(),
+            "the other task never ran"
+        );
+        assert!(done.recv_timeout(deadline).is_ok(), "finish never ended");
     }
 }

@@ -46,6 +46,12 @@ impl Connection {
             self.buffer(unsent);
         }
         self.on_write_error(result).await;
+        if !outbox.is_empty() {
+            // 1C keeps sending faster than a batch goes out: every read and write stays ready,
+            // and without a yield this object would hold the executor thread that every other
+            // object's events wait for until 1C stops.
+            rt::yield_now().await;
+        }
     }
 
     /// Writes everything in the outbox now (before the goodbye of `Disconnect`).
