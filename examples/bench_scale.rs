@@ -212,11 +212,16 @@ fn main() {
 
 /// Runs one side's child; its [`Idle`] line.
 fn run_side(mut command: Command) -> Result<Idle, String> {
+    // The child's stderr is the caller's: its notes (`BENCH_SCALE_TRIM`'s line) and, when it
+    // fails, why.
+    command.stderr(std::process::Stdio::inherit());
     let out = command.output().map_err(|e| e.to_string())?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        return Err(stderr.lines().last().unwrap_or("no output").to_owned());
+        return Err(format!(
+            "the child failed ({}; its stderr is above)",
+            out.status
+        ));
     }
     let last = stdout.lines().last().unwrap_or_default();
     Idle::parse(last)
