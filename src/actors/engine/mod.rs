@@ -116,11 +116,15 @@ async fn run(start: Start) {
     engine.dial();
     let mut streak = 0;
     while !matches!(engine.phase, Phase::Closed) {
-        // Every READ_STREAK packets in a row, the run's packets are handed over and the control
-        // channels get a look first.
+        // Every READ_STREAK packets in a row, the run's packets are handed over, the other
+        // tasks get the executor thread once (a server that floods keeps every read ready, and
+        // when nothing downstream fills up, e.g. packets of a namespace nobody joined, the loop
+        // would never give the thread back to the other objects), and the control channels get
+        // a look first.
         let control = if streak >= READ_STREAK {
             streak = 0;
             engine.sockets.flush_all().await;
+            rt::yield_now().await;
             (commands.try_recv().map(|cmd| Input::Command(Some(cmd))))
                 .or_else(|_| events_rx.try_recv().map(Input::Event))
                 .ok()

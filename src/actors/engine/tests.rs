@@ -276,3 +276,41 @@ fn the_last_namespace_leaving_closes_the_transport() {
         assert!(end.expect("the engine ended").is_err());
     });
 }
+
+/// A server flooding a namespace nobody joined (nothing downstream fills up and makes the
+/// engine wait) still leaves the executor thread to the other tasks: the engine gives it back
+/// every run of reads. Without that, another object's task ran only once the flood paused.
+#[test]
+fn a_flood_nobody_reads_leaves_the_executor_to_the_other_tasks() {
+    rt::block_on(async {
+        let server = MemoryServer::listen();
+        let request = server.request("/", ConnectionConfig::default());
+        let (to, events) = async_channel::bounded(32);
+        let watch = events.clone();
+        let link = super::attach(&request, Arc::from("/"), to);
+        let mut root = Attached {
+            link,
+            events: Unbatched::new(events),
+        };
+        let conn = server.accept().await;
+        conn.open("e1", QUIET_MS, QUIET_MS);
+        root.opened().await;
+        // Another object's task, woken while the engine is in the middle of the flood: it must
+        // run before the engine has read what comes after the wake-up.
+        let (wake, woken) = async_channel::bounded::<()>(1);
+        let other = rt::spawn(async move {
+            let _ = woken.recv().await;
+            watch.is_empty()
+        });
+        for i in 0..100_000 {
+            conn.send(&format!(r#"42/nobody,["flood",{i}]"#));
+        }
+        let _ = wake.try_send(());
+        conn.send(r#"42["after"]"#);
+        assert!(
+            rt::timeout(WAIT, other).await.expect("the other task ran"),
+            "the engine read on past the other task's wake-up without giving the thread back"
+        );
+        assert_eq!(root.event().await.name(), "after");
+    });
+}
