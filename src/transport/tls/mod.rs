@@ -142,10 +142,10 @@ async fn client_config(
     if config.verify_certificate && config.system_certificates && Lazy::get(&SYSTEM_ROOTS).is_none()
     {
         // The process's first connection that trusts the system store: it is read (a file of a
-        // few hundred KB, or the Windows stores) and parsed off the one executor thread, which
-        // every other object's events wait for.
+        // few hundred KB, or the Windows stores) off the one executor thread, which every other
+        // object's events wait for.
         rt::unblock(|| {
-            Lazy::force(&DEFAULT_CONFIG);
+            Lazy::force(&SYSTEM_ROOTS);
         })
         .await;
     }
