@@ -80,11 +80,9 @@ impl<S> Alerts<S> {
             .and_then(|e| e.downcast_ref::<rustls::Error>())
         {
             Some(rustls::Error::AlertReceived(received)) => alert(*received, self.client_cert),
-            // Closed without close_notify before any answer, right after offering a certificate.
-            _ if self.client_cert
-                && !self.answered
-                && err.kind() == io::ErrorKind::UnexpectedEof =>
-            {
+            // Closed (or reset) without an alert before any answer, right after offering a
+            // certificate.
+            _ if self.client_cert && !self.answered && super::closed_by_peer(&err) => {
                 TlsError::ClientCertificateRefused(None)
             }
             _ => return err,
