@@ -64,6 +64,17 @@ pub fn alert(alert: rustls::AlertDescription, client_cert: bool) -> TlsError {
     }
 }
 
+/// The server ended the connection without a TLS alert: a plain close, or a reset (what the
+/// kernel sends when the server closes with our data still unread in its buffer).
+pub fn closed_by_peer(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::UnexpectedEof
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+    )
+}
+
 impl<S> Alerts<S> {
     /// Wraps `inner`; `client_cert` tells whether a client certificate was offered.
     pub fn new(inner: S, client_cert: bool) -> Alerts<S> {
@@ -82,7 +93,7 @@ impl<S> Alerts<S> {
             Some(rustls::Error::AlertReceived(received)) => alert(*received, self.client_cert),
             // Closed (or reset) without an alert before any answer, right after offering a
             // certificate.
-            _ if self.client_cert && !self.answered && super::closed_by_peer(&err) => {
+            _ if self.client_cert && !self.answered && closed_by_peer(&err) => {
                 TlsError::ClientCertificateRefused(None)
             }
             _ => return err,

@@ -370,19 +370,9 @@ fn classify(err: &std::io::Error, host: &str, client_cert: bool) -> TlsError {
         Some(rustls::Error::AlertReceived(received)) => late::alert(*received, client_cert),
         Some(rustls::Error::PeerIncompatible(why)) => TlsError::Incompatible(format!("{why:?}")),
         Some(other) => TlsError::Other(other.to_string()),
-        None if closed_by_peer(err) => TlsError::Closed(err.to_string()),
+        None if late::closed_by_peer(err) => TlsError::Closed(err.to_string()),
         None => TlsError::Other(err.to_string()),
     }
-}
-
-/// The server ended the connection without a TLS alert: a plain close, or a reset (what the
-/// kernel sends when the server closes with our data still unread in its buffer).
-fn closed_by_peer(err: &std::io::Error) -> bool {
-    use std::io::ErrorKind::{ConnectionAborted, ConnectionReset, UnexpectedEof};
-    matches!(
-        err.kind(),
-        UnexpectedEof | ConnectionReset | ConnectionAborted
-    )
 }
 
 /// The verifier behind `VerifyCertificate = False`: accepts any certificate, still checks that
